@@ -166,6 +166,56 @@ static void warn_unknown_keys(struct schema *s, const struct ynode *map, const c
 	}
 }
 
+/* pathlib's PurePath(p).name: the last component once '.' components and repeated or
+ * trailing slashes are dropped ("a/dir/" -> "dir", "a/." -> "a", "." -> ""). */
+static char *path_name(const char *path)
+{
+	const char *best = "";
+	size_t best_len = 0;
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		size_t len = strcspn(p, "/");
+		if (len && !(len == 1 && p[0] == '.')) {
+			best = p;
+			best_len = len;
+		}
+		p += len;
+	}
+	return strndup(best, best_len);
+}
+
+/* The value of a YAML 1.1 int ("0x1F", "0b1", "017", "1_000", "1:30"), as PyYAML computes
+ * it; false when it does not fit a long. */
+static bool yaml_int_value(const char *text, long *out)
+{
+	char digits[64];
+	size_t n = 0;
+	for (const char *p = text; *p && n < sizeof(digits) - 1; p++)
+		if (*p != '_')
+			digits[n++] = *p;
+	digits[n] = '\0';
+	const char *p = digits;
+	int sign = 1;
+	if (*p == '-' || *p == '+')
+		sign = *p++ == '-' ? -1 : 1;
+	long value = 0;
+	if (strchr(p, ':')) {
+		for (const char *part = p; part; part = strchr(part, ':') ? strchr(part, ':') + 1 : NULL)
+			value = value * 60 + strtol(part, NULL, 10);
+	} else if (p[0] == '0' && p[1] == 'b') {
+		value = strtol(p + 2, NULL, 2);
+	} else if (p[0] == '0' && p[1] == 'x') {
+		value = strtol(p + 2, NULL, 16);
+	} else if (p[0] == '0' && p[1]) {
+		value = strtol(p + 1, NULL, 8);
+	} else {
+		value = strtol(p, NULL, 10);
+	}
+	*out = sign * value;
+	return true;
+}
+
 /* ---- pydantic field types ---- */
 
 /* REQUIRED: must be there. OPTIONAL: `T | None = None`, null allowed. DEFAULTED: `T = default`,
@@ -220,8 +270,11 @@ static int field_bool(struct schema *s, const struct ynode *map, const char *key
 		return -1;
 	}
 	const char *t = v->text;
+	long number;
 	if (v->type == YS_FLOAT)
 		t = strtod(t, NULL) == 1.0 ? "1" : strtod(t, NULL) == 0.0 ? "0" : t;
+	else if (v->type == YS_INT && yaml_int_value(t, &number))
+		t = number == 1 ? "1" : number == 0 ? "0" : t;
 	for (size_t i = 0; i < 6; i++) {
 		if (strcasecmp(t, truthy[i]) == 0) {
 			*out = true;
@@ -624,15 +677,8 @@ static void validate_image(struct schema *s, const struct ynode *spec, struct ca
 			field_cstr(s, item, "src", REQUIRED, &r->src);
 			field_str(s, item, "dest", OPTIONAL, NULL, &r->dest, NULL, NULL);
 			if ((!r->dest || !*r->dest) && r->src.s) {
-				/* pathlib's Path(src).name: the last component, trailing '/' ignored */
 				free(r->dest);
-				char *copy = strdup(r->src.s);
-				size_t n = strlen(copy);
-				while (n > 1 && copy[n - 1] == '/')
-					copy[--n] = '\0';
-				const char *base = strrchr(copy, '/');
-				r->dest = strdup(base ? base + 1 : copy);
-				free(copy);
+				r->dest = path_name(r->src.s);
 			}
 			warn_unknown_keys(s, item, "BuildtimeResource", rknown);
 			loc_pop(s, at);
@@ -714,6 +760,11 @@ static void validate_mounts(struct schema *s, const struct ynode *spec,
 		field_bool(s, item, "read_only", &m->read_only);
 		field_bool(s, item, "create_host_path", &m->create_host_path);
 		warn_unknown_keys(s, item, "MountSpec", known);
+		const char *why;
+		if (s->errors == before && strcmp(m->type, "volume") == 0 &&
+		    !card_name_valid(m->source.s, &why) && !strstr(m->source.s, "{{"))
+			report(s, ynode_get(item, "source"), "source",
+			       "'%s' is not a valid volume name: %s", m->source.s, why);
 		if (s->errors == before)
 			check_absolute(s, ynode_get(item, "target"), "target", m->target.s);
 		loc_pop(s, at);

@@ -379,6 +379,18 @@ static struct ynode *parse_mapping(struct builder *b, yaml_event_t *start)
 		}
 		/* Only a plain, untagged `<<` is a merge key; a quoted "<<" is an ordinary key. */
 		if (is_merge) {
+			bool mergeable = value->kind == YNODE_MAP || value->kind == YNODE_SEQ;
+			for (size_t i = 0; value->kind == YNODE_SEQ && i < value->count; i++)
+				mergeable = mergeable && value->values[i]->kind == YNODE_MAP;
+			if (!mergeable) {
+				/* point at the `<<`: an alias's own mark is where its anchor was */
+				fail(b, key->line, key->col,
+				     "YAML syntax error: while constructing a mapping: expected a "
+				     "mapping or list of mappings for merging");
+				ynode_free(key);
+				ynode_free(value);
+				goto err;
+			}
 			ynode_free(key);
 			if (source_count == sizeof(sources) / sizeof(sources[0])) {
 				fail(b, value->line, value->col, "too many merge keys in one mapping");

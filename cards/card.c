@@ -506,6 +506,8 @@ static void check_ports(struct schema *s, const struct ynode *spec, const struct
 		for (size_t k = 0; node && k < node->count; k++)
 			if (strcmp(node->keys[k]->text, kv->key) == 0)
 				key_node = node->keys[k];
+		if (strstr(kv->key, "{{") || strstr(kv->value, "{{"))
+			continue; /* checked once substituted, when the card is applied */
 		if (!parse_port(kv->key, num_len) || !proto_ok)
 			report(s, key_node, field,
 			       "'%s' is not a container port: expected PORT or PORT/tcp, PORT/udp, "
@@ -522,7 +524,7 @@ static void check_ports(struct schema *s, const struct ynode *spec, const struct
 static void check_restart_policy(struct schema *s, const struct ynode *spec, const char *policy)
 {
 	static const char *const policies[] = {"no", "always", "unless-stopped", "on-failure"};
-	if (!policy)
+	if (!policy || strstr(policy, "{{"))
 		return;
 	for (size_t i = 0; i < 4; i++)
 		if (strcmp(policy, policies[i]) == 0)

@@ -10,7 +10,8 @@ mkdir -p "$state"
 docker_sock=/run/docker.sock
 podman_sock=/run/podman/podman.sock
 pkgs=(fuse3 libfuse3-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libcmocka-dev libarchive-dev
-      libssl-dev meson ninja-build pkg-config docker.io podman runc busybox-static inotify-tools curl)
+      libssl-dev meson ninja-build pkg-config docker.io podman runc busybox-static inotify-tools curl
+      socat vim-tiny python3)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -24,6 +25,8 @@ fi
 
 # Podman's default runtime (crun) cannot raise rlimits under these machines' hybrid cgroups.
 mkdir -p /etc/containers
+[ "${1:-}" = "--deps-only" ] && exit 0
+
 if ! grep -qs 'cutipfs' /etc/containers/containers.conf; then
 	cat >/etc/containers/containers.conf <<'CONF'
 # written by cutipfs contrib/engines-up.sh

@@ -710,7 +710,7 @@ static const struct mutation container_mutations[] = {
     {"Z_LAST: \"z\"", "Z_LAST: \"\""},
     {"Z_LAST: \"z\"", "Z_LAST2: \"z\""},
     {"line1\\nline2", "line1\\nline2\\n"},
-    {"    - type: bind\n", "    - type: volume\n"},
+    {"    - type: bind\n      source: ./data\n", "    - type: volume\n      source: data\n"},
     {"    - type: volume\n", "    - type: bind\n"},
     {"source: ./data", "source: ./data2"},
     {"target: /data", "target: /data2"},

@@ -1,0 +1,305 @@
+/*
+ * Finding the engine and agreeing on how to talk to it: endpoint parsing and discovery, the
+ * unversioned ping (backend detection from its headers), and API version negotiation.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "engine-int.h"
+
+/* ---- API versions ---- */
+
+int engine_api_num(const char *v)
+{
+	unsigned maj, min;
+	char tail;
+
+	if (!v || sscanf(v, "%u.%u%c", &maj, &min, &tail) != 2 || maj > 99 || min > 999)
+		return -1;
+	return (int)(maj * 1000 + min);
+}
+
+int engine_negotiate(const char *server_max, const char *server_min, char *out, size_t outlen,
+		     char *err, size_t errlen)
+{
+	int lo = engine_api_num(ENGINE_API_MIN), hi = engine_api_num(ENGINE_API_MAX);
+	int smax = engine_api_num(server_max);
+	int smin = server_min && *server_min ? engine_api_num(server_min) : -1;
+	int v;
+
+	if (smax < 0) {
+		engine_seterr(err, errlen, "engine reported no usable API version (\"%s\")",
+			      server_max ? server_max : "");
+		return -EPROTONOSUPPORT;
+	}
+	if (smax < lo) {
+		engine_seterr(err, errlen,
+			      "engine speaks Docker API %s at most; cutipfs needs %s to %s "
+			      "(upgrade the engine)",
+			      server_max, ENGINE_API_MIN, ENGINE_API_MAX);
+		return -EPROTONOSUPPORT;
+	}
+	v = smax < hi ? smax : hi;
+	/* Docker 29.0-29.2 refuse anything below 1.44 although they speak ours: go up to their
+	 * minimum when it is still inside our window. */
+	if (smin > v) {
+		if (smin > hi || smin > smax) {
+			engine_seterr(
+			    err, errlen,
+			    "engine requires Docker API %s or newer; cutipfs speaks %s to "
+			    "%s",
+			    server_min, ENGINE_API_MIN, ENGINE_API_MAX);
+			return -EPROTONOSUPPORT;
+		}
+		v = smin;
+	}
+	snprintf(out, outlen, "%d.%d", v / 1000, v % 1000);
+	return 0;
+}
+
+/* ---- ping ---- */
+
+/* MinAPIVersion and Version from the unversioned GET /version (a versioned path could already be
+ * refused by an engine whose minimum moved above ours). */
+static int fetch_version(struct engine *e, char *min, size_t minlen, char *ver, size_t verlen,
+			 char *err, size_t errlen)
+{
+	struct ereq r = {.method = "GET",
+			 .path = "/version",
+			 .flags = EREQ_UNVERSIONED | EREQ_NO_PROBE,
+			 .timeout_ms = ENGINE_TIMEOUT_MS};
+	const cJSON *m, *v;
+	cJSON *j = NULL;
+	int rc;
+
+	min[0] = ver[0] = '\0';
+	rc = ereq_json(e, &r, &j, err, errlen);
+	ereq_free(&r);
+	if (rc < 0)
+		return rc;
+	m = cJSON_GetObjectItemCaseSensitive(j, "MinAPIVersion");
+	v = cJSON_GetObjectItemCaseSensitive(j, "Version");
+	if (cJSON_IsString(m))
+		snprintf(min, minlen, "%s", m->valuestring);
+	if (cJSON_IsString(v))
+		snprintf(ver, verlen, "%s", v->valuestring);
+	cJSON_Delete(j);
+	return 0;
+}
+
+int engine_probe(struct engine *e, char *err, size_t errlen)
+{
+	struct ereq r = {.method = "GET",
+			 .path = "/_ping",
+			 .flags = EREQ_UNVERSIONED | EREQ_NO_PROBE,
+			 .timeout_ms = ENGINE_PING_TIMEOUT_MS};
+	char msg[512] = "", min[16], ver[64], api[16];
+	enum engine_backend backend;
+	int rc;
+
+	rc = ereq_run(e, &r, msg, sizeof(msg));
+	if (rc < 0)
+		goto fail;
+	backend = r.hdr_libpod[0] ? ENGINE_PODMAN : ENGINE_DOCKER;
+
+	rc = fetch_version(e, min, sizeof(min), ver, sizeof(ver), msg, sizeof(msg));
+	if (rc < 0)
+		goto fail;
+	rc = engine_negotiate(r.hdr_api, min, api, sizeof(api), msg, sizeof(msg));
+	if (rc < 0)
+		goto fail;
+
+	pthread_mutex_lock(&e->state_lock);
+	if (!e->backend_forced)
+		e->backend = backend;
+	snprintf(e->api, sizeof(e->api), "%s", api);
+	snprintf(e->engine_version, sizeof(e->engine_version), "%s", ver);
+	e->reachable = true;
+	e->last_error[0] = '\0';
+	pthread_mutex_unlock(&e->state_lock);
+	ereq_free(&r);
+	return 0;
+
+fail:
+	/* Also when the engine answered, but not usably (HTTP error, version outside window). */
+	engine_mark_unreachable(e, msg);
+	engine_seterr(err, errlen, "%s", msg);
+	ereq_free(&r);
+	return rc;
+}
+
+int engine_ping(struct engine *e, char *err, size_t errlen)
+{
+	return engine_probe(e, err, errlen);
+}
+
+/* ---- opening ---- */
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static int parse_backend(const char *s, enum engine_backend *b, char *err, size_t errlen)
+{
+	*b = ENGINE_UNKNOWN;
+	if (!s || !*s || !strcmp(s, "auto"))
+		return 0;
+	if (!strcmp(s, "docker")) {
+		*b = ENGINE_DOCKER;
+		return 0;
+	}
+	if (!strcmp(s, "podman")) {
+		*b = ENGINE_PODMAN;
+		return 0;
+	}
+	engine_seterr(err, errlen, "unknown engine backend \"%s\" (docker or podman)", s);
+	return -EINVAL;
+}
+
+/* "unix:///abs/path" or "/abs/path" -> the socket path. */
+static int parse_url(const char *url, const char *source, char *path, size_t pathlen, char *err,
+		     size_t errlen)
+{
+	const char *p = url;
+	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+
+	if (!strncmp(url, "unix://", 7))
+		p = url + 7;
+	else if (url[0] != '/') {
+		engine_seterr(err, errlen,
+			      "%s: unsupported engine endpoint \"%s\" (only unix:///path sockets)",
+			      source, url);
+		return -EPROTONOSUPPORT;
+	}
+	if (!*p)
+		p = "/var/run/docker.sock"; /* "unix://" alone, as docker-py reads it */
+	if (p[0] != '/') {
+		engine_seterr(err, errlen, "%s: engine socket path must be absolute: \"%s\"",
+			      source, url);
+		return -EINVAL;
+	}
+	if (strlen(p) > max || strlen(p) >= pathlen) {
+		engine_seterr(err, errlen, "%s: socket path longer than %zu bytes: \"%s\"", source,
+			      max, p);
+		return -EINVAL;
+	}
+	snprintf(path, pathlen, "%s", p);
+	return 0;
+}
+
+static int open_explicit(const char *url, const char *source, enum engine_backend forced,
+			 struct engine **out, char *err, size_t errlen)
+{
+	char path[128];
+	struct engine *e;
+	int rc;
+
+	rc = parse_url(url, source, path, sizeof(path), err, errlen);
+	if (rc < 0)
+		return rc;
+	e = engine_alloc(path, forced);
+	if (!e)
+		return -ENOMEM;
+	/* A down engine is fine (the mount reports it and recovers); one that answers but speaks
+	 * no version we know will not get better by waiting. */
+	rc = engine_probe(e, err, errlen);
+	if (rc == -EPROTONOSUPPORT) {
+		engine_close(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+int engine_discover(const char *const *candidates, enum engine_backend forced, struct engine **out,
+		    char *err, size_t errlen)
+{
+	char tried[1024] = "", msg[256];
+	size_t used = 0;
+	int i, n;
+
+	for (i = 0; candidates[i]; i++) {
+		struct stat st;
+		struct engine *e;
+		const char *why;
+
+		if (stat(candidates[i], &st) < 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		e = engine_alloc(candidates[i], forced);
+		if (!e)
+			return -ENOMEM;
+		if (engine_probe(e, msg, sizeof(msg)) == 0) {
+			*out = e;
+			return 0;
+		}
+		engine_close(e);
+		why = msg;
+		n = snprintf(tried + used, sizeof(tried) - used, "%s%s (%s)", used ? "; " : "",
+			     candidates[i], why);
+		if (n > 0 && (size_t)n < sizeof(tried) - used)
+			used += (size_t)n;
+	}
+	engine_seterr(err, errlen,
+		      "no container engine answered%s%s; start Docker or Podman, or set "
+		      "DOCKER_HOST=unix:///path/to/socket",
+		      used ? ": " : " (no engine socket found)", tried);
+	return -ECONNREFUSED;
+}
+
+int engine_open(const char *url, const char *force_backend, struct engine **out, char *err,
+		size_t errlen)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME"), *env;
+	char xdg_docker[256] = "", xdg_podman[256] = "", colima[256] = "", drun[256] = "",
+	     ddesk[256] = "";
+	const char *cands[12];
+	enum engine_backend forced;
+	int rc, n = 0;
+
+	*out = NULL;
+	pthread_once(&curl_once, curl_init_once);
+	rc = parse_backend(force_backend, &forced, err, errlen);
+	if (rc < 0)
+		return rc;
+
+	if (url && *url)
+		return open_explicit(url, "engine URL", forced, out, err, errlen);
+	/* The variables are a user's explicit choice too: honour them even if down right now. */
+	env = getenv("DOCKER_HOST");
+	if (env && *env)
+		return open_explicit(env, "DOCKER_HOST", forced, out, err, errlen);
+	env = getenv("CONTAINER_HOST");
+	if (env && *env)
+		return open_explicit(env, "CONTAINER_HOST", forced, out, err, errlen);
+
+	if (xdg && *xdg) {
+		snprintf(xdg_docker, sizeof(xdg_docker), "%s/docker.sock", xdg);
+		snprintf(xdg_podman, sizeof(xdg_podman), "%s/podman/podman.sock", xdg);
+	}
+	if (home && *home) {
+		snprintf(colima, sizeof(colima), "%s/.colima/default/docker.sock", home);
+		snprintf(drun, sizeof(drun), "%s/.docker/run/docker.sock", home);
+		snprintf(ddesk, sizeof(ddesk), "%s/.docker/desktop/docker.sock", home);
+	}
+	cands[n++] = "/var/run/docker.sock";
+	cands[n++] = "/run/docker.sock";
+	if (xdg_docker[0])
+		cands[n++] = xdg_docker;
+	if (xdg_podman[0])
+		cands[n++] = xdg_podman;
+	cands[n++] = "/run/podman/podman.sock";
+	if (home && *home) {
+		cands[n++] = colima;
+		cands[n++] = drun;
+		cands[n++] = ddesk;
+	}
+	cands[n] = NULL;
+	return engine_discover(cands, forced, out, err, errlen);
+}

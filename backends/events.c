@@ -1,0 +1,118 @@
+/*
+ * The engine's event stream: a long-lived GET /events whose body is one JSON object per event,
+ * forever. Normalised to Docker's vocabulary so callers handle one set of action names.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine-int.h"
+
+static void rename_action(cJSON *ev, const char *key)
+{
+	cJSON *a = cJSON_GetObjectItemCaseSensitive(ev, key);
+	const char *to = NULL;
+
+	if (!cJSON_IsString(a))
+		return;
+	/* Podman's compat layer keeps its own name for removal ("remove"; Docker: "destroy"),
+	 * and older ones send "died" for "die". */
+	if (!strcmp(a->valuestring, "remove"))
+		to = "destroy";
+	else if (!strcmp(a->valuestring, "died"))
+		to = "die";
+	if (to)
+		cJSON_SetValuestring(a, to);
+}
+
+void engine_event_normalize(cJSON *ev)
+{
+	const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "Type");
+
+	/* Image "remove" is already "delete" in Podman's compat output; only containers differ. */
+	if (!cJSON_IsString(type) || strcmp(type->valuestring, "container"))
+		return;
+	rename_action(ev, "Action");
+	rename_action(ev, "status");
+}
+
+struct events {
+	struct jsonl lines;
+	engine_event_cb cb;
+	void *ctx;
+};
+
+static int on_event(cJSON *ev, void *ctx)
+{
+	struct events *s = ctx;
+
+	engine_event_normalize(ev);
+	return s->cb(ev, s->ctx) ? 1 : 0;
+}
+
+static int events_sink(const char *buf, size_t len, void *ctx)
+{
+	struct events *s = ctx;
+
+	return jsonl_feed(&s->lines, buf, len);
+}
+
+static int add_param(char **q, const char *key, const char *value)
+{
+	char *esc, *n = NULL;
+
+	if (!value || !*value)
+		return 0;
+	esc = engine_escape(value);
+	if (!esc || asprintf(&n, "%s%s%s=%s", *q, strchr(*q, '?') ? "&" : "?", key, esc) < 0) {
+		curl_free(esc);
+		return -ENOMEM;
+	}
+	curl_free(esc);
+	free(*q);
+	*q = n;
+	return 0;
+}
+
+int engine_events_stream(struct engine *e, const char *since, const char *until,
+			 const cJSON *filters, engine_event_cb cb, void *ctx,
+			 const atomic_bool *stop, char *err, size_t errlen)
+{
+	struct ereq r = {.method = "GET", .timeout_ms = -1, .stop = stop};
+	struct events s = {.cb = cb, .ctx = ctx};
+	char *path = strdup("/events"), *f = NULL;
+	int rc = -ENOMEM;
+
+	if (!cb) {
+		free(path);
+		engine_seterr(err, errlen, "events: no callback");
+		return -EINVAL;
+	}
+	if (filters && !(f = cJSON_PrintUnformatted(filters)))
+		goto out;
+	if (!path || add_param(&path, "since", since) < 0 || add_param(&path, "until", until) < 0 ||
+	    add_param(&path, "filters", f) < 0)
+		goto out;
+
+	jsonl_init(&s.lines, on_event, &s);
+	r.path = path;
+	r.sink = events_sink;
+	r.sink_ctx = &s;
+	rc = ereq_run(e, &r, err, errlen);
+	/* Without @until the stream never ends by itself: the engine went away or restarted. Say
+	 * so; the caller reconnects (and reconciles with a full list). */
+	if (rc == 0 && !r.cancelled && jsonl_finish(&s.lines) == 0) {
+		if (!until || !*until) {
+			engine_seterr(err, errlen, "engine at %s closed the event stream",
+				      engine_endpoint(e));
+			rc = -EIO;
+		}
+	}
+	jsonl_free(&s.lines);
+	ereq_free(&r);
+out:
+	free(f);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,307 @@
+/* From registered cards to the engine: one card's apply with its state (pending on a ref or on
+ * the engine, applied, error), and the passes that bring every card there in dependency order
+ * (images, networks, volumes, then containers). Runs on the applier thread. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "canon.h"
+#include "ws-int.h"
+
+/* The order a workspace is brought up in: what a container names comes first. */
+static const enum card_kind apply_order[] = {CARD_IMAGE,     CARD_NETWORK, CARD_VOLUME,
+					     CARD_CONTAINER, CARD_UNIT,	   CARD_GROUP};
+
+static bool engine_down(int rc)
+{
+	return rc == -ECONNREFUSED || rc == -ETIMEDOUT;
+}
+
+/* State change with the lock held. */
+static void set_state(struct workspace *ws, struct ws_entry *e, enum ws_state state,
+		      const char *reason)
+{
+	if (e->state != state || strcmp(e->reason, reason ? reason : "") != 0)
+		e->changed = time(NULL);
+	e->state = state;
+	ws_fmt(e->reason, sizeof(e->reason), "%s", reason ? reason : "");
+	if (state != WS_ST_PENDING)
+		e->engine_wait = false;
+	if (state != WS_ST_APPLYING)
+		e->activity = NULL;
+	ws_invalidate(ws);
+}
+
+/* The applied card a ref names, or a "waits for ..." reason (lock held). */
+static struct ws_entry *dependency(struct workspace *ws, const char *ref, enum card_kind kind,
+				   char *why, size_t whylen, bool *engine_wait)
+{
+	char *reason = NULL;
+	struct card *card = card_resolve(&ws->reg, ref, kind, &reason);
+	struct ws_entry *dep = card ? ws_entry_for(ws, kind, card->name.s) : NULL;
+
+	free(reason);
+	if (dep && dep->state == WS_ST_APPLIED)
+		return dep;
+	if (dep && dep->state == WS_ST_ERROR)
+		ws_fmt(why, whylen, "waits for %s (in error: %s)", ref, dep->reason);
+	else
+		ws_fmt(why, whylen, "waits for %s", ref);
+	if (dep && dep->engine_wait)
+		*engine_wait = true;
+	return NULL;
+}
+
+/* A container's refs: their engine names, or why it must wait (lock held). */
+static bool container_deps(struct workspace *ws, const struct card *card, struct ws_deps *deps,
+			   char *why, size_t whylen, bool *engine_wait)
+{
+	const struct card_container_spec *c = &card->spec.container;
+	struct ws_entry *img, *net = NULL;
+
+	memset(deps, 0, sizeof(*deps));
+	img = dependency(ws, c->image_ref.s, CARD_IMAGE, why, whylen, engine_wait);
+	if (!img)
+		return false;
+	ws_fmt(deps->image, sizeof(deps->image), "%s", img->object);
+	ws_fmt(deps->image_id, sizeof(deps->image_id), "%s", img->id);
+	if (c->network_ref.s) {
+		net = dependency(ws, c->network_ref.s, CARD_NETWORK, why, whylen, engine_wait);
+		if (!net)
+			return false;
+		ws_fmt(deps->network, sizeof(deps->network), "%s", net->object);
+	}
+	return true;
+}
+
+/* The card as it is applied: a fresh copy with the placeholders substituted. */
+static int effective(struct workspace *ws, struct ws_entry *e, const struct card_values *values,
+		     struct card **out, char hash[65])
+{
+	struct card_diags diags = {0};
+	struct card *card = NULL;
+	int rc = -EINVAL;
+
+	*out = NULL;
+	if (card_parse(e->text, e->len, e->card->file, &card, &diags) == 0 &&
+	    card_placeholders_substitute(card, values, &diags) == 0)
+		rc = card_hash(card, hash) == 0 ? 0 : -ENOMEM;
+	for (size_t i = 0; rc == -EINVAL && i < diags.count; i++)
+		if (diags.items[i].severity == CARD_ERROR)
+			ws_error_add(ws, "%s:%d:%d: %s", diags.items[i].file, diags.items[i].line,
+				     diags.items[i].col, diags.items[i].message);
+	card_diags_free(&diags);
+	if (rc == 0)
+		*out = card;
+	else
+		card_free(card);
+	return rc;
+}
+
+/* What a failed apply returns from the commit: the errno set of workspace.h. */
+static int commit_errno(int rc)
+{
+	switch (-rc) {
+	case EEXIST:
+	case EBUSY:
+	case EACCES:
+	case ENOMEM:
+		return rc;
+	default:
+		return -EIO;
+	}
+}
+
+int ws_apply_entry(struct workspace *ws, struct ws_entry *e, const struct card_values *values)
+{
+	struct ws_result res = {0};
+	struct ws_deps deps;
+	struct card *card = NULL;
+	char hash[65], why[512] = "";
+	bool engine_wait = false;
+	int rc;
+
+	if (!e->card || e->backup)
+		return 0;
+	if (!ws_makes_objects(e->card->kind)) {
+		/* Units and groups are kept for the graph; nothing in the engine is theirs. */
+		pthread_mutex_lock(&ws->lock);
+		set_state(ws, e, WS_ST_APPLIED, NULL);
+		pthread_mutex_unlock(&ws->lock);
+		return 0;
+	}
+	rc = effective(ws, e, values, &card, hash);
+	if (rc < 0) {
+		pthread_mutex_lock(&ws->lock);
+		set_state(ws, e, WS_ST_ERROR, "a placeholder has no value (see errors)");
+		pthread_mutex_unlock(&ws->lock);
+		return rc;
+	}
+
+	pthread_mutex_lock(&ws->lock);
+	if (card->kind == CARD_CONTAINER &&
+	    !container_deps(ws, e->card, &deps, why, sizeof(why), &engine_wait)) {
+		set_state(ws, e, WS_ST_PENDING, why);
+		e->engine_wait = engine_wait;
+		pthread_mutex_unlock(&ws->lock);
+		card_free(card);
+		return 0;
+	}
+	set_state(ws, e, WS_ST_APPLYING, NULL);
+	pthread_mutex_unlock(&ws->lock);
+
+	switch (card->kind) {
+	case CARD_IMAGE:
+		rc = ws_apply_image(ws, e, card, hash, &res);
+		break;
+	case CARD_NETWORK:
+		rc = ws_apply_network(ws, e->relpath, card, hash, &res);
+		break;
+	case CARD_VOLUME:
+		rc = ws_apply_volume(ws, e->relpath, card, hash, &res);
+		break;
+	default:
+		rc = ws_apply_container(ws, e->relpath, card, hash, &deps, &res);
+		break;
+	}
+	card_free(card);
+
+	pthread_mutex_lock(&ws->lock);
+	if (rc == 0) {
+		set_state(ws, e, WS_ST_APPLIED, NULL);
+		if (strcmp(e->id, res.id) != 0 || strcmp(e->hash, hash) != 0)
+			e->changed = time(NULL);
+		ws_fmt(e->id, sizeof(e->id), "%s", res.id);
+		ws_fmt(e->object, sizeof(e->object), "%s", res.object);
+		ws_fmt(e->hash, sizeof(e->hash), "%s", hash);
+		if (res.replaced[0] && strcmp(res.replaced, res.id) != 0)
+			ws_fmt(e->prev_id, sizeof(e->prev_id), "%s", res.replaced);
+		e->missing_logged = false;
+	} else if (engine_down(rc)) {
+		ws_fmt(why, sizeof(why), "waits for the engine: %s",
+		       res.err[0] ? res.err : strerror(-rc));
+		set_state(ws, e, WS_ST_PENDING, why);
+		e->engine_wait = true;
+	} else {
+		set_state(ws, e, WS_ST_ERROR, res.err[0] ? res.err : strerror(-rc));
+	}
+	bool log_wait = e->engine_wait && !e->missing_logged;
+	if (log_wait)
+		e->missing_logged = true;
+	pthread_mutex_unlock(&ws->lock);
+
+	if (log_wait) {
+		/* Once per outage: the retry every WS_RETRY_MS would flood the log. */
+		ws_error_add(ws, "cards/%s: %s; it is applied when the engine answers", e->relpath,
+			     why);
+		return 0;
+	}
+	if (rc < 0) {
+		ws_error_add(ws, "cards/%s: %s", e->relpath, res.err[0] ? res.err : strerror(-rc));
+		return commit_errno(rc);
+	}
+	return 0;
+}
+
+/* Whether a container card names this image or network card. */
+static bool names(const struct card *container, const struct card *target)
+{
+	const struct card_str *ref = target->kind == CARD_IMAGE
+					 ? &container->spec.container.image_ref
+					 : &container->spec.container.network_ref;
+	const char *prefix = card_kind_prefix(target->kind);
+	size_t n = strlen(prefix);
+
+	return ref->s && strncmp(ref->s, prefix, n) == 0 && ref->s[n] == '/' &&
+	       strcmp(ref->s + n + 1, target->name.s) == 0;
+}
+
+void ws_reapply_dependents(struct workspace *ws, struct ws_entry *e,
+			   const struct card_values *values)
+{
+	if (!e->card || (e->card->kind != CARD_IMAGE && e->card->kind != CARD_NETWORK))
+		return;
+	/* A rebuilt or re-tagged image: containers compare their image id and are replaced. */
+	for (size_t i = 0; i < ws->nentries; i++) {
+		struct ws_entry *c = ws->entries[i];
+		if (c->card && c->card->kind == CARD_CONTAINER && !c->backup &&
+		    c->state == WS_ST_APPLIED && names(c->card, e->card))
+			ws_apply_entry(ws, c, values);
+	}
+}
+
+void ws_prune_images(struct workspace *ws)
+{
+	for (size_t i = 0; i < ws->nentries; i++) {
+		struct ws_entry *e = ws->entries[i];
+		char id[ENGINE_ID_SIZE];
+		if (!e->prev_id[0])
+			continue;
+		pthread_mutex_lock(&ws->lock);
+		ws_fmt(id, sizeof(id), "%s", e->prev_id);
+		e->prev_id[0] = '\0';
+		pthread_mutex_unlock(&ws->lock);
+		/* Still used (a container the user stopped, say): it stays, unnamed, as the
+		 * engine keeps any image a container needs. */
+		engine_image_remove(ws->engine, id, false, NULL, 0);
+	}
+}
+
+void ws_retry_pending(struct workspace *ws, const struct card_values *values)
+{
+	bool progress = true;
+
+	while (progress) {
+		progress = false;
+		for (size_t k = 0; k < sizeof(apply_order) / sizeof(apply_order[0]); k++)
+			for (size_t i = 0; i < ws->nentries; i++) {
+				struct ws_entry *e = ws->entries[i];
+				if (!e->card || e->backup || e->card->kind != apply_order[k] ||
+				    e->state != WS_ST_PENDING)
+					continue;
+				/* A dead engine fails each call at once; no need to ask it for
+				 * every card. */
+				if (e->engine_wait && !engine_reachable(ws->engine))
+					continue;
+				ws_apply_entry(ws, e, values);
+				if (e->state == WS_ST_APPLIED) {
+					pthread_mutex_lock(&ws->lock);
+					e->result = 0;
+					pthread_mutex_unlock(&ws->lock);
+					progress = true;
+				}
+			}
+	}
+}
+
+void ws_apply_all(struct workspace *ws, bool everything)
+{
+	struct card_values values;
+
+	ws_values_load(ws, &values);
+	for (size_t k = 0; everything && k < sizeof(apply_order) / sizeof(apply_order[0]); k++)
+		for (size_t i = 0; i < ws->nentries; i++) {
+			struct ws_entry *e = ws->entries[i];
+			if (e->card && !e->backup && e->card->kind == apply_order[k]) {
+				int rc = ws_apply_entry(ws, e, &values);
+				pthread_mutex_lock(&ws->lock);
+				e->result = rc;
+				pthread_mutex_unlock(&ws->lock);
+			}
+		}
+	ws_retry_pending(ws, &values);
+	ws_prune_images(ws);
+	card_values_free(&values);
+}
+
+bool ws_engine_waiting(struct workspace *ws)
+{
+	bool waiting = false;
+
+	pthread_mutex_lock(&ws->lock);
+	for (size_t i = 0; !waiting && i < ws->nentries; i++)
+		waiting = ws->entries[i]->engine_wait && ws->entries[i]->state == WS_ST_PENDING;
+	pthread_mutex_unlock(&ws->lock);
+	return waiting;
+}

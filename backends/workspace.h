@@ -1,0 +1,187 @@
+/* The workspace: a CUTIP workspace's cards, the engine, and what the cards made in it.
+ *
+ * This is what the mount (fs/) asks everything of; it never talks to the engine itself. Cards
+ * are ordinary files under <root>/cutip/cards, written by the mount (or by anyone, while
+ * unmounted). The workspace parses and validates them (cards/), applies them to the engine
+ * (pull/tag/build images, create networks, create and start containers), keeps each card's
+ * state (applied, pending on a ref, error), and keeps the `errors` log.
+ *
+ * Threading: every function may be called from many FUSE worker threads at once. No lock is
+ * held across an engine call: applies run one at a time on the workspace's applier thread, and
+ * ws_commit/ws_remove wait for their job's result there.
+ *
+ * Errors are -errno (see engine.h for the engine's set), with the text in the errors log:
+ *   -EINVAL invalid card; -EEXIST a name taken by something cutipfs did not make; -EBUSY in
+ *   use; -ECONNREFUSED/-ETIMEDOUT engine unreachable; -EIO anything else. Never -ENOTCONN. */
+#ifndef CUTIPFS_BACKENDS_WORKSPACE_H
+#define CUTIPFS_BACKENDS_WORKSPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "card.h"
+#include "engine.h"
+
+/* Labels on everything cutipfs creates. */
+#define WS_LABEL_MANAGED "cutipfs.managed"     /* "1" */
+#define WS_LABEL_WORKSPACE "cutipfs.workspace" /* the workspace root, so two mounts never fight */
+#define WS_LABEL_CARD "cutipfs.card"	       /* path of the card, relative to cards/ */
+#define WS_LABEL_HASH "cutipfs.hash"	       /* card_hash() of the effective spec */
+
+struct workspace;
+
+/* Opens the workspace at root (creating <root>/cutip/cards when missing), loads every card and
+ * applies them (recovery: objects whose card did not change are left as they are; cards changed
+ * while unmounted are applied). The engine may be down: cards then wait and are applied when
+ * it answers. Loading and validation happen before this returns; the applying runs on the
+ * applier thread (pulls and builds may take minutes), so objects may show as pending for a
+ * while: ws_settle() waits for it. */
+int ws_open(const char *root, struct engine *engine, struct workspace **out, char *err,
+	    size_t errlen);
+/* Stops the applier (waiting for the job it is running, which may be a pull) and frees
+ * everything. The engine is left as it is: containers keep running. */
+void ws_close(struct workspace *ws);
+/* Waits until the applier has nothing to do (recovery after ws_open included): 0, or
+ * -ETIMEDOUT after timeout_ms (<= 0: no limit). ws_open returns before recovery is done, so
+ * that a mount answers while images are pulled; this is for tests and tools. */
+int ws_settle(struct workspace *ws, int timeout_ms);
+const char *ws_root(const struct workspace *ws);
+const char *ws_cards_dir(const struct workspace *ws); /* <root>/cutip/cards */
+struct engine *ws_engine(struct workspace *ws);
+
+/* ---- cards (paths are relative to the cards directory, e.g. "web/web.container.yaml") ---- */
+
+/* A card file's content was committed (close after writing, fsync, rename onto it): parse,
+ * validate, apply. Names card_file_ignored() rejects are not cards: returns 0 at once.
+ * On -EINVAL nothing that the card made before is touched.
+ * Returns 0 when the card is applied or will be applied without the user doing anything: a ref
+ * to a card that is not there yet ("waits for images/web"), or an unreachable engine ("waits
+ * for the engine: ..."; retried every 2 s, the errors log says so once). Returns -errno when
+ * it needs the user: -EINVAL invalid (placeholders included), -EEXIST a foreign object of
+ * that name (or a network with another subnet), -EIO a pull or build or engine failure
+ * (the card stays registered, its object in state error). */
+int ws_commit(struct workspace *ws, const char *relpath, const char *buf, size_t len);
+/* The card file at relpath is about to be unlinked: remove what it made (its container stopped
+ * and removed, network removed, image tag removed, volume removed). -EBUSY while still in use
+ * (the file must then stay). A path that is not a card: 0. Only objects with this workspace's
+ * labels are removed: an adopted network (same name and subnet, made by someone else) and a
+ * pulled image known only by its card's name stay; an image tag that is an alias of another
+ * name goes. Named volumes a container card made for spec.volumes are data: they stay. */
+int ws_remove(struct workspace *ws, const char *relpath);
+/* A file was renamed inside cards/ (the rename already happened on disk). Renaming onto a card
+ * name commits the new content (buf NULL: read from the file); renaming a card to an editor
+ * backup name ("x.yaml~", as vim and emacs do before writing the new file) keeps what it made,
+ * held by the backup until it is unlinked (a new card of the same ref takes it over, so an
+ * unchanged card restarts nothing); renaming it to any other non-card name removes what it
+ * made. A file that the rename replaced loses what its card made. Renaming a directory keeps
+ * the cards under it (their paths follow). */
+int ws_rename(struct workspace *ws, const char *from, const char *to, const char *buf, size_t len);
+/* The last commit error of a card file (for fsync on an unchanged file): 0 or -errno. */
+int ws_card_result(struct workspace *ws, const char *relpath);
+
+/* ---- objects: what the directories images/, networks/, containers/ show ---- */
+
+enum ws_kind { WS_IMAGE, WS_NETWORK, WS_CONTAINER, WS_CARD /* changes only */ };
+
+struct ws_object {
+	char name[128];
+	char id[ENGINE_ID_SIZE]; /* empty while pending */
+	char state[16];		 /* first line of status: running, exited, pending, error, ... */
+	char card[512];		 /* relpath of the card that made it, or "" */
+	bool managed;		 /* made by this workspace */
+	time_t changed;		 /* last state change, for mtimes */
+};
+
+/* Lists one kind: containers and networks in the engine (one list request, whoever made
+ * them) plus those whose card has not made them yet (pending, error); images: one per
+ * ImageCard. Malloc'd array in *out. The engine's list is kept for 1 s (dropped at once by
+ * every change the workspace makes). Engine unreachable: the last list it gave, merged with
+ * the cards as they are now (so `ls` keeps working; status files fail with the errno).
+ *
+ * States (ws_object.state, the first line of status):
+ *   containers: the engine's (created, running, paused, restarting, removing, exited, dead);
+ *               pending, error for a card whose container does not exist;
+ *               unknown for an applied card while the engine has never answered a list.
+ *   networks:   present; pending, error.
+ *   images:     present, pulling, building, pending, error.
+ * An applied card whose object was removed outside cutipfs shows as error (status: "reason:
+ * it is gone ..."); saving the card again makes it again. */
+int ws_list(struct workspace *ws, enum ws_kind kind, struct ws_object **out, size_t *count);
+int ws_lookup(struct workspace *ws, enum ws_kind kind, const char *name, struct ws_object *out);
+
+/* The rendered `status` file: first line the state alone (running, created, exited, paused,
+ * restarting, dead, pending, error), then "key: value" lines (id, image, exit_code,
+ * started_at, finished_at, health, reason, card, ...). Malloc'd text. */
+int ws_status(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len);
+/* The engine's inspect document, as it is (pretty JSON); "{}\n" for a card's object not made
+ * yet (pending, error), never -ENOENT for a listed object. */
+int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len);
+/* images/<name>/log: output of the image's last pull or build. */
+int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *len);
+/* containers/<name>/logs: stdout and stderr as the engine keeps them, framing removed; the
+ * newest 64 MiB. "" for a container not made yet. */
+int ws_container_logs(struct workspace *ws, const char *name, char **text, size_t *len);
+
+/* rmdir containers/NAME (stop with a 10 s grace, then kill; remove), networks/NAME, images/NAME
+ * (-EBUSY while in use). Works on objects cutipfs did not make too. Deletes the card file that
+ * made it, if any, so nothing recreates it. images/NAME removes the tag <name>:<tag> whoever
+ * made it (only ImageCards are listed there). */
+int ws_remove_object(struct workspace *ws, enum ws_kind kind, const char *name);
+
+/* ---- live state: engine events, changes, control (the mount's events, follow, ctl) ----
+ *
+ * The workspace keeps one in-memory state of the engine's containers, networks and images,
+ * fed by the engine's event stream (GET /events) on its own thread and reconciled by a full
+ * list at start, after every reconnect and periodically (events are lossy). ws_list,
+ * ws_lookup, ws_status and ws_inspect are served from it, without an engine request. */
+
+/* One change, made by cutipfs or seen in the engine's events, in the order they happened. */
+struct ws_change {
+	unsigned long seq;   /* 1, 2, 3, ... per workspace */
+	struct timespec time;
+	enum ws_kind obj;    /* the directory it shows in; cards: WS_CARD */
+	char name[128];	     /* object name, or card path relative to cards/ */
+	char old_name[128];  /* rename: the previous name */
+	char action[32];     /* see ws_change_format */
+	char attrs[512];     /* "key=value key=value", values without spaces */
+	bool membership;     /* the object appeared in or left its directory */
+};
+
+/* The line the mount's `events` file shows, without the newline:
+ *   TIME KIND NAME ACTION [key=value ...]
+ * TIME is RFC 3339 UTC with nanoseconds; KIND container, network, image or card; actions:
+ *   container create, start, die (exit_code=N), stop, destroy, rename (old=NAME), health
+ *   (health=STATE), pause, unpause, restart, kill (signal=S); network create, remove; image
+ *   pulled, built, removed, tagged; card accepted, rejected (error=...), applied, pending
+ *   (waits=REF), removed. */
+int ws_change_format(const struct ws_change *change, char *buf, size_t len);
+
+/* Called for every change, in order, on the workspace's state thread with no workspace lock
+ * held. It must not block for long (queue the work) and must not call back into ws_commit,
+ * ws_remove or ws_rename. Returns a subscription id (> 0) or -errno. */
+typedef void (*ws_change_cb)(const struct ws_change *change, void *ctx);
+int ws_subscribe(struct workspace *ws, ws_change_cb cb, void *ctx);
+void ws_unsubscribe(struct workspace *ws, int id);
+
+/* containers/NAME/ctl: command "start", "stop" [SECONDS], "restart" [SECONDS], "kill"
+ * [SIGNAL], "pause", "unpause". Unknown command or bad argument: -EINVAL. */
+int ws_container_ctl(struct workspace *ws, const char *name, const char *command,
+		     const char *arg);
+
+/* Streams the container's new output (framing removed) to sink until the container is
+ * removed, *stop becomes true, or sink returns non-zero; like `docker logs -f` but it
+ * survives a stop and start of the container. since: "secs[.nanos]" or NULL for now. */
+int ws_container_follow(struct workspace *ws, const char *name, const char *since,
+			engine_log_sink sink, void *ctx, const atomic_bool *stop);
+
+/* ---- the errors log: "TIME PATH:LINE:COL: MESSAGE", newest last ---- */
+
+void ws_error_add(struct workspace *ws, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int ws_errors_render(struct workspace *ws, char **text, size_t *len);
+void ws_errors_clear(struct workspace *ws);
+/* Bumped on every change, for the file's size and mtime. */
+unsigned long ws_errors_generation(struct workspace *ws);
+
+#endif

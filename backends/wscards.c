@@ -1,0 +1,548 @@
+/* The card files: which file holds which card, validation at commit, the registry of valid
+ * cards, and what unlink and rename of a card file mean. Runs on the applier thread. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "ws-int.h"
+
+struct ws_entry *ws_entry_find(struct workspace *ws, const char *relpath)
+{
+	for (size_t i = 0; i < ws->nentries; i++)
+		if (strcmp(ws->entries[i]->relpath, relpath) == 0)
+			return ws->entries[i];
+	return NULL;
+}
+
+struct ws_entry *ws_entry_for(struct workspace *ws, enum card_kind kind, const char *name)
+{
+	for (size_t i = 0; i < ws->nentries; i++) {
+		const struct card *c = ws->entries[i]->card;
+		if (c && c->kind == kind && c->name.s && strcmp(c->name.s, name) == 0)
+			return ws->entries[i];
+	}
+	return NULL;
+}
+
+/* Lock held. */
+static struct ws_entry *entry_new(struct workspace *ws, const char *relpath)
+{
+	struct ws_entry *e = calloc(1, sizeof(*e));
+
+	if (!e || !(e->relpath = strdup(relpath))) {
+		free(e);
+		return NULL;
+	}
+	if (ws->nentries == ws->capentries) {
+		size_t cap = ws->capentries ? ws->capentries * 2 : 32;
+		struct ws_entry **entries = realloc(ws->entries, cap * sizeof(*entries));
+		if (!entries) {
+			free(e->relpath);
+			free(e);
+			return NULL;
+		}
+		ws->entries = entries;
+		ws->capentries = cap;
+	}
+	e->changed = time(NULL);
+	ws->entries[ws->nentries++] = e;
+	return e;
+}
+
+/* Takes the entry's card out of the registry and frees it (lock held). */
+static void entry_forget_card(struct workspace *ws, struct ws_entry *e)
+{
+	struct card_registry *reg = &ws->reg;
+
+	if (!e->card)
+		return;
+	for (size_t i = 0; i < reg->count; i++)
+		if (reg->cards[i] == e->card) {
+			/* Keep the others in discovery order, as card_registry_take does. */
+			memmove(&reg->cards[i], &reg->cards[i + 1],
+				(reg->count - i - 1) * sizeof(*reg->cards));
+			reg->count--;
+			break;
+		}
+	card_free(e->card);
+	e->card = NULL;
+	free(e->text);
+	e->text = NULL;
+	e->len = 0;
+}
+
+void ws_entry_drop(struct workspace *ws, struct ws_entry *e)
+{
+	pthread_mutex_lock(&ws->lock);
+	entry_forget_card(ws, e);
+	for (size_t i = 0; i < ws->nentries; i++)
+		if (ws->entries[i] == e) {
+			memmove(&ws->entries[i], &ws->entries[i + 1],
+				(ws->nentries - i - 1) * sizeof(e));
+			ws->nentries--;
+			break;
+		}
+	ws_invalidate(ws);
+	pthread_mutex_unlock(&ws->lock);
+	free(e->relpath);
+	ws_buf_free(&e->log);
+	free(e);
+}
+
+void ws_entry_delete_file(struct workspace *ws, struct ws_entry *e)
+{
+	char *path = NULL;
+
+	if (asprintf(&path, "%s/%s", ws->cards_dir, e->relpath) >= 0) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			ws_error_add(ws, "cards/%s: cannot delete the card: %s", e->relpath,
+				     strerror(errno));
+		free(path);
+	}
+	ws_entry_drop(ws, e);
+}
+
+/* One diagnostic as an errors-log line: "cards/x.yaml:3:5: [warning: ]MESSAGE". */
+static void log_diags(struct workspace *ws, const struct card_diags *diags)
+{
+	for (size_t i = 0; i < diags->count; i++) {
+		const struct card_diag *d = &diags->items[i];
+		const char *warn = d->severity == CARD_WARNING ? "warning: " : "";
+		if (d->line > 0)
+			ws_error_add(ws, "%s:%d:%d: %s%s", d->file ? d->file : "?", d->line, d->col,
+				     warn, d->message);
+		else
+			ws_error_add(ws, "%s: %s%s", d->file ? d->file : "?", warn, d->message);
+	}
+}
+
+/* paths.yaml and secrets.yaml, read again for every commit so that edits take effect. */
+void ws_values_load(struct workspace *ws, struct card_values *values)
+{
+	struct card_diags diags = {0};
+
+	if (card_values_load(values, ws->cutip_dir, ws->root, &diags) < 0)
+		log_diags(ws, &diags);
+	card_diags_free(&diags);
+}
+
+/* A ref field must name the kind it is for; anything else can never resolve. */
+static void check_ref_prefix(const struct card *card, const struct card_str *ref,
+			     enum card_kind want, const char *field, struct card_diags *diags)
+{
+	const char *prefix = card_kind_prefix(want);
+	size_t n = strlen(prefix);
+
+	if (!ref->s || (strncmp(ref->s, prefix, n) == 0 && ref->s[n] == '/' && ref->s[n + 1]))
+		return;
+	card_diags_add(diags, CARD_ERROR, card->file, ref->line, ref->col,
+		       "%s: must name %s '%s/<name>', got '%s'", field, card_kind_name(want),
+		       prefix, ref->s);
+}
+
+/* Parses and validates a card file's content; every message goes to the errors log. */
+static int validate(struct workspace *ws, const char *relpath, const char *buf, size_t len,
+		    const struct card_values *values, struct card **out)
+{
+	struct card_diags diags = {0};
+	struct card *card = NULL;
+	char *file = NULL;
+	int rc = -EINVAL;
+
+	*out = NULL;
+	if (asprintf(&file, "cards/%s", relpath) < 0)
+		return -ENOMEM;
+	if (card_parse(buf, len, file, &card, &diags) == 0) {
+		card_placeholders_check(card, values, &diags);
+		if (card->kind == CARD_CONTAINER) {
+			check_ref_prefix(card, &card->spec.container.image_ref, CARD_IMAGE,
+					 "spec.imageRef", &diags);
+			check_ref_prefix(card, &card->spec.container.network_ref, CARD_NETWORK,
+					 "spec.networkRef", &diags);
+		} else if (card->kind == CARD_UNIT) {
+			check_ref_prefix(card, &card->spec.unit.container_ref, CARD_CONTAINER,
+					 "spec.containerRef", &diags);
+		}
+		if (card_diags_errors(&diags) == 0)
+			rc = 0;
+	}
+	log_diags(ws, &diags);
+	card_diags_free(&diags);
+	free(file);
+	if (rc == 0)
+		*out = card;
+	else
+		card_free(card);
+	return rc;
+}
+
+/* The engine name of what an entry's card makes (for removal). */
+static void entry_object(const struct ws_entry *e, char *out, size_t len)
+{
+	if (e->object[0])
+		ws_fmt(out, len, "%s", e->object);
+	else if (e->card->kind == CARD_IMAGE)
+		ws_fmt(out, len, "%s:%s", e->card->name.s, e->card->spec.image.tag);
+	else
+		ws_fmt(out, len, "%s", e->card->name.s);
+}
+
+bool ws_makes_objects(enum card_kind kind)
+{
+	return kind == CARD_IMAGE || kind == CARD_NETWORK || kind == CARD_VOLUME ||
+	       kind == CARD_CONTAINER;
+}
+
+/* Removes what an entry's card made (only what carries our labels). ENOENT is success. */
+static int unapply_entry(struct workspace *ws, struct ws_entry *e)
+{
+	char object[256], err[512] = "";
+	int rc;
+
+	if (!e->card || !ws_makes_objects(e->card->kind))
+		return 0;
+	entry_object(e, object, sizeof(object));
+	rc = ws_unapply(ws, e->card->kind, object, false, err, sizeof(err));
+	if (rc == -ENOENT)
+		rc = 0;
+	if (rc < 0)
+		ws_error_add(ws, "cards/%s: cannot remove %s '%s': %s", e->relpath,
+			     card_kind_prefix(e->card->kind), object, err[0] ? err : strerror(-rc));
+	return rc;
+}
+
+/* Registers a validated card as the content of relpath (lock held). Returns the entry, or
+ * NULL with *rc set (duplicate ref). *retired gets the card the file held before when it had
+ * another ref (its objects must go), with its entry's object name. */
+static struct ws_entry *register_card(struct workspace *ws, const char *relpath, struct card *card,
+				      const char *buf, size_t len, struct card *retired_out[1],
+				      char *retired_obj, size_t objlen, int *rc)
+{
+	struct ws_entry *e = ws_entry_find(ws, relpath);
+	struct ws_entry *owner = ws_entry_for(ws, card->kind, card->name.s);
+	char *text = malloc(len + 1);
+
+	*retired_out = NULL;
+	if (!text) {
+		card_free(card);
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	memcpy(text, buf, len);
+	text[len] = '\0';
+	if (owner && owner != e) {
+		if (!owner->backup) {
+			/* The registry words the message as CUTIP does. */
+			struct card_diags diags = {0};
+			card_registry_add(&ws->reg, card, &diags);
+			log_diags(ws, &diags); /* errlock is a leaf: fine under ws->lock */
+			card_diags_free(&diags);
+			free(text);
+			*rc = -EINVAL;
+			return NULL;
+		}
+		/* An editor's backup holds it: the new file takes over what it made. */
+		entry_forget_card(ws, owner);
+		owner->result = 0;
+	}
+	if (e && e->card) {
+		bool same =
+		    e->card->kind == card->kind && strcmp(e->card->name.s, card->name.s) == 0;
+		if (!same) {
+			entry_object(e, retired_obj, objlen);
+			char *ref = card_ref_of(e->card);
+			*retired_out = card_registry_take(&ws->reg, ref);
+			free(ref);
+			e->card = NULL;
+			e->object[0] = e->id[0] = e->hash[0] = '\0';
+		} else {
+			entry_forget_card(ws, e);
+		}
+	}
+	if (!e)
+		e = entry_new(ws, relpath);
+	if (!e) {
+		free(text);
+		card_free(card);
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	free(e->text);
+	e->text = text;
+	e->len = len;
+	e->backup = false;
+	card_registry_add(&ws->reg, card, &(struct card_diags){0});
+	e->card = card;
+	ws_invalidate(ws);
+	*rc = 0;
+	return e;
+}
+
+/* Drops owner entries left without a card by a takeover (lock held). */
+static void sweep_empty_backups(struct workspace *ws)
+{
+	for (size_t i = 0; i < ws->nentries;) {
+		struct ws_entry *e = ws->entries[i];
+		if (e->backup && !e->card) {
+			memmove(&ws->entries[i], &ws->entries[i + 1],
+				(ws->nentries - i - 1) * sizeof(e));
+			ws->nentries--;
+			free(e->relpath);
+			free(e->text);
+			ws_buf_free(&e->log);
+			free(e);
+		} else {
+			i++;
+		}
+	}
+}
+
+int ws_do_commit(struct workspace *ws, const char *relpath, const char *buf, size_t len)
+{
+	struct card_values values;
+	struct card *card = NULL, *retired = NULL;
+	struct ws_entry *e = NULL;
+	char retired_obj[256] = "";
+	int rc;
+
+	ws_values_load(ws, &values);
+	rc = validate(ws, relpath, buf, len, &values, &card);
+	pthread_mutex_lock(&ws->lock);
+	if (rc == 0) {
+		e = register_card(ws, relpath, card, buf, len, &retired, retired_obj,
+				  sizeof(retired_obj), &rc);
+		sweep_empty_backups(ws);
+	}
+	if (rc < 0) {
+		/* Whatever the file's previous card made stays as it is. */
+		e = ws_entry_find(ws, relpath);
+		if (!e)
+			e = entry_new(ws, relpath);
+		if (e)
+			e->result = rc;
+		pthread_mutex_unlock(&ws->lock);
+		card_values_free(&values);
+		return rc;
+	}
+	pthread_mutex_unlock(&ws->lock);
+
+	rc = ws_apply_entry(ws, e, &values);
+	if (retired && ws_makes_objects(retired->kind) && retired_obj[0]) {
+		char err[512] = "";
+		int r = ws_unapply(ws, retired->kind, retired_obj, false, err, sizeof(err));
+		if (r < 0 && r != -ENOENT)
+			ws_error_add(ws,
+				     "cards/%s: cannot remove %s '%s' (no longer in the card): %s",
+				     relpath, card_kind_prefix(retired->kind), retired_obj,
+				     err[0] ? err : strerror(-r));
+	}
+	card_free(retired);
+	if (rc == 0 || e->state == WS_ST_APPLIED)
+		ws_reapply_dependents(ws, e, &values);
+	ws_retry_pending(ws, &values);
+	ws_prune_images(ws);
+	card_values_free(&values);
+	pthread_mutex_lock(&ws->lock);
+	e->result = rc;
+	pthread_mutex_unlock(&ws->lock);
+	return rc;
+}
+
+int ws_do_remove(struct workspace *ws, const char *relpath)
+{
+	struct ws_entry *e;
+	int rc;
+
+	pthread_mutex_lock(&ws->lock);
+	e = ws_entry_find(ws, relpath);
+	pthread_mutex_unlock(&ws->lock);
+	if (!e)
+		return 0;
+	rc = unapply_entry(ws, e);
+	if (rc < 0) {
+		/* The file must stay: its card still describes what is there. */
+		pthread_mutex_lock(&ws->lock);
+		e->result = rc;
+		pthread_mutex_unlock(&ws->lock);
+		return rc;
+	}
+	ws_entry_drop(ws, e);
+	return 0;
+}
+
+/* Reads a whole card file (bounded). */
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	struct stat st;
+
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (size_t)st.st_size <= WS_CARD_MAX &&
+	    (buf = malloc((size_t)st.st_size + 1))) {
+		*len = fread(buf, 1, (size_t)st.st_size, f);
+		buf[*len] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+static bool is_backup_name(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 1 && name[n - 1] == '~';
+}
+
+/* Renames an entry in place (lock taken here). */
+static void entry_move(struct workspace *ws, struct ws_entry *e, const char *to, bool backup)
+{
+	char *name = strdup(to), *file = NULL;
+
+	if (!name)
+		return;
+	if (e->card && asprintf(&file, "cards/%s", to) < 0)
+		file = NULL;
+	pthread_mutex_lock(&ws->lock);
+	free(e->relpath);
+	e->relpath = name;
+	e->backup = backup;
+	if (file) {
+		free(e->card->file);
+		e->card->file = file;
+	}
+	ws_invalidate(ws);
+	pthread_mutex_unlock(&ws->lock);
+}
+
+/* The file at `to` was replaced by the rename: what its card made goes. A failure is in the
+ * errors log; the card is forgotten all the same, since its file is gone. */
+static void replaced(struct workspace *ws, struct ws_entry *et)
+{
+	if (!et)
+		return;
+	unapply_entry(ws, et);
+	ws_entry_drop(ws, et);
+}
+
+/* A directory under cards/ renamed: its cards keep what they made under their new paths.
+ * Returns whether any entry was under it. */
+static bool move_dir(struct workspace *ws, const char *from, const char *to)
+{
+	size_t n = strlen(from);
+	bool moved = false;
+
+	pthread_mutex_lock(&ws->lock);
+	for (size_t i = 0; i < ws->nentries; i++) {
+		struct ws_entry *e = ws->entries[i];
+		char *name = NULL, *file = NULL;
+		if (strncmp(e->relpath, from, n) != 0 || e->relpath[n] != '/')
+			continue;
+		if (asprintf(&name, "%s%s", to, e->relpath + n) < 0)
+			continue;
+		if (e->card && asprintf(&file, "cards/%s", name) >= 0) {
+			free(e->card->file);
+			e->card->file = file;
+		}
+		free(e->relpath);
+		e->relpath = name;
+		moved = true;
+	}
+	if (moved)
+		ws_invalidate(ws);
+	pthread_mutex_unlock(&ws->lock);
+	return moved;
+}
+
+int ws_do_rename(struct workspace *ws, const char *from, const char *to, const char *buf,
+		 size_t len)
+{
+	struct ws_entry *ef, *et;
+	int rc = 0;
+
+	if (strcmp(from, to) == 0)
+		return 0;
+	pthread_mutex_lock(&ws->lock);
+	ef = ws_entry_find(ws, from);
+	et = ws_entry_find(ws, to);
+	pthread_mutex_unlock(&ws->lock);
+	if (!ef && move_dir(ws, from, to))
+		return 0;
+
+	if (!card_file_ignored(to)) {
+		/* Onto a card name: the entry moves with its file, then the content commits
+		 * there (same ref: replaced in place, nothing restarted when unchanged). */
+		if (ef) {
+			replaced(ws, et);
+			entry_move(ws, ef, to, false);
+		}
+		if (buf)
+			return ws_do_commit(ws, to, buf, len);
+		/* The caller did not pass the content: it is on disk already. */
+		char *path = NULL, *text = NULL;
+		if (asprintf(&path, "%s/%s", ws->cards_dir, to) < 0)
+			return -ENOMEM;
+		text = read_file(path, &len);
+		rc = text ? ws_do_commit(ws, to, text, len) : -EIO;
+		free(text);
+		free(path);
+		return rc;
+	}
+	replaced(ws, et);
+	if (!ef)
+		return 0;
+	if (is_backup_name(to) && ef->card) {
+		/* vim and emacs: card.yaml -> card.yaml~, write card.yaml, unlink card.yaml~. */
+		entry_move(ws, ef, to, true);
+		return 0;
+	}
+	rc = unapply_entry(ws, ef);
+	if (rc < 0) {
+		/* Still there: the renamed file holds it until it is unlinked. */
+		entry_move(ws, ef, to, true);
+		return rc;
+	}
+	ws_entry_drop(ws, ef);
+	return 0;
+}
+
+void ws_load_all(struct workspace *ws)
+{
+	struct card_values values;
+	char **files = NULL;
+	size_t prefix = strlen(ws->cards_dir) + 1;
+	int n = card_discover(ws->cards_dir, &files);
+
+	if (n < 0) {
+		ws_error_add(ws, "cards: %s", strerror(errno));
+		return;
+	}
+	ws_values_load(ws, &values);
+	for (int i = 0; i < n; i++) {
+		const char *relpath = files[i] + prefix;
+		struct card *card = NULL, *retired = NULL;
+		char obj[256];
+		size_t len = 0;
+		char *buf = read_file(files[i], &len);
+		int rc = buf ? validate(ws, relpath, buf, len, &values, &card) : -EIO;
+
+		pthread_mutex_lock(&ws->lock);
+		if (rc == 0)
+			register_card(ws, relpath, card, buf, len, &retired, obj, sizeof(obj), &rc);
+		if (rc < 0) {
+			struct ws_entry *e = entry_new(ws, relpath);
+			if (e)
+				e->result = rc;
+		}
+		pthread_mutex_unlock(&ws->lock);
+		card_free(retired);
+		free(buf);
+		free(files[i]);
+	}
+	free(files);
+	card_values_free(&values);
+}

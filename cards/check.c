@@ -159,7 +159,8 @@ static int read_names(const char *dir, struct pathlist *names)
 		errno = saved ? saved : ENOMEM;
 		return -1;
 	}
-	qsort(names->items, names->count, sizeof(char *), name_order);
+	if (names->count > 1) /* qsort(NULL, 0, ...) is undefined behaviour */
+		qsort(names->items, names->count, sizeof(char *), name_order);
 	return 0;
 }
 
@@ -223,8 +224,10 @@ int card_discover(const char *dir, char ***out)
 		errno = rc < 0 ? saved : EOVERFLOW;
 		return -1;
 	}
-	qsort(w.yaml.items, w.yaml.count, sizeof(char *), path_order);
-	qsort(w.yml.items, w.yml.count, sizeof(char *), path_order);
+	if (w.yaml.count > 1) /* qsort(NULL, 0, ...) is undefined behaviour */
+		qsort(w.yaml.items, w.yaml.count, sizeof(char *), path_order);
+	if (w.yml.count > 1)
+		qsort(w.yml.items, w.yml.count, sizeof(char *), path_order);
 	size_t n = w.yaml.count + w.yml.count;
 	char **all = malloc((n ? n : 1) * sizeof(*all));
 	if (!all) {

@@ -1,0 +1,265 @@
+/* cutipfs: entry point.
+ *
+ *   cutipfs [-f] [-d] [-s] [-o OPTION,...] MOUNTPOINT   mount a workspace
+ *   cutipfs check PATH...                               validate cards, no mount
+ *
+ * The shape is libfuse's passthrough_ll/hello_ll at 3.14: our options first (an offsetof
+ * table, sshfs style), then fuse_parse_cmdline, a session, mount, daemonize, the multithreaded
+ * loop, and a goto ladder back out. The engine and the workspace are opened after
+ * fuse_daemonize, since its fork keeps no threads. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "check.h"
+#include "fs.h"
+
+struct fs_options {
+	char *engine;	 /* -o engine=unix:///PATH; NULL: discovery */
+	char *backend;	 /* -o backend=docker|podman; NULL: detect */
+	char *workspace; /* -o workspace=DIR */
+};
+
+#define FS_OPT(t, p)                                                                               \
+	{                                                                                          \
+		t, offsetof(struct fs_options, p), 1                                               \
+	}
+static const struct fuse_opt fs_opts[] = {
+    FS_OPT("engine=%s", engine),
+    FS_OPT("backend=%s", backend),
+    FS_OPT("workspace=%s", workspace),
+    FUSE_OPT_END,
+};
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] MOUNTPOINT\n"
+	       "       %s check PATH...\n"
+	       "\n"
+	       "Mounts a CUTIP workspace: cards written into MOUNTPOINT/cards become images,\n"
+	       "networks and containers, shown under MOUNTPOINT/images, networks, containers.\n"
+	       "Unmount with `fusermount3 -u MOUNTPOINT` (or SIGTERM/SIGINT).\n"
+	       "\n"
+	       "cutipfs options:\n"
+	       "    -o engine=URL          the engine's socket, unix:///PATH (default: the first\n"
+	       "                           of DOCKER_HOST, CONTAINER_HOST, the usual Docker and\n"
+	       "                           Podman sockets that answers)\n"
+	       "    -o backend=NAME        docker or podman (default: detected)\n"
+	       "    -o workspace=DIR       the workspace (default: $XDG_STATE_HOME/cutipfs or\n"
+	       "                           ~/.local/state/cutipfs); cards live in DIR/cutip/cards\n"
+	       "\n",
+	       prog, prog);
+}
+
+/* mkdir -p */
+static int make_dirs(const char *path)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* The workspace directory, absolute (the daemon's cwd becomes "/"), created when missing. */
+static char *workspace_dir(const char *opt)
+{
+	char buf[PATH_MAX];
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	if (opt)
+		snprintf(buf, sizeof(buf), "%s", opt);
+	else if (state && *state)
+		snprintf(buf, sizeof(buf), "%s/cutipfs", state);
+	else if (home && *home)
+		snprintf(buf, sizeof(buf), "%s/.local/state/cutipfs", home);
+	else {
+		fprintf(stderr, "cutipfs: no workspace: set -o workspace=DIR or HOME\n");
+		return NULL;
+	}
+	int rc = make_dirs(buf);
+	if (rc < 0) {
+		fprintf(stderr, "cutipfs: workspace %s: %s\n", buf, strerror(-rc));
+		return NULL;
+	}
+	char *abs = realpath(buf, NULL);
+	if (!abs || access(abs, R_OK | W_OK | X_OK) < 0) {
+		fprintf(stderr, "cutipfs: workspace %s: %s\n", buf, strerror(errno));
+		free(abs);
+		return NULL;
+	}
+	return abs;
+}
+
+static int open_engine(const struct fs_options *o, struct engine **out)
+{
+	char err[512] = "";
+	int rc = engine_open(o->engine, o->backend, out, err, sizeof(err));
+	if (rc == 0 || o->engine)
+		goto done;
+	/* Nobody answers: mount anyway on the conventional socket, which comes up later or
+	 * not; the engine file says which. */
+	fprintf(stderr,
+		"cutipfs: no engine answered (%s); waiting on unix:///var/run/docker.sock\n", err);
+	err[0] = '\0';
+	rc = engine_open("unix:///var/run/docker.sock", o->backend, out, err, sizeof(err));
+done:
+	if (rc < 0)
+		fprintf(stderr, "cutipfs: engine %s: %s\n", o->engine ? o->engine : "",
+			err[0] ? err : strerror(-rc));
+	return rc;
+}
+
+/* The engine, the workspace and the cards directory; the mount is up but not served yet. */
+static int open_workspace(struct fs *fs, const struct fs_options *o, const char *root)
+{
+	if (open_engine(o, &fs->engine) < 0)
+		return -1;
+	char err[512] = "";
+	int rc = ws_open(root, fs->engine, &fs->ws, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "cutipfs: workspace %s: %s\n", root, err[0] ? err : strerror(-rc));
+		return -1;
+	}
+	fs->cards_fd = open(ws_cards_dir(fs->ws), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fs->cards_fd < 0) {
+		fprintf(stderr, "cutipfs: %s: %s\n", ws_cards_dir(fs->ws), strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
+{
+	if (opts->singlethread)
+		return fuse_session_loop(se);
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+	if (!cfg)
+		return -ENOMEM;
+	fuse_loop_cfg_set_clone_fd(cfg, (unsigned int)opts->clone_fd);
+	/* UINT_MAX: not given on the command line, keep libfuse's default. */
+	if (opts->max_idle_threads != UINT_MAX)
+		fuse_loop_cfg_set_idle_threads(cfg, opts->max_idle_threads);
+	if (opts->max_threads != UINT_MAX && opts->max_threads > 0)
+		fuse_loop_cfg_set_max_threads(cfg, opts->max_threads);
+	int rc = fuse_session_loop_mt(se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return card_check_main(argc - 2, argv + 2, stdout);
+
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct fs_options o = {0};
+	struct fuse_cmdline_opts opts = {0};
+	struct fs fs = {.cards_fd = -1};
+	struct fuse_session *se = NULL;
+	char *root = NULL;
+	int ret = 1;
+
+	if (fuse_opt_parse(&args, &o, fs_opts, NULL) != 0 || fuse_parse_cmdline(&args, &opts) != 0)
+		goto out_args;
+	if (opts.show_help) {
+		usage(argv[0]);
+		fuse_cmdline_help();
+		fuse_lowlevel_help();
+		ret = 0;
+		goto out_args;
+	}
+	if (opts.show_version) {
+		printf("cutipfs version %s\n", CUTIPFS_VERSION);
+		printf("FUSE library version %s\n", fuse_pkgversion());
+		fuse_lowlevel_version();
+		ret = 0;
+		goto out_args;
+	}
+	if (!opts.mountpoint) {
+		fprintf(stderr, "usage: %s [options] MOUNTPOINT\n       %s --help\n", argv[0],
+			argv[0]);
+		goto out_args;
+	}
+	if (o.backend && strcmp(o.backend, "docker") != 0 && strcmp(o.backend, "podman") != 0) {
+		fprintf(stderr, "cutipfs: backend=%s: want docker or podman\n", o.backend);
+		goto out_args;
+	}
+	root = workspace_dir(o.workspace);
+	if (!root)
+		goto out_args;
+
+	fs.uid = getuid();
+	fs.gid = getgid();
+	clock_gettime(CLOCK_REALTIME, &fs.started);
+	pthread_mutex_init(&fs.lock, NULL);
+	pthread_mutex_init(&fs.nlock, NULL);
+	pthread_cond_init(&fs.ncond, NULL);
+	if (fs_table_init(&fs) < 0) {
+		fprintf(stderr, "cutipfs: out of memory\n");
+		goto out_table;
+	}
+
+	/* The kernel checks permissions on the modes we report; fsname/subtype name the mount
+	 * in /proc/mounts ("cutipfs on MOUNT type fuse.cutipfs"). */
+	if (fuse_opt_add_arg(&args, "-ofsname=cutipfs,subtype=cutipfs,default_permissions") != 0)
+		goto out_table;
+	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
+	if (!se)
+		goto out_table;
+	fs.se = se;
+	if (fuse_set_signal_handlers(se) != 0)
+		goto out_session;
+	if (fuse_session_mount(se, opts.mountpoint) != 0)
+		goto out_signals;
+	fuse_daemonize(opts.foreground);
+
+	if (open_workspace(&fs, &o, root) < 0 || fs_notifier_start(&fs) < 0)
+		goto out_unmount;
+
+	/* Until fusermount3 -u, SIGTERM, SIGINT or SIGHUP. A signal is a clean end too (the
+	 * loop returns its number); only -errno is a failure. */
+	ret = serve(se, &opts) < 0 ? 1 : 0;
+
+out_unmount:
+	fuse_session_unmount(se);
+	fs_notifier_stop(&fs);
+	if (fs.ws)
+		ws_close(fs.ws);
+	if (fs.engine)
+		engine_close(fs.engine);
+	if (fs.cards_fd >= 0)
+		close(fs.cards_fd);
+out_signals:
+	fuse_remove_signal_handlers(se);
+out_session:
+	fuse_session_destroy(se);
+out_table:
+	fs_table_free(&fs);
+	pthread_cond_destroy(&fs.ncond);
+	pthread_mutex_destroy(&fs.nlock);
+	pthread_mutex_destroy(&fs.lock);
+	free(root);
+out_args:
+	free(opts.mountpoint);
+	fuse_opt_free_args(&args);
+	free(o.engine);
+	free(o.backend);
+	free(o.workspace);
+	return ret;
+}

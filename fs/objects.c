@@ -1,0 +1,424 @@
+/* images/, networks/, containers/: one directory per object the workspace lists (whoever made
+ * it), holding rendered files. A rendered file is snapshotted at open into the file handle
+ * (lxcfs), so all reads of one open see the same bytes; its st_size is the size of a real
+ * rendering, at most FS_SIZE_TTL_NS old. rmdir removes the object (and the card that made
+ * it); unlinking the files inside is accepted and does nothing, so that `rm -rf` works. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+struct child {
+	const char *name;
+	enum fs_type type;
+	int file;
+};
+
+static const struct child image_children[] = {
+    {"status", FS_OBJFILE, FS_F_STATUS},
+    {"id", FS_OBJFILE, FS_F_ID},
+    {"log", FS_OBJFILE, FS_F_LOG},
+    {"card", FS_OBJCARD, 0},
+};
+static const struct child network_children[] = {
+    {"status", FS_OBJFILE, FS_F_STATUS},
+    {"id", FS_OBJFILE, FS_F_ID},
+    {"inspect.json", FS_OBJFILE, FS_F_INSPECT},
+    {"card", FS_OBJCARD, 0},
+};
+static const struct child container_children[] = {
+    {"status", FS_OBJFILE, FS_F_STATUS},
+    {"id", FS_OBJFILE, FS_F_ID},
+    {"logs", FS_OBJFILE, FS_F_LOGS},
+    {"inspect.json", FS_OBJFILE, FS_F_INSPECT},
+    {"card", FS_OBJCARD, 0},
+};
+
+static const struct child *children(enum ws_kind kind, size_t *count)
+{
+	switch (kind) {
+	case WS_IMAGE:
+		*count = sizeof(image_children) / sizeof(image_children[0]);
+		return image_children;
+	case WS_NETWORK:
+		*count = sizeof(network_children) / sizeof(network_children[0]);
+		return network_children;
+	default:
+		*count = sizeof(container_children) / sizeof(container_children[0]);
+		return container_children;
+	}
+}
+
+/* The child called name of an object directory, if it has one: `card` only when a card made
+ * the object. */
+static const struct child *find_child(enum ws_kind kind, const struct ws_object *obj,
+				      const char *name)
+{
+	size_t count;
+	const struct child *c = children(kind, &count);
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(c[i].name, name) != 0)
+			continue;
+		if (c[i].type == FS_OBJCARD && !obj->card[0])
+			return NULL;
+		return &c[i];
+	}
+	return NULL;
+}
+
+/* The object a node in an object directory belongs to (its directory's), as last seen. */
+static int parent_object(struct fs *fs, const struct fs_node *n, struct ws_object *obj)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_node *d = fs_node_locked(fs, n->parent);
+	if (d && d->type == FS_OBJDIR)
+		*obj = d->obj;
+	pthread_mutex_unlock(&fs->lock);
+	return d && d->type == FS_OBJDIR ? 0 : -ENOENT;
+}
+
+/* The same, asked again: for `card`, whose target moves when its card is renamed. */
+static int fresh_object(struct fs *fs, const struct fs_node *n, struct ws_object *obj)
+{
+	int rc = parent_object(fs, n, obj);
+	if (rc < 0)
+		return rc;
+	struct ws_object now;
+	if (ws_lookup(fs->ws, n->kind, obj->name, &now) != 0)
+		return 0; /* gone or unreachable: what we had is all there is */
+	pthread_mutex_lock(&fs->lock);
+	struct fs_node *d = fs_node_locked(fs, n->parent);
+	if (d && d->type == FS_OBJDIR && strcmp(d->obj.name, now.name) == 0)
+		d->obj = now;
+	pthread_mutex_unlock(&fs->lock);
+	*obj = now;
+	return 0;
+}
+
+static int render(struct fs *fs, enum ws_kind kind, const char *name, int file, char **text,
+		  size_t *len)
+{
+	switch (file) {
+	case FS_F_STATUS:
+		return ws_status(fs->ws, kind, name, text, len);
+	case FS_F_LOG:
+		return ws_image_log(fs->ws, name, text, len);
+	case FS_F_LOGS:
+		return ws_container_logs(fs->ws, name, text, len);
+	case FS_F_INSPECT:
+		return ws_inspect(fs->ws, kind, name, text, len);
+	case FS_F_ID: {
+		struct ws_object obj;
+		int rc = ws_lookup(fs->ws, kind, name, &obj);
+		if (rc < 0)
+			return rc;
+		/* Empty while pending: there is no id yet. */
+		int n = asprintf(text, "%s%s", obj.id, obj.id[0] ? "\n" : "");
+		if (n < 0)
+			return -ENOMEM;
+		*len = (size_t)n;
+		return 0;
+	}
+	}
+	return -EIO;
+}
+
+static void remember_size(struct fs *fs, struct fs_node *n, size_t len)
+{
+	pthread_mutex_lock(&fs->lock);
+	n->size = len;
+	n->size_valid = true;
+	clock_gettime(CLOCK_MONOTONIC, &n->size_at);
+	pthread_mutex_unlock(&fs->lock);
+}
+
+/* st_size of a rendered file: the last rendering's if recent, else a new rendering's. Never
+ * made up: with direct_io the kernel reads what there is anyway, but `ls -l`, `stat` and
+ * `wc -c` should see the truth. */
+static int file_size(struct fs *fs, struct fs_node *n, const char *name, size_t *size)
+{
+	pthread_mutex_lock(&fs->lock);
+	bool fresh = n->size_valid && fs_elapsed_ns(&n->size_at) < FS_SIZE_TTL_NS;
+	*size = n->size;
+	pthread_mutex_unlock(&fs->lock);
+	if (fresh)
+		return 0;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = render(fs, n->kind, name, n->file, &text, &len);
+	free(text);
+	if (rc < 0)
+		return rc;
+	remember_size(fs, n, len);
+	*size = len;
+	return 0;
+}
+
+static int card_target(const struct ws_object *obj, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "../../cards/%s", obj->card);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* Attributes of an object directory or of something in one. */
+static int obj_stat(struct fs *fs, struct fs_node *n, const struct ws_object *obj, struct stat *st)
+{
+	size_t size = 0;
+	if (n->type == FS_OBJFILE) {
+		int rc = file_size(fs, n, obj->name, &size);
+		if (rc < 0)
+			return rc;
+	} else if (n->type == FS_OBJCARD) {
+		char target[1024];
+		if (card_target(obj, target, sizeof(target)) == 0)
+			size = strlen(target);
+	}
+	fs_attr_virtual(fs, n, size, obj->changed, st);
+	return 0;
+}
+
+/* The node for an object as just listed or looked up, counting a lookup. The same name with
+ * another id is another object (removed and created again): it gets a new node, so that
+ * nothing cached about the old one applies to it. */
+static int dir_entry(struct fs *fs, fuse_ino_t root, enum ws_kind kind, const struct ws_object *obj,
+		     struct fuse_entry_param *e)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_node *n = fs_child_locked(fs, root, obj->name);
+	if (!n || n->type != FS_OBJDIR ||
+	    (n->obj.id[0] && obj->id[0] && strcmp(n->obj.id, obj->id) != 0)) {
+		n = fs_node_new_locked(fs, root, obj->name, FS_OBJDIR);
+		if (!n) {
+			pthread_mutex_unlock(&fs->lock);
+			return -ENOMEM;
+		}
+		n->kind = kind;
+	}
+	n->obj = *obj;
+	fs_ref_locked(n);
+	fs_entry_init(e, n, FS_TIMEOUT_DYNAMIC, FS_TIMEOUT_DYNAMIC);
+	fs_attr_virtual(fs, n, 0, obj->changed, &e->attr);
+	pthread_mutex_unlock(&fs->lock);
+	return 0;
+}
+
+static int child_entry(struct fs *fs, struct fs_node *dir, const struct child *c,
+		       struct fuse_entry_param *e)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct ws_object obj = dir->obj;
+	struct fs_node *n = fs_child_locked(fs, dir->ino, c->name);
+	if (!n || n->type != c->type) {
+		n = fs_node_new_locked(fs, dir->ino, c->name, c->type);
+		if (!n) {
+			pthread_mutex_unlock(&fs->lock);
+			return -ENOMEM;
+		}
+		n->kind = dir->kind;
+		n->file = c->file;
+	}
+	fs_ref_locked(n);
+	pthread_mutex_unlock(&fs->lock);
+
+	/* Rendering happens unlocked; the lookup counted above keeps the node. */
+	int rc = obj_stat(fs, n, &obj, &e->attr);
+	if (rc < 0) {
+		fs_forget(fs, n->ino, 1);
+		return rc;
+	}
+	struct stat st = e->attr;
+	fs_entry_init(e, n, FS_TIMEOUT_DYNAMIC,
+		      c->type == FS_OBJFILE ? FS_TIMEOUT_NONE : FS_TIMEOUT_DYNAMIC);
+	e->attr = st;
+	return 0;
+}
+
+void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	struct fuse_entry_param e;
+	int rc;
+	if (parent->type == FS_OBJROOT) {
+		/* Not found is not cached: what a card makes must show up at once. */
+		struct ws_object obj;
+		rc = ws_lookup(fs->ws, parent->kind, name, &obj);
+		if (rc == 0)
+			rc = dir_entry(fs, parent->ino, parent->kind, &obj, &e);
+	} else {
+		pthread_mutex_lock(&fs->lock);
+		const struct child *c = find_child(parent->kind, &parent->obj, name);
+		pthread_mutex_unlock(&fs->lock);
+		rc = c ? child_entry(fs, parent, c, &e) : -ENOENT;
+	}
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (fuse_reply_entry(req, &e) != 0)
+		fs_forget(fs, e.ino, 1);
+}
+
+void fs_obj_getattr(fuse_req_t req, struct fs_node *n)
+{
+	struct fs *fs = fs_of(req);
+	struct ws_object obj;
+	struct stat st;
+	int rc;
+	if (n->type == FS_OBJDIR) {
+		pthread_mutex_lock(&fs->lock);
+		obj = n->obj;
+		pthread_mutex_unlock(&fs->lock);
+		rc = ws_lookup(fs->ws, n->kind, obj.name, &obj);
+		if (rc == 0) {
+			pthread_mutex_lock(&fs->lock);
+			n->obj = obj;
+			pthread_mutex_unlock(&fs->lock);
+		}
+	} else if (n->type == FS_OBJCARD) {
+		rc = fresh_object(fs, n, &obj);
+	} else {
+		rc = parent_object(fs, n, &obj);
+	}
+	if (rc == 0)
+		rc = obj_stat(fs, n, &obj, &st);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st,
+				n->type == FS_OBJFILE ? FS_TIMEOUT_NONE : FS_TIMEOUT_DYNAMIC);
+}
+
+void fs_obj_readlink(fuse_req_t req, struct fs_node *n)
+{
+	struct ws_object obj;
+	char target[1024];
+	int rc = fresh_object(fs_of(req), n, &obj);
+	if (rc == 0)
+		rc = obj.card[0] ? card_target(&obj, target, sizeof(target)) : -ENOENT;
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, target);
+}
+
+void fs_obj_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_dir d = {0};
+	int rc = 0;
+	if (n->type == FS_OBJROOT) {
+		/* One list request for the whole listing, attributes included (readdirplus). */
+		struct ws_object *objs = NULL;
+		size_t count = 0;
+		rc = ws_list(fs->ws, n->kind, &objs, &count);
+		for (size_t i = 0; rc == 0 && i < count; i++) {
+			pthread_mutex_lock(&fs->lock);
+			struct fs_node *c = fs_child_locked(fs, n->ino, objs[i].name);
+			fuse_ino_t ino = c ? c->ino : 0;
+			pthread_mutex_unlock(&fs->lock);
+			rc = fs_dir_add(&d, objs[i].name, ino, S_IFDIR, &objs[i]);
+		}
+		free(objs);
+	} else {
+		struct ws_object obj;
+		pthread_mutex_lock(&fs->lock);
+		obj = n->obj;
+		pthread_mutex_unlock(&fs->lock);
+		if (ws_lookup(fs->ws, n->kind, obj.name, &obj) == 0) {
+			pthread_mutex_lock(&fs->lock);
+			n->obj = obj;
+			pthread_mutex_unlock(&fs->lock);
+		}
+		size_t count;
+		const struct child *c = children(n->kind, &count);
+		for (size_t i = 0; rc == 0 && i < count; i++) {
+			if (c[i].type == FS_OBJCARD && !obj.card[0])
+				continue;
+			pthread_mutex_lock(&fs->lock);
+			struct fs_node *cn = fs_child_locked(fs, n->ino, c[i].name);
+			fuse_ino_t ino = cn ? cn->ino : 0;
+			pthread_mutex_unlock(&fs->lock);
+			rc = fs_dir_add(&d, c[i].name, ino,
+					c[i].type == FS_OBJCARD ? S_IFLNK : S_IFREG, NULL);
+		}
+	}
+	if (rc < 0) {
+		fs_dir_free(&d);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fs_reply_dir_open(req, fi, &d);
+}
+
+int fs_obj_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
+		struct fuse_entry_param *e)
+{
+	struct fs_node *n = fs_node(fs, dir);
+	if (!n)
+		return -ENOENT;
+	/* Objects come with their attributes from the list. The files inside are rendered
+	 * only when looked up: a plain `ls` should not fetch every container's logs. */
+	if (n->type == FS_OBJROOT && de->obj)
+		return dir_entry(fs, n->ino, n->kind, de->obj, e);
+	return 1;
+}
+
+void fs_obj_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	struct ws_object obj;
+	int rc = parent_object(fs, n, &obj);
+	char *text = NULL;
+	size_t len = 0;
+	if (rc == 0)
+		rc = render(fs, n->kind, obj.name, n->file, &text, &len);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	remember_size(fs, n, len);
+	fs_reply_snap_open(req, fi, text, len);
+}
+
+void fs_obj_unlink(fuse_req_t req, struct fs_node *parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	/* `rm -rf containers/NAME` unlinks each file before the rmdir that does the work. */
+	pthread_mutex_lock(&fs->lock);
+	const struct child *c =
+	    parent->type == FS_OBJDIR ? find_child(parent->kind, &parent->obj, name) : NULL;
+	pthread_mutex_unlock(&fs->lock);
+	if (parent->type == FS_OBJROOT)
+		fuse_reply_err(req, EISDIR);
+	else
+		fuse_reply_err(req, c ? 0 : ENOENT);
+}
+
+void fs_obj_rmdir(fuse_req_t req, struct fs_node *parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	if (parent->type != FS_OBJROOT) {
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	/* Which card made it, to drop the kernel's entry once the workspace deleted it. */
+	struct ws_object obj;
+	char card[sizeof(obj.card)] = "";
+	if (ws_lookup(fs->ws, parent->kind, name, &obj) == 0)
+		memcpy(card, obj.card, sizeof(card));
+	int rc = ws_remove_object(fs->ws, parent->kind, name);
+	if (rc == 0) {
+		pthread_mutex_lock(&fs->lock);
+		struct fs_node *n = fs_child_locked(fs, parent->ino, name);
+		if (n)
+			fs_unhash_locked(fs, n);
+		pthread_mutex_unlock(&fs->lock);
+		if (card[0])
+			fs_cards_gone(fs, card);
+	}
+	fuse_reply_err(req, -rc);
+}

@@ -1,0 +1,304 @@
+# Shared by the mount tests (sourced by each tests/mount/case-*.sh).
+#
+# Each case runs the real cutipfs binary in the foreground against a real engine, with its own
+# temporary workspace and mountpoint, and checks what a shell user would see: exit statuses,
+# messages, file contents. The EXIT trap always unmounts (fusermount3 -u, then -uz), stops the
+# daemon, removes from the engine everything the test made (by label, like the workspace's
+# cutipfs.workspace=$W), and fails the test if the daemon log shows errors or sanitizer output.
+#
+# Environment:
+#   CUTIPFS_BIN          the binary (meson passes it)
+#   CUTIPFS_TEST_ENGINE  unix:///PATH of the engine (default unix:///run/docker.sock)
+#   CUTIPFS_TEST_IMAGE   a local image (default cutipfs-busybox:latest; contrib/engines-up.sh)
+# Exit status: 0 pass, 1 fail, 77 skip (no /dev/fuse).
+
+set -euo pipefail
+
+: "${CUTIPFS_BIN:?set CUTIPFS_BIN to the cutipfs binary}"
+ENGINE=${CUTIPFS_TEST_ENGINE:-unix:///run/docker.sock}
+SOCK=${ENGINE#unix://}
+TEST_IMAGE=${CUTIPFS_TEST_IMAGE:-cutipfs-busybox:latest}
+API=http://engine/v1.41
+
+if [ ! -c /dev/fuse ]; then
+	echo "SKIP: no /dev/fuse"
+	exit 77
+fi
+
+T=$(mktemp -d /tmp/cutipfs-mount.XXXXXX)
+W=$T/ws  # the workspace (-o workspace=)
+M=$T/mnt # the mountpoint
+LOG=$T/daemon.log
+mkdir -p "$W" "$M"
+: >"$LOG"
+PID=
+# Engine-side names are global: every name a test makes carries this prefix.
+P=cfs$$
+# Daemon log lines that are expected in this test (an extended regex), besides none.
+LOG_ALLOW=${LOG_ALLOW:-}
+# Extra cleanup commands a case registers (proxies and the like).
+CLEANUP=()
+
+log() { echo "--- $*"; }
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# ---- the engine, over its socket, as the tests' independent witness ----
+
+api() { curl -sS --max-time 30 --unix-socket "$SOCK" "$@"; }
+# api_json PATH PYEXPR: evaluates PYEXPR on the JSON at PATH (j is the document).
+api_json() {
+	api "$API$1" | python3 -c "import json,sys; j=json.load(sys.stdin); print($2)"
+}
+# The container's id in the engine, or nothing when there is none.
+engine_id() {
+	api "$API/containers/$1/json" |
+		python3 -c 'import json,sys
+try: print(json.load(sys.stdin).get("Id", ""))
+except Exception: pass'
+}
+engine_has_container() { [ -n "$(engine_id "$1")" ]; }
+engine_state() { api_json "/containers/$1/json" 'j["State"]["Status"]'; }
+# stdout and stderr of a container as the engine streams them, framing removed.
+engine_logs() {
+	api "$API/containers/$1/logs?stdout=1&stderr=1" | python3 -c '
+import sys
+data = sys.stdin.buffer.read()
+out = bytearray()
+i = 0
+while i + 8 <= len(data) and data[i] in (0, 1, 2) and data[i+1:i+4] == b"\0\0\0":
+    n = int.from_bytes(data[i+4:i+8], "big")
+    out += data[i+8:i+8+n]
+    i += 8 + n
+if i != len(data):  # a TTY stream has no frames
+    out = bytearray(data)
+sys.stdout.buffer.write(out)'
+}
+# Removes what has label $1 (k=v) in the engine: containers (forced), networks, images.
+engine_remove_labelled() {
+	local f ids id
+	f=$(python3 -c 'import json,sys,urllib.parse; print(urllib.parse.quote(json.dumps({"label":[sys.argv[1]]})))' "$1")
+	ids=$(api "$API/containers/json?all=1&filters=$f" | python3 -c 'import json,sys; [print(c["Id"]) for c in json.load(sys.stdin)]' 2>/dev/null || true)
+	for id in $ids; do api -X DELETE "$API/containers/$id?force=1&v=1" >/dev/null || true; done
+	ids=$(api "$API/networks?filters=$f" | python3 -c 'import json,sys; [print(c["Id"]) for c in json.load(sys.stdin)]' 2>/dev/null || true)
+	for id in $ids; do api -X DELETE "$API/networks/$id" >/dev/null || true; done
+	ids=$(api "$API/images/json?filters=$f" | python3 -c 'import json,sys; [print(c["Id"]) for c in json.load(sys.stdin)]' 2>/dev/null || true)
+	for id in $ids; do api -X DELETE "$API/images/$id?force=1" >/dev/null || true; done
+}
+# Removes the image tags this test's cards made (tags carry no labels): every repo P*.
+engine_remove_tags() {
+	local tags t
+	tags=$(api "$API/images/json" | python3 -c '
+import json,sys
+for i in json.load(sys.stdin):
+    for t in i.get("RepoTags") or []:
+        name = t.rsplit("/", 1)[-1]
+        if name.startswith(sys.argv[1]): print(t)' "$P" 2>/dev/null || true)
+	for t in $tags; do api -X DELETE "$API/images/$t" >/dev/null || true; done
+}
+# A container no card made, labelled for cleanup only.
+engine_create_foreign() {
+	api -X POST -H 'Content-Type: application/json' "$API/containers/create?name=$1" \
+		-d "{\"Image\":\"$TEST_IMAGE\",\"Cmd\":[\"sleep\",\"3600\"],\"Labels\":{\"cutipfs.test\":\"$W\"}}" >/dev/null
+	api -X POST "$API/containers/$1/start" >/dev/null
+}
+
+# ---- the mount ----
+
+# A script's background job starts with SIGINT ignored, and libfuse leaves an ignored signal
+# alone: start the daemon with SIGINT at its default, as from a terminal, so Ctrl-C works.
+sigint_default() {
+	exec python3 -c 'import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+
+mount_fs() {
+	sigint_default "$CUTIPFS_BIN" -f -o "engine=$ENGINE,workspace=$W" "$@" "$M" 2>>"$LOG" &
+	PID=$!
+	local i
+	for i in $(seq 100); do
+		mountpoint -q "$M" && return 0
+		kill -0 "$PID" 2>/dev/null || fail "cutipfs exited before mounting: $(cat "$LOG")"
+		sleep 0.1
+	done
+	fail "not mounted after 10 s"
+}
+
+# Unmounts the way a user does; the daemon must exit 0.
+umount_fs() {
+	fusermount3 -u "$M" || fail "fusermount3 -u failed"
+	local rc=0
+	wait "$PID" || rc=$?
+	PID=
+	[ "$rc" -eq 0 ] || fail "cutipfs exited with $rc after unmount"
+}
+
+cleanup() {
+	local rc=$? c
+	trap - EXIT
+	set +e
+	# /proc/mounts, not mountpoint(1): a crashed daemon's mount fails stat with ENOTCONN.
+	if grep -q " $M fuse" /proc/mounts; then
+		fusermount3 -u "$M" 2>/dev/null || fusermount3 -uz "$M"
+	fi
+	if [ -n "$PID" ]; then
+		local i
+		for i in $(seq 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+		kill "$PID" 2>/dev/null
+		wait "$PID" 2>/dev/null
+	fi
+	for c in "${CLEANUP[@]}"; do eval "$c"; done
+	engine_remove_labelled "cutipfs.workspace=$W"
+	engine_remove_labelled "cutipfs.test=$W"
+	engine_remove_tags
+	local bad
+	bad=$(grep -Ei 'error|sanitizer|runtime error|leak|abort|segv' "$LOG" |
+		{ if [ -n "$LOG_ALLOW" ]; then grep -Ev "$LOG_ALLOW"; else cat; fi } || true)
+	if [ -n "$bad" ]; then
+		echo "FAIL: unexpected daemon output:" >&2
+		echo "$bad" >&2
+		[ "$rc" -ne 0 ] || rc=1
+	fi
+	if [ "$rc" -eq 0 ]; then
+		rm -rf "$T"
+	else
+		echo "daemon log ($LOG):" >&2
+		cat "$LOG" >&2
+		echo "kept $T" >&2
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+
+# ---- checks ----
+
+# expect_fail MESSAGE CMD...: CMD must exit non-zero and say MESSAGE on stderr or stdout.
+expect_fail() {
+	local msg=$1 out rc=0
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || fail "expected failure ($msg) from: $* (output: $out)"
+	case "$out" in
+	*"$msg"*) ;;
+	*) fail "expected '$msg' from: $* (exit $rc, output: $out)" ;;
+	esac
+	log "ok, failed as expected: $out"
+}
+expect_ok() {
+	local out rc=0
+	out=$("$@" 2>&1) || rc=$?
+	[ "$rc" -eq 0 ] || fail "expected success from: $* (exit $rc, output: $out)"
+}
+# wait_until SECONDS CMD...: polls CMD until it succeeds.
+wait_until() {
+	local secs=$1 i
+	shift
+	for i in $(seq $((secs * 10))); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# The first line of an object's status (the state word), read as users do.
+state_of() {
+	local s
+	read -r s <"$M/$1/status" || return 1
+	echo "$s"
+}
+state_is() { [ "$(state_of "$1" 2>/dev/null)" = "$2" ]; }
+wait_state() {
+	wait_until "${3:-60}" state_is "$1" "$2" ||
+		fail "$1: state '$(state_of "$1" 2>&1 || true)' after ${3:-60} s, want $2 (status: $(cat "$M/$1/status" 2>&1 || true); errors: $(cat "$M/errors" 2>&1 || true))"
+}
+elapsed_since() { # elapsed_since START: seconds since $EPOCHREALTIME START, as a decimal
+	python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$EPOCHREALTIME"
+}
+
+# ---- cards ----
+
+# The local test image, under the image card name $1 (no registry needed).
+image_card() {
+	cat <<EOF
+apiVersion: cutip/v1
+kind: ImageCard
+metadata:
+  name: $1
+spec:
+  source: pull
+  image: ${TEST_IMAGE%:*}
+  tag: "${TEST_IMAGE##*:}"
+EOF
+}
+# container_card NAME IMAGE [COMMAND] [NETWORK]. The default command logs to stdout and
+# stderr and ends at once on SIGTERM (sh as pid 1 would ignore it and cost the stop's grace).
+DEFAULT_CMD="sh -c 'echo hello; echo oops >&2; trap \"exit 0\" TERM; sleep 3600 & wait'"
+container_card() {
+	cat <<EOF
+apiVersion: cutip/v1
+kind: ContainerCard
+metadata:
+  name: $1
+spec:
+  imageRef: {ref: images/$2}
+  command: "$(printf '%s' "${3:-$DEFAULT_CMD}" | sed 's/\\/\\\\/g; s/"/\\"/g')"
+EOF
+	if [ -n "${4:-}" ]; then
+		echo "  networkRef: {ref: networks/$4}"
+	fi
+}
+network_card() {
+	cat <<EOF
+apiVersion: cutip/v1
+kind: NetworkCard
+metadata:
+  name: $1
+spec:
+  subnet: $2
+EOF
+}
+# A card that parses but fails validation: a ContainerCard without its imageRef.
+bad_card() {
+	cat <<EOF
+apiVersion: cutip/v1
+kind: ContainerCard
+metadata:
+  name: $1
+spec:
+  command: "sleep 1"
+EOF
+}
+
+# ---- the shell contract, one tool at a time ----
+
+# The image every container card of a case uses: ${P}bb, from the local test image.
+setup_image() {
+	image_card "${P}bb" >"$M/cards/bb.image.yaml"
+	wait_state "images/${P}bb" present 60
+}
+
+# tool_case MESSAGE: the case defines write_card SRC DEST, writing a card the way the tool under
+# test does. A bad card must fail with MESSAGE and keep the user's text; a good one must make a
+# running container.
+tool_case() {
+	local msg=$1 card=$M/cards/web.container.yaml
+	mount_fs
+	setup_image
+	bad_card "${P}web" >"$T/bad.yaml"
+	container_card "${P}web" "${P}bb" >"$T/good.yaml"
+
+	log "bad card"
+	expect_fail "$msg" write_card "$T/bad.yaml" "$card"
+	cmp "$T/bad.yaml" "$card" || fail "the card file lost the user's text"
+	grep -q 'cards/web\.container\.yaml:.*imageRef' "$M/errors" || fail "errors: $(cat "$M/errors")"
+	[ ! -e "$M/containers/${P}web" ] || fail "a bad card made a container"
+
+	log "good card"
+	expect_ok write_card "$T/good.yaml" "$card"
+	cmp "$T/good.yaml" "$card" || fail "the card file differs from what was written"
+	wait_state "containers/${P}web" running 60
+	[ "$(cat "$M/containers/${P}web/id")" = "$(engine_id "${P}web")" ] || fail "id differs from the engine's"
+	umount_fs
+}

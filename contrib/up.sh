@@ -10,8 +10,8 @@ shift || true
 
 answers() { curl -s --max-time 2 --unix-socket "$1" http://localhost/_ping 2>/dev/null | grep -q OK; }
 engine=""
-for sock in "${DOCKER_HOST#unix://}" /var/run/docker.sock /run/docker.sock /run/podman/podman.sock; do
-	[ -n "$sock" ] && [ -S "$sock" ] && command -v curl >/dev/null && answers "$sock" && { engine=$sock; break; }
+for sock in "${DOCKER_HOST:-}" /var/run/docker.sock /run/docker.sock /run/podman/podman.sock; do
+	sock=${sock#unix://}; [ -n "$sock" ] && [ -S "$sock" ] && command -v curl >/dev/null && answers "$sock" && { engine=$sock; break; }
 done
 if [ -z "$engine" ]; then
 	# No engine answers: install and start them (this also installs the build dependencies).

@@ -165,6 +165,9 @@ static int apply_pull(struct workspace *ws, struct ws_entry *e, const struct car
 	if (rs == -ENOENT) {
 		ws_fmt(line, sizeof(line), "pulling %s\n", src);
 		log_start(ws, e, "pulling", line);
+		/* The change the images/ name gets: "pulled", not "tagged". */
+		ws_state_hint(ws, src, "pulled");
+		ws_state_hint(ws, res->object, "pulled");
 		rc = engine_image_pull(ws->engine, im->image, im->tag, on_progress, &lc,
 				       WS_PULL_TIMEOUT_S, res->err, sizeof(res->err));
 		if (rc < 0) {
@@ -234,6 +237,7 @@ static int apply_build(struct workspace *ws, struct ws_entry *e, const struct ca
 	ws_fmt(line, sizeof(line), "building %s from %s (%s)\n", res->object, context,
 	       im->dockerfile);
 	log_start(ws, e, "building", line);
+	ws_state_hint(ws, res->object, "built");
 	char *staged = NULL;
 	const char *dockerfile = im->dockerfile;
 	if (im->resource_count) {
@@ -506,8 +510,8 @@ int ws_container_destroy(struct workspace *ws, const char *id, char *err, size_t
 	return engine_container_remove(ws->engine, id, true, false, err, errlen);
 }
 
-int ws_unapply(struct workspace *ws, enum card_kind kind, const char *object, bool force, char *err,
-	       size_t errlen)
+static int unapply(struct workspace *ws, enum card_kind kind, const char *object, bool force,
+		   char *err, size_t errlen)
 {
 	cJSON *obj = NULL;
 	const cJSON *labels;
@@ -545,4 +549,15 @@ int ws_unapply(struct workspace *ws, enum card_kind kind, const char *object, bo
 	if (kind == CARD_NETWORK)
 		return engine_network_remove(ws->engine, object, err, errlen);
 	return engine_volume_remove(ws->engine, object, false, err, errlen);
+}
+
+int ws_unapply(struct workspace *ws, enum card_kind kind, const char *object, bool force, char *err,
+	       size_t errlen)
+{
+	int rc = unapply(ws, kind, object, force, err, errlen);
+
+	/* The state shows what the engine has now (the events publish the changes). */
+	if (rc != -ECONNREFUSED && rc != -ETIMEDOUT)
+		ws_refresh_kind(ws, kind, object);
+	return rc;
 }

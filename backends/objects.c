@@ -1,6 +1,6 @@
-/* What images/, networks/ and containers/ show: the engine's objects (one list request, kept
- * for WS_LIST_TTL_MS) merged with the cards that have not made theirs yet; their status,
- * inspect and log files; and rmdir. */
+/* What images/, networks/ and containers/ show: the engine state (state.c) merged with the
+ * cards that have not made theirs yet; their status, inspect and log files; and rmdir. Nothing
+ * here asks the engine, except the logs file and rmdir. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,106 +13,75 @@ void ws_invalidate(struct workspace *ws)
 	ws->gen++;
 }
 
-static const char *jstr(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static long jnum(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
-}
-
-/* "Created": seconds for containers, RFC 3339 text for networks. */
-static time_t created(const cJSON *obj)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "Created");
-	struct tm tm = {0};
-
-	if (cJSON_IsNumber(v))
-		return (time_t)v->valuedouble;
-	if (cJSON_IsString(v) && strptime(v->valuestring, "%Y-%m-%dT%H:%M:%S", &tm))
-		return timegm(&tm);
-	return 0;
-}
-
-static long ms_since(const struct timespec *t)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t->tv_sec) * 1000L + (now.tv_nsec - t->tv_nsec) / 1000000L;
-}
-
 static const enum card_kind card_kinds[] = {
     [WS_IMAGE] = CARD_IMAGE, [WS_NETWORK] = CARD_NETWORK, [WS_CONTAINER] = CARD_CONTAINER};
 
-static int fetch(struct workspace *ws, enum ws_kind kind, cJSON **out)
-{
-	switch (kind) {
-	case WS_CONTAINER:
-		return engine_container_list(ws->engine, NULL, out, NULL, 0);
-	case WS_NETWORK:
-		return engine_network_list(ws->engine, NULL, out, NULL, 0);
-	default:
-		return engine_request(ws->engine, "GET", "/images/json", NULL, out, NULL, 0);
-	}
-}
-
-/* Makes the cached list of a kind fresh when it is older than the TTL or than our last
- * change. When the engine does not answer, the last list it gave is served (the mount shows
- * the last known state; status files fail with the engine's errno). */
-static void refresh(struct workspace *ws, enum ws_kind kind)
-{
-	struct ws_cache *c = &ws->cache[kind];
-	unsigned long gen;
-	cJSON *raw = NULL;
-
-	pthread_mutex_lock(&ws->lock);
-	gen = ws->gen;
-	/* A failed fetch counts too: a dead engine is asked once per TTL, not per lookup. */
-	bool fresh = c->tried && c->gen == gen && ms_since(&c->fetched) < WS_LIST_TTL_MS;
-	pthread_mutex_unlock(&ws->lock);
-	if (fresh)
-		return;
-	int rc = fetch(ws, kind, &raw);
-	pthread_mutex_lock(&ws->lock);
-	if (rc == 0) {
-		cJSON_Delete(c->raw);
-		c->raw = raw;
-	}
-	c->tried = true;
-	c->gen = gen;
-	clock_gettime(CLOCK_MONOTONIC, &c->fetched);
-	pthread_mutex_unlock(&ws->lock);
-}
-
+/* The names collected so far, hashed: a listing of N objects costs O(N), not O(N^2). */
 struct collect {
 	const char *only; /* one name (lookup), or NULL */
 	struct ws_object *items;
 	size_t count, cap;
+	size_t *slots; /* index + 1 into items, 0 empty */
+	size_t nslots;
 };
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 5381;
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+static bool seen(struct collect *c, const char *name, bool insert, size_t index)
+{
+	if (!c->nslots)
+		return false;
+	for (size_t i = name_hash(name) % c->nslots;; i = (i + 1) % c->nslots) {
+		if (!c->slots[i]) {
+			if (insert)
+				c->slots[i] = index + 1;
+			return false;
+		}
+		if (strcmp(c->items[c->slots[i] - 1].name, name) == 0)
+			return true;
+	}
+}
+
+static bool grow(struct collect *c)
+{
+	size_t cap = c->cap ? c->cap * 2 : 64;
+	struct ws_object *items = realloc(c->items, cap * sizeof(*items));
+	size_t *slots = calloc(cap * 2, sizeof(*slots));
+
+	if (!items || !slots) {
+		if (items)
+			c->items = items;
+		free(slots);
+		return false;
+	}
+	c->items = items;
+	c->cap = cap;
+	free(c->slots);
+	c->slots = slots;
+	c->nslots = cap * 2;
+	for (size_t i = 0; i < c->count; i++)
+		seen(c, c->items[i].name, true, i);
+	return true;
+}
 
 static struct ws_object *add(struct collect *c, const char *name)
 {
 	if (c->only && strcmp(c->only, name) != 0)
 		return NULL;
-	for (size_t i = 0; i < c->count; i++)
-		if (strcmp(c->items[i].name, name) == 0)
-			return NULL; /* two engine objects of one name: the first wins */
-	if (c->count == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct ws_object *items = realloc(c->items, cap * sizeof(*items));
-		if (!items)
-			return NULL;
-		c->items = items;
-		c->cap = cap;
-	}
-	struct ws_object *o = &c->items[c->count++];
+	if (seen(c, name, false, 0))
+		return NULL; /* two engine objects of one name: the first wins */
+	if (c->count == c->cap && !grow(c))
+		return NULL;
+	struct ws_object *o = &c->items[c->count];
 	memset(o, 0, sizeof(*o));
 	ws_fmt(o->name, sizeof(o->name), "%s", name);
+	seen(c, o->name, true, c->count++);
 	return o;
 }
 
@@ -142,35 +111,25 @@ static void from_card(struct ws_object *o, const struct ws_entry *e, const char 
 		o->changed = e->changed;
 }
 
-/* Containers and networks: the engine's, then the cards' not there (lock held). */
+/* Containers and networks: the engine's, then the cards' not there (lock and slock held). */
 static void merge_engine(struct workspace *ws, enum ws_kind kind, struct collect *c)
 {
-	const cJSON *raw = ws->cache[kind].raw, *it;
+	const struct ws_store *s = &ws->store[kind];
 
-	cJSON_ArrayForEach(it, raw)
-	{
-		const char *name = jstr(it, "Name");
-		if (kind == WS_CONTAINER) {
-			const cJSON *names = cJSON_GetObjectItemCaseSensitive(it, "Names");
-			name = cJSON_IsArray(names) && cJSON_IsString(names->child)
-				   ? names->child->valuestring
-				   : "";
-			name += *name == '/';
-		}
-		struct ws_object *o = *name ? add(c, name) : NULL;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ws_sobj *so = s->v[i];
+		struct ws_object *o = so->name[0] ? add(c, so->name) : NULL;
 		if (!o)
 			continue;
-		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(it, "Labels");
-		struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], name);
-		ws_fmt(o->id, sizeof(o->id), "%s", jstr(it, "Id"));
-		ws_fmt(o->state, sizeof(o->state), "%s",
-		       kind == WS_CONTAINER ? jstr(it, "State") : "present");
-		o->managed = ws_labels_ours(ws, labels);
+		struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], so->name);
+		ws_fmt(o->id, sizeof(o->id), "%s", so->id);
+		ws_fmt(o->state, sizeof(o->state), "%s", so->state);
+		o->managed = so->managed;
 		if (e)
 			ws_fmt(o->card, sizeof(o->card), "%s", e->relpath);
-		else if (o->managed)
-			ws_fmt(o->card, sizeof(o->card), "%s", jstr(labels, WS_LABEL_CARD));
-		o->changed = created(it);
+		else if (so->card)
+			ws_fmt(o->card, sizeof(o->card), "%s", so->card);
+		o->changed = so->changed;
 		if (e && e->changed > o->changed)
 			o->changed = e->changed;
 	}
@@ -182,56 +141,64 @@ static void merge_engine(struct workspace *ws, enum ws_kind kind, struct collect
 		/* Applied, but the engine never gave a list: a container's state is not known. */
 		if (o)
 			from_card(o, e,
-				  !raw && e->state == WS_ST_APPLIED && kind == WS_CONTAINER
+				  !s->listed && e->state == WS_ST_APPLIED && kind == WS_CONTAINER
 				      ? "unknown"
-				      : card_state(e, !raw));
+				      : card_state(e, !s->listed));
 	}
 }
 
-/* Whether the engine's image list has this name under any of its spellings. */
-static bool image_listed(const cJSON *raw, const char *name)
+/* The engine name of an ImageCard's image: "web:latest" (lock held). */
+static void image_object(const struct ws_entry *e, char *out, size_t len)
 {
-	const cJSON *img, *tag;
-
-	cJSON_ArrayForEach(img, raw)
-	{
-		cJSON_ArrayForEach(tag, cJSON_GetObjectItemCaseSensitive(img, "RepoTags"))
-		{
-			if (cJSON_IsString(tag) &&
-			    strcmp(ws_image_short(tag->valuestring), ws_image_short(name)) == 0)
-				return true;
-		}
-	}
-	return false;
+	if (e->object[0])
+		ws_fmt(out, len, "%s", e->object);
+	else
+		ws_fmt(out, len, "%s:%s", e->card->name.s, e->card->spec.image.tag);
 }
 
-/* Images: one per ImageCard (lock held). */
+/* Images: one per ImageCard (lock and slock held). */
 static void merge_images(struct workspace *ws, struct collect *c)
 {
-	const cJSON *raw = ws->cache[WS_IMAGE].raw;
+	struct ws_store *s = &ws->store[WS_IMAGE];
+	char object[300];
 
 	for (size_t i = 0; i < ws->nentries; i++) {
 		const struct ws_entry *e = ws->entries[i];
 		if (!e->card || e->card->kind != CARD_IMAGE)
 			continue;
 		struct ws_object *o = add(c, e->card->name.s);
-		if (o)
-			from_card(o, e, card_state(e, !raw || image_listed(raw, e->object)));
+		if (!o)
+			continue;
+		image_object(e, object, sizeof(object));
+		struct ws_sobj *img = ws_store_tag(s, object);
+		from_card(o, e, card_state(e, !s->listed || img));
+		if (img && e->state == WS_ST_APPLIED)
+			ws_fmt(o->id, sizeof(o->id), "%s", img->id);
 	}
 }
 
-static int collect(struct workspace *ws, enum ws_kind kind, struct collect *c)
+/* Lock and slock held. */
+static int collect_locked(struct workspace *ws, enum ws_kind kind, struct collect *c)
 {
 	if (kind != WS_IMAGE && kind != WS_NETWORK && kind != WS_CONTAINER)
 		return -EINVAL;
-	refresh(ws, kind);
-	pthread_mutex_lock(&ws->lock);
 	if (kind == WS_IMAGE)
 		merge_images(ws, c);
 	else
 		merge_engine(ws, kind, c);
-	pthread_mutex_unlock(&ws->lock);
 	return 0;
+}
+
+static int collect(struct workspace *ws, enum ws_kind kind, struct collect *c)
+{
+	pthread_mutex_lock(&ws->lock);
+	pthread_mutex_lock(&ws->slock);
+	int rc = collect_locked(ws, kind, c);
+	pthread_mutex_unlock(&ws->slock);
+	pthread_mutex_unlock(&ws->lock);
+	free(c->slots);
+	c->slots = NULL;
+	return rc;
 }
 
 int ws_list(struct workspace *ws, enum ws_kind kind, struct ws_object **out, size_t *count)
@@ -244,57 +211,33 @@ int ws_list(struct workspace *ws, enum ws_kind kind, struct ws_object **out, siz
 	return rc;
 }
 
-int ws_lookup(struct workspace *ws, enum ws_kind kind, const char *name, struct ws_object *out)
+/* One object, as ws_list shows it (lock and slock held). */
+static int lookup_locked(struct workspace *ws, enum ws_kind kind, const char *name,
+			 struct ws_object *out)
 {
 	struct collect c = {.only = name};
-	int rc = name ? collect(ws, kind, &c) : -ENOENT;
+	int rc = name ? collect_locked(ws, kind, &c) : -ENOENT;
 
 	if (rc == 0 && c.count == 0)
 		rc = -ENOENT;
 	if (rc == 0)
 		*out = c.items[0];
 	free(c.items);
+	free(c.slots);
 	return rc;
 }
 
-/* ---- status ---- */
-
-/* What the card side knows of an object (copied under the lock). */
-struct card_info {
-	bool have;
-	char relpath[512];
-	char state[16];
-	char reason[512];
-	char object[256];
-	char source[600];
-};
-
-static void card_info(struct workspace *ws, enum ws_kind kind, const char *name,
-		      struct card_info *ci)
+int ws_lookup(struct workspace *ws, enum ws_kind kind, const char *name, struct ws_object *out)
 {
-	memset(ci, 0, sizeof(*ci));
 	pthread_mutex_lock(&ws->lock);
-	struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], name);
-	if (e) {
-		ci->have = true;
-		ws_fmt(ci->relpath, sizeof(ci->relpath), "%s", e->relpath);
-		ws_fmt(ci->state, sizeof(ci->state), "%s", card_state(e, true));
-		ws_fmt(ci->reason, sizeof(ci->reason), "%s", e->reason);
-		if (e->object[0])
-			ws_fmt(ci->object, sizeof(ci->object), "%s", e->object);
-		else if (kind == WS_IMAGE)
-			ws_fmt(ci->object, sizeof(ci->object), "%s:%s", name,
-			       e->card->spec.image.tag);
-		else
-			ws_fmt(ci->object, sizeof(ci->object), "%s", name);
-		const struct card_image_spec *im = &e->card->spec.image;
-		if (kind == WS_IMAGE && strcmp(im->source, "pull") == 0)
-			ws_fmt(ci->source, sizeof(ci->source), "pull %s:%s", im->image, im->tag);
-		else if (kind == WS_IMAGE)
-			ws_fmt(ci->source, sizeof(ci->source), "build %s", im->context);
-	}
+	pthread_mutex_lock(&ws->slock);
+	int rc = lookup_locked(ws, kind, name, out);
+	pthread_mutex_unlock(&ws->slock);
 	pthread_mutex_unlock(&ws->lock);
+	return rc;
 }
+
+/* ---- status and inspect ---- */
 
 static void kv(FILE *f, const char *key, const char *value)
 {
@@ -302,135 +245,120 @@ static void kv(FILE *f, const char *key, const char *value)
 		fprintf(f, "%s: %s\n", key, value);
 }
 
-static void container_lines(FILE *f, const cJSON *ctr)
+/* The engine object behind a listed name (lock and slock held). */
+static struct ws_sobj *engine_object(struct workspace *ws, enum ws_kind kind, const char *name,
+				     const struct ws_entry *e)
 {
-	const cJSON *state = cJSON_GetObjectItemCaseSensitive(ctr, "State");
-	const cJSON *health = cJSON_GetObjectItemCaseSensitive(state, "Health");
+	char object[300];
 
-	kv(f, "id", jstr(ctr, "Id"));
-	kv(f, "image",
-	   ws_image_short(jstr(cJSON_GetObjectItemCaseSensitive(ctr, "Config"), "Image")));
-	fprintf(f, "exit_code: %ld\n", jnum(state, "ExitCode"));
-	kv(f, "started_at", jstr(state, "StartedAt"));
-	kv(f, "finished_at", jstr(state, "FinishedAt"));
-	kv(f, "health", jstr(health, "Status"));
-	fprintf(f, "pid: %ld\n", jnum(state, "Pid"));
-	fprintf(f, "restart_count: %ld\n", jnum(ctr, "RestartCount"));
-	kv(f, "error", jstr(state, "Error"));
+	if (kind != WS_IMAGE)
+		return ws_store_name(&ws->store[kind], name);
+	if (!e)
+		return NULL;
+	image_object(e, object, sizeof(object));
+	return ws_store_tag(&ws->store[WS_IMAGE], object);
 }
 
-static void network_lines(FILE *f, const cJSON *net)
+/* Running containers attached to a network, as the containers' state says (slock held). */
+static int network_users(struct workspace *ws, const char *net)
 {
-	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(net, "IPAM"), "Config");
+	const struct ws_store *s = &ws->store[WS_CONTAINER];
+	char needle[140];
+	int n = 0;
 
-	kv(f, "id", jstr(net, "Id"));
-	kv(f, "driver", jstr(net, "Driver"));
-	if (cJSON_IsArray(cfg) && cfg->child) {
-		kv(f, "subnet", jstr(cfg->child, "Subnet"));
-		kv(f, "gateway", jstr(cfg->child, "Gateway"));
+	ws_fmt(needle, sizeof(needle), "\n%s\n", net);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i]->nets && strstr(s->v[i]->nets, needle) &&
+		    (strcmp(s->v[i]->state, "running") == 0 ||
+		     strcmp(s->v[i]->state, "paused") == 0))
+			n++;
+	return n;
+}
+
+/* Lock and slock held. */
+static void render_status(struct workspace *ws, FILE *f, enum ws_kind kind, const char *name,
+			  const struct ws_object *obj)
+{
+	struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], name);
+	struct ws_sobj *so = engine_object(ws, kind, name, e);
+	char object[300];
+
+	fprintf(f, "%s\n", obj->state[0] ? obj->state : "unknown");
+	if (so && so->lines)
+		fputs(so->lines, f);
+	if (so && kind == WS_NETWORK)
+		fprintf(f, "containers: %d\n", network_users(ws, name));
+	if (kind == WS_IMAGE && e) {
+		const struct card_image_spec *im = &e->card->spec.image;
+		image_object(e, object, sizeof(object));
+		kv(f, "image", object);
+		if (strcmp(im->source, "pull") == 0)
+			fprintf(f, "source: pull %s:%s\n", im->image, im->tag);
+		else
+			fprintf(f, "source: build %s\n", im->context);
 	}
-	fprintf(f, "containers: %d\n",
-		cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(net, "Containers")));
-}
-
-static void image_lines(FILE *f, const cJSON *img)
-{
-	kv(f, "id", jstr(img, "Id"));
-	kv(f, "created", jstr(img, "Created"));
-	fprintf(f, "size: %ld\n", jnum(img, "Size"));
-}
-
-static int inspect(struct workspace *ws, enum ws_kind kind, const char *name, cJSON **out)
-{
-	switch (kind) {
-	case WS_CONTAINER:
-		return engine_container_inspect(ws->engine, name, out, NULL, 0);
-	case WS_NETWORK:
-		return engine_network_inspect(ws->engine, name, out, NULL, 0);
-	default:
-		return engine_image_inspect(ws->engine, name, out, NULL, 0);
-	}
+	if (e && e->reason[0])
+		kv(f, "reason", e->reason);
+	else if (e && !so && strcmp(obj->state, "error") == 0)
+		kv(f, "reason",
+		   "it is gone (removed outside cutipfs): save the card again to make "
+		   "it again");
+	kv(f, "card", e ? e->relpath : obj->card);
+	/* Served from memory all the same: the last state the engine gave. */
+	if (ws->stale)
+		fprintf(f, "engine: unreachable (%s)\n", ws->stale_why);
 }
 
 int ws_status(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len)
 {
 	struct ws_object obj;
-	struct card_info ci;
-	cJSON *doc = NULL;
-	const char *state;
-	int rc = ws_lookup(ws, kind, name, &obj);
-
-	if (rc < 0)
-		return rc;
-	card_info(ws, kind, name, &ci);
-	/* The engine's object, if there is one: a pending or failed card may have none. */
-	if (kind == WS_IMAGE ? strcmp(obj.state, "present") == 0 : obj.id[0] != '\0') {
-		rc = inspect(ws, kind, kind == WS_IMAGE ? ci.object : name, &doc);
-		if (rc < 0 && rc != -ENOENT)
-			return rc;
-		if (rc == -ENOENT && !ci.have)
-			return -ENOENT;
-	}
-	if (doc && kind == WS_CONTAINER)
-		state = jstr(cJSON_GetObjectItemCaseSensitive(doc, "State"), "Status");
-	else if (doc)
-		state = "present";
-	else if (obj.id[0] && ci.have && strcmp(ci.state, "present") == 0)
-		state = "error"; /* listed a moment ago, gone now */
-	else
-		state = obj.state;
-
 	FILE *f = open_memstream(text, len);
-	if (!f) {
-		cJSON_Delete(doc);
+	int rc;
+
+	if (!f)
 		return -ENOMEM;
+	pthread_mutex_lock(&ws->lock);
+	pthread_mutex_lock(&ws->slock);
+	rc = lookup_locked(ws, kind, name, &obj);
+	if (rc == 0)
+		render_status(ws, f, kind, name, &obj);
+	pthread_mutex_unlock(&ws->slock);
+	pthread_mutex_unlock(&ws->lock);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -ENOMEM;
+	if (rc < 0) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
 	}
-	fprintf(f, "%s\n", *state ? state : "unknown");
-	if (doc && kind == WS_CONTAINER)
-		container_lines(f, doc);
-	else if (doc && kind == WS_NETWORK)
-		network_lines(f, doc);
-	else if (doc)
-		image_lines(f, doc);
-	if (kind == WS_IMAGE) {
-		kv(f, "image", ci.object);
-		kv(f, "source", ci.source);
-	}
-	if (ci.have && ci.reason[0])
-		kv(f, "reason", ci.reason);
-	else if (ci.have && !doc && strcmp(state, "error") == 0)
-		kv(f, "reason",
-		   "it is gone (removed outside cutipfs): save the card again to make "
-		   "it again");
-	kv(f, "card", ci.have ? ci.relpath : obj.card);
-	fclose(f);
-	cJSON_Delete(doc);
-	return 0;
+	return rc;
 }
 
 int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len)
 {
 	struct ws_object obj;
-	struct card_info ci;
-	cJSON *doc = NULL;
-	int rc = ws_lookup(ws, kind, name, &obj);
+	char *raw = NULL;
+	int rc;
 
-	if (rc < 0)
-		return rc;
-	card_info(ws, kind, name, &ci);
-	rc = inspect(ws, kind, kind == WS_IMAGE ? ci.object : name, &doc);
-	if (rc == -ENOENT && ci.have) {
-		/* A card's object not made yet: an empty document, not a missing file. */
-		*text = strdup("{}\n");
-		*len = 3;
-		return *text ? 0 : -ENOMEM;
+	pthread_mutex_lock(&ws->lock);
+	pthread_mutex_lock(&ws->slock);
+	rc = lookup_locked(ws, kind, name, &obj);
+	if (rc == 0) {
+		struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], name);
+		struct ws_sobj *so = engine_object(ws, kind, name, e);
+		if (so && so->inspect && !(raw = strdup(so->inspect)))
+			rc = -ENOMEM;
 	}
+	pthread_mutex_unlock(&ws->slock);
+	pthread_mutex_unlock(&ws->lock);
 	if (rc < 0)
 		return rc;
-	char *s = cJSON_Print(doc);
+	/* Formatted outside the locks; a card's object not made yet is an empty document. */
+	cJSON *doc = raw ? cJSON_Parse(raw) : NULL;
+	char *s = doc ? cJSON_Print(doc) : NULL;
 	cJSON_Delete(doc);
-	if (!s || asprintf(text, "%s\n", s) < 0) {
+	free(raw);
+	if (asprintf(text, "%s\n", s ? s : "{}") < 0) {
 		free(s);
 		return -ENOMEM;
 	}
@@ -479,20 +407,24 @@ int ws_container_logs(struct workspace *ws, const char *name, char **text, size_
 {
 	struct ws_object obj;
 	struct ws_buf b = {0};
-	cJSON *ctr = NULL;
-	int rc = ws_lookup(ws, WS_CONTAINER, name, &obj);
+	char id[ENGINE_ID_SIZE] = "";
+	bool tty = false;
+	int rc;
 
+	pthread_mutex_lock(&ws->lock);
+	pthread_mutex_lock(&ws->slock);
+	rc = lookup_locked(ws, WS_CONTAINER, name, &obj);
+	struct ws_sobj *so = rc == 0 ? ws_store_name(&ws->store[WS_CONTAINER], name) : NULL;
+	if (so) {
+		ws_fmt(id, sizeof(id), "%s", so->id);
+		tty = so->tty;
+	}
+	pthread_mutex_unlock(&ws->slock);
+	pthread_mutex_unlock(&ws->lock);
 	if (rc < 0)
 		return rc;
-	if (obj.id[0]) {
-		rc = engine_container_inspect(ws->engine, name, &ctr, NULL, 0);
-		if (rc == 0) {
-			const cJSON *tty = cJSON_GetObjectItemCaseSensitive(
-			    cJSON_GetObjectItemCaseSensitive(ctr, "Config"), "Tty");
-			rc = engine_container_logs(ws->engine, jstr(ctr, "Id"), cJSON_IsTrue(tty),
-						   logs_sink, &b, NULL, 0);
-		}
-		cJSON_Delete(ctr);
+	if (id[0]) {
+		rc = engine_container_logs(ws->engine, id, tty, logs_sink, &b, NULL, 0);
 		if (rc == -ENOENT)
 			rc = 0; /* removed meanwhile: nothing to show */
 	}
@@ -514,28 +446,31 @@ int ws_container_logs(struct workspace *ws, const char *name, char **text, size_
 
 int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *name)
 {
-	struct card_info ci;
-	char err[512] = "";
+	char err[512] = "", object[300];
+	bool have;
 	int rc;
 
-	card_info(ws, kind, name, &ci);
-	if (kind == WS_IMAGE && !ci.have)
+	pthread_mutex_lock(&ws->lock);
+	struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], name);
+	have = e != NULL;
+	if (e && kind == WS_IMAGE)
+		image_object(e, object, sizeof(object));
+	else
+		ws_fmt(object, sizeof(object), "%s", e && e->object[0] ? e->object : name);
+	pthread_mutex_unlock(&ws->lock);
+	if (kind == WS_IMAGE && !have)
 		return -ENOENT; /* images/ shows ImageCards only */
 	/* Whoever made it: the user asked for this one by name. */
-	rc = ws_unapply(ws, card_kinds[kind], ci.have ? ci.object : name, true, err, sizeof(err));
-	if (rc == -ENOENT && !ci.have)
+	rc = ws_unapply(ws, card_kinds[kind], object, true, err, sizeof(err));
+	if (rc == -ENOENT && !have)
 		return -ENOENT;
 	if (rc < 0 && rc != -ENOENT) {
-		ws_error_add(ws, "%s/%s: cannot remove: %s",
-			     kind == WS_IMAGE	  ? "images"
-			     : kind == WS_NETWORK ? "networks"
-						  : "containers",
-			     name, err[0] ? err : strerror(-rc));
+		ws_error_add(ws, "%s/%s: cannot remove: %s", ws_kind_dir(kind), name,
+			     err[0] ? err : strerror(-rc));
 		return rc;
 	}
 	pthread_mutex_lock(&ws->lock);
-	struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], name);
-	ws_invalidate(ws);
+	e = ws_entry_for(ws, card_kinds[kind], name);
 	pthread_mutex_unlock(&ws->lock);
 	/* The card goes too, or the next apply would make the object again. */
 	if (e)

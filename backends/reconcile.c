@@ -99,6 +99,68 @@ static int effective(struct workspace *ws, struct ws_entry *e, const struct card
 	return rc;
 }
 
+/* An entry's outcome before an apply, to tell news from a retry that changed nothing. */
+struct outcome {
+	enum ws_state state;
+	char reason[512];
+	char id[ENGINE_ID_SIZE];
+	char hash[65];
+};
+
+static void outcome_of(const struct ws_entry *e, struct outcome *o)
+{
+	o->state = e->state;
+	ws_fmt(o->reason, sizeof(o->reason), "%s", e->reason);
+	ws_fmt(o->id, sizeof(o->id), "%s", e->id);
+	ws_fmt(o->hash, sizeof(o->hash), "%s", e->hash);
+}
+
+/* "waits for images/web (in error: ...)" -> "images/web"; the engine -> "engine". */
+static void waits_for(const struct ws_entry *e, char *out, size_t len)
+{
+	const char *p = strncmp(e->reason, "waits for ", 10) == 0 ? e->reason + 10 : e->reason;
+
+	if (e->engine_wait || strncmp(p, "the engine", 10) == 0)
+		ws_fmt(out, len, "engine");
+	else
+		ws_fmt(out, len, "%.*s", (int)strcspn(p, " :"), p);
+}
+
+/* The card's change after an apply: applied, pending (waits=REF) or rejected (error=...),
+ * when it is news or the user just saved the card (e->announce). */
+static void announce(struct workspace *ws, struct ws_entry *e, const struct outcome *before)
+{
+	struct outcome now;
+	const char *action = NULL, *key = NULL;
+	char value[240] = "", relpath[512];
+	char *ref = NULL;
+
+	pthread_mutex_lock(&ws->lock);
+	outcome_of(e, &now);
+	bool news = e->announce || now.state != before->state ||
+		    strcmp(now.reason, before->reason) != 0 || strcmp(now.id, before->id) != 0 ||
+		    strcmp(now.hash, before->hash) != 0;
+	if (now.state == WS_ST_APPLIED) {
+		action = "applied";
+	} else if (now.state == WS_ST_PENDING) {
+		action = "pending";
+		key = "waits";
+		waits_for(e, value, sizeof(value));
+	} else if (now.state == WS_ST_ERROR) {
+		action = "rejected";
+		key = "error";
+		ws_fmt(value, sizeof(value), "%.200s%s", e->reason,
+		       strlen(e->reason) > 200 ? "..." : "");
+	}
+	ws_fmt(relpath, sizeof(relpath), "%s", e->relpath);
+	if (e->card)
+		ref = card_ref_of(e->card);
+	pthread_mutex_unlock(&ws->lock);
+	if (news && action)
+		ws_card_change(ws, relpath, ref, action, key, value, false);
+	free(ref);
+}
+
 /* What a failed apply returns from the commit: the errno set of workspace.h. */
 static int commit_errno(int rc)
 {
@@ -113,7 +175,7 @@ static int commit_errno(int rc)
 	}
 }
 
-int ws_apply_entry(struct workspace *ws, struct ws_entry *e, const struct card_values *values)
+static int apply_entry(struct workspace *ws, struct ws_entry *e, const struct card_values *values)
 {
 	struct ws_result res = {0};
 	struct ws_deps deps;
@@ -122,8 +184,6 @@ int ws_apply_entry(struct workspace *ws, struct ws_entry *e, const struct card_v
 	bool engine_wait = false;
 	int rc;
 
-	if (!e->card || e->backup)
-		return 0;
 	if (!ws_makes_objects(e->card->kind)) {
 		/* Units and groups are kept for the graph; nothing in the engine is theirs. */
 		pthread_mutex_lock(&ws->lock);
@@ -165,6 +225,7 @@ int ws_apply_entry(struct workspace *ws, struct ws_entry *e, const struct card_v
 		rc = ws_apply_container(ws, e->relpath, card, hash, &deps, &res);
 		break;
 	}
+	enum card_kind kind = card->kind;
 	card_free(card);
 
 	pthread_mutex_lock(&ws->lock);
@@ -191,6 +252,10 @@ int ws_apply_entry(struct workspace *ws, struct ws_entry *e, const struct card_v
 		e->missing_logged = true;
 	pthread_mutex_unlock(&ws->lock);
 
+	/* The state shows what the engine has now (the events publish the changes). */
+	if (!engine_down(rc) && res.object[0])
+		ws_refresh_kind(ws, kind, res.object);
+
 	if (log_wait) {
 		/* Once per outage: the retry every WS_RETRY_MS would flood the log. */
 		ws_error_add(ws, "cards/%s: %s; it is applied when the engine answers", e->relpath,
@@ -202,6 +267,19 @@ int ws_apply_entry(struct workspace *ws, struct ws_entry *e, const struct card_v
 		return commit_errno(rc);
 	}
 	return 0;
+}
+
+int ws_apply_entry(struct workspace *ws, struct ws_entry *e, const struct card_values *values)
+{
+	struct outcome before;
+	int rc;
+
+	if (!e->card || e->backup)
+		return 0;
+	outcome_of(e, &before);
+	rc = apply_entry(ws, e, values);
+	announce(ws, e, &before);
+	return rc;
 }
 
 /* Whether a container card names this image or network card. */

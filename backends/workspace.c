@@ -1,5 +1,6 @@
-/* The workspace's life: open (load the cards, start the applier), close, and the job queue
- * through which every change reaches the applier thread, one at a time. */
+/* The workspace's life: open (load the cards, start the state and events threads and the
+ * applier), close, and the job queue through which every change reaches the applier thread,
+ * one at a time. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -169,6 +170,9 @@ int ws_settle(struct workspace *ws, int timeout_ms)
 	int rc = 0;
 
 	deadline_in(&until, timeout_ms > 0 ? timeout_ms : 0);
+	/* The engine state first: its first full list (tried, whether the engine answered). */
+	if (ws_state_wait_warm(ws, timeout_ms) < 0)
+		return -ETIMEDOUT;
 	pthread_mutex_lock(&ws->qlock);
 	while ((ws->qhead || ws->busy) && rc == 0)
 		rc = timeout_ms > 0 ? pthread_cond_timedwait(&ws->qdone, &ws->qlock, &until)
@@ -188,8 +192,7 @@ static void ws_free(struct workspace *ws)
 	}
 	free(ws->entries);
 	card_registry_free(&ws->reg);
-	for (int k = 0; k < 3; k++)
-		cJSON_Delete(ws->cache[k].raw);
+	ws_state_free(ws);
 	ws_errors_clear(ws);
 	pthread_mutex_destroy(&ws->lock);
 	pthread_mutex_destroy(&ws->qlock);
@@ -232,6 +235,7 @@ int ws_open(const char *root, struct engine *engine, struct workspace **out, cha
 	pthread_mutex_init(&ws->errlock, NULL);
 	pthread_cond_init(&ws->qcond, NULL);
 	pthread_cond_init(&ws->qdone, NULL);
+	ws_state_init(ws);
 	ws->engine = engine;
 	/* The resolved root is the workspace's identity in the engine's labels. */
 	ws->root = realpath(root, NULL);
@@ -245,6 +249,14 @@ int ws_open(const char *root, struct engine *engine, struct workspace **out, cha
 	}
 
 	ws_load_all(ws);
+
+	/* The engine state: a first full list, then the events keep it. */
+	rc = ws_threads_start(ws, err, errlen);
+	if (rc < 0) {
+		ws_threads_stop(ws);
+		ws_free(ws);
+		return rc;
+	}
 
 	/* Recovery runs on the applier: pulls and builds may take minutes, and the mount should
 	 * answer meanwhile (objects show as pending until then). */
@@ -262,6 +274,7 @@ int ws_open(const char *root, struct engine *engine, struct workspace **out, cha
 		free(job);
 		if (err)
 			ws_fmt(err, errlen, "applier thread: %s", strerror(rc));
+		ws_threads_stop(ws);
 		ws_free(ws);
 		return -rc;
 	}
@@ -280,6 +293,8 @@ void ws_close(struct workspace *ws)
 	pthread_mutex_unlock(&ws->qlock);
 	if (ws->applier_started)
 		pthread_join(ws->applier, NULL);
+	/* The applier first: its last job may still read the engine into the state. */
+	ws_threads_stop(ws);
 	ws_free(ws);
 }
 

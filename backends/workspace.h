@@ -8,7 +8,9 @@
  *
  * Threading: every function may be called from many FUSE worker threads at once. No lock is
  * held across an engine call: applies run one at a time on the workspace's applier thread, and
- * ws_commit/ws_remove wait for their job's result there.
+ * ws_commit/ws_remove wait for their job's result there. Two more threads keep the engine
+ * state: the events thread reads the engine's event stream, the state thread applies it and
+ * delivers the changes (see "live state" below).
  *
  * Errors are -errno (see engine.h for the engine's set), with the text in the errors log:
  *   -EINVAL invalid card; -EEXIST a name taken by something cutipfs did not make; -EBUSY in
@@ -43,9 +45,10 @@ int ws_open(const char *root, struct engine *engine, struct workspace **out, cha
 /* Stops the applier (waiting for the job it is running, which may be a pull) and frees
  * everything. The engine is left as it is: containers keep running. */
 void ws_close(struct workspace *ws);
-/* Waits until the applier has nothing to do (recovery after ws_open included): 0, or
- * -ETIMEDOUT after timeout_ms (<= 0: no limit). ws_open returns before recovery is done, so
- * that a mount answers while images are pulled; this is for tests and tools. */
+/* Waits until the engine state had its first full list (tried: the engine may be down) and
+ * the applier has nothing to do (recovery after ws_open included): 0, or -ETIMEDOUT after
+ * timeout_ms (<= 0: no limit). ws_open returns before recovery is done, so that a mount
+ * answers while images are pulled; this is for tests and tools. */
 int ws_settle(struct workspace *ws, int timeout_ms);
 const char *ws_root(const struct workspace *ws);
 const char *ws_cards_dir(const struct workspace *ws); /* <root>/cutip/cards */
@@ -94,11 +97,11 @@ struct ws_object {
 	time_t changed;		 /* last state change, for mtimes */
 };
 
-/* Lists one kind: containers and networks in the engine (one list request, whoever made
- * them) plus those whose card has not made them yet (pending, error); images: one per
- * ImageCard. Malloc'd array in *out. The engine's list is kept for 1 s (dropped at once by
- * every change the workspace makes). Engine unreachable: the last list it gave, merged with
- * the cards as they are now (so `ls` keeps working; status files fail with the errno).
+/* Lists one kind: containers and networks in the engine (whoever made them) plus those whose
+ * card has not made them yet (pending, error); images: one per ImageCard. Malloc'd array in
+ * *out. Served from the engine state without an engine request (see "live state"); every
+ * change the workspace makes is read into it before its call returns. Engine unreachable: the
+ * last state it gave, merged with the cards as they are now (so `ls` keeps working).
  *
  * States (ws_object.state, the first line of status):
  *   containers: the engine's (created, running, paused, restarting, removing, exited, dead);
@@ -113,7 +116,8 @@ int ws_lookup(struct workspace *ws, enum ws_kind kind, const char *name, struct 
 
 /* The rendered `status` file: first line the state alone (running, created, exited, paused,
  * restarting, dead, pending, error), then "key: value" lines (id, image, exit_code,
- * started_at, finished_at, health, reason, card, ...). Malloc'd text. */
+ * started_at, finished_at, health, reason, card, ...). Malloc'd text. While the engine's event
+ * stream is down the state may be old: a last line says so, "engine: unreachable (WHY)". */
 int ws_status(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len);
 /* The engine's inspect document, as it is (pretty JSON); "{}\n" for a card's object not made
  * yet (pending, error), never -ENOENT for a listed object. */
@@ -139,40 +143,69 @@ int ws_remove_object(struct workspace *ws, enum ws_kind kind, const char *name);
 
 /* One change, made by cutipfs or seen in the engine's events, in the order they happened. */
 struct ws_change {
-	unsigned long seq;   /* 1, 2, 3, ... per workspace */
+	unsigned long seq; /* 1, 2, 3, ... per workspace */
 	struct timespec time;
-	enum ws_kind obj;    /* the directory it shows in; cards: WS_CARD */
-	char name[128];	     /* object name, or card path relative to cards/ */
-	char old_name[128];  /* rename: the previous name */
-	char action[32];     /* see ws_change_format */
-	char attrs[512];     /* "key=value key=value", values without spaces */
-	bool membership;     /* the object appeared in or left its directory */
+	enum ws_kind obj;   /* the directory it shows in; cards: WS_CARD */
+	char name[128];	    /* object name, or card path relative to cards/ */
+	char old_name[128]; /* rename: the previous name */
+	char action[32];    /* see ws_change_format */
+	char attrs[512];    /* "key=value key=value", values quoted (ws_change_format) */
+	bool membership;    /* the object appeared in or left its directory */
 };
 
 /* The line the mount's `events` file shows, without the newline:
  *   TIME KIND NAME ACTION [key=value ...]
- * TIME is RFC 3339 UTC with nanoseconds; KIND container, network, image or card; actions:
+ * TIME is RFC 3339 UTC with nanoseconds (the engine's time for its events); KIND container,
+ * network, image or card; actions:
  *   container create, start, die (exit_code=N), stop, destroy, rename (old=NAME), health
- *   (health=STATE), pause, unpause, restart, kill (signal=S); network create, remove; image
- *   pulled, built, removed, tagged; card accepted, rejected (error=...), applied, pending
- *   (waits=REF), removed. */
+ *   (health=STATE), pause, unpause, restart, kill (signal=S: TERM, KILL, ... when the engine
+ *   says; Podman does not); network create, remove; image pulled, built, removed, tagged
+ *   (tag=REF; NAME is the ImageCard's name when a card makes that tag, else the tag itself);
+ *   card accepted, rejected (error=...: invalid, or its apply failed), applied, pending
+ *   (waits=REF, REF "images/x" or "engine"), removed. Card changes carry ref=KIND/NAME (the
+ *   object the card makes, e.g. ref=containers/web) when the card was valid.
+ * Quoting: NAME and every value are written as they are when they hold no space, control
+ * character, '"', '\\' or '='; otherwise in double quotes with \" \\ \n \t and \xHH escapes
+ * (error="8:11: spec.mounts.0.type: Input should be 'bind' or 'volume'"). A line thus splits
+ * on spaces outside quotes. Returns the length of the whole line (as snprintf: cut to len - 1
+ * when longer). */
 int ws_change_format(const struct ws_change *change, char *buf, size_t len);
 
 /* Called for every change, in order, on the workspace's state thread with no workspace lock
  * held. It must not block for long (queue the work) and must not call back into ws_commit,
- * ws_remove or ws_rename. Returns a subscription id (> 0) or -errno. */
+ * ws_remove or ws_rename (reads are fine). Returns a subscription id (> 0) or -errno (-ENOSPC
+ * past 64 subscribers). After ws_unsubscribe returns, the callback is not running and is not
+ * called again (unless ws_unsubscribe is called from the callback itself).
+ *
+ * Where changes come from: container changes from the engine's events (each after a read of
+ * that container, so the state a callback reads is at least that new), or from a reconcile
+ * when the events missed something (after a reconnect, every 30 s); networks and images from
+ * their presence in the state (Podman sends no network events: a network made outside cutipfs
+ * shows at the next reconcile); cards from the applier. `membership`: a name appeared in or
+ * left images/, networks/ or containers/. A container created for a card was listed already
+ * (pending): its create says false, the card's "accepted" said true; when a card and its
+ * container go together, whichever change comes last says true. */
 typedef void (*ws_change_cb)(const struct ws_change *change, void *ctx);
 int ws_subscribe(struct workspace *ws, ws_change_cb cb, void *ctx);
 void ws_unsubscribe(struct workspace *ws, int id);
 
-/* containers/NAME/ctl: command "start", "stop" [SECONDS], "restart" [SECONDS], "kill"
- * [SIGNAL], "pause", "unpause". Unknown command or bad argument: -EINVAL. */
-int ws_container_ctl(struct workspace *ws, const char *name, const char *command,
-		     const char *arg);
+/* containers/NAME/ctl: command "start", "stop" [SECONDS] (default 10), "restart" [SECONDS],
+ * "kill" [SIGNAL] (default KILL; "TERM", "SIGTERM", "15", "RTMIN+1"), "pause", "unpause", on
+ * any container. The argument may also come inside command ("stop 5\n"); surrounding blanks
+ * are ignored. Unknown command or bad argument: -EINVAL, before the engine is asked. Then the
+ * engine's errno: -ENOENT no such container, -EBUSY wrong state (pausing a stopped one,
+ * killing one that does not run); stopping a stopped one or starting a running one is 0. The
+ * state is read again before this returns. */
+int ws_container_ctl(struct workspace *ws, const char *name, const char *command, const char *arg);
 
-/* Streams the container's new output (framing removed) to sink until the container is
- * removed, *stop becomes true, or sink returns non-zero; like `docker logs -f` but it
- * survives a stop and start of the container. since: "secs[.nanos]" or NULL for now. */
+/* Streams the container's new output (framing removed; raw for a Tty container) to sink until
+ * the container is removed, *stop becomes true (seen within 100 ms), or sink returns non-zero
+ * (> 0: returns 0; < 0: returns it); like `docker logs -f`, but it survives a stop and start
+ * of the container: while it is stopped the call waits (on the state, no polling of the
+ * engine) and goes on with the new run's output, none repeated. It follows the container the
+ * name meant when called: a card that replaces it ends the call (the old one was removed).
+ * since: "secs[.nanos]" or NULL for now. No such container: -ENOENT at once. The engine down
+ * meanwhile: retried every second. The mount must end its follows before ws_close. */
 int ws_container_follow(struct workspace *ws, const char *name, const char *since,
 			engine_log_sink sink, void *ctx, const atomic_bool *stop);
 

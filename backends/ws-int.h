@@ -1,16 +1,25 @@
 /* Internals shared by the workspace's files (workspace.c, wscards.c, apply*.c, objects.c,
- * errlog.c). Not for the mount.
+ * errlog.c, and the live state: state.c, state-sync.c, events-feed.c, changes.c, ctl.c,
+ * follow.c). Not for the mount.
  *
- * Locking: ws->lock guards the card state (entries, registry, caches). Only the applier thread
+ * Threads: the applier (cards -> engine, one job at a time), the state thread (engine events
+ * -> the in-memory state, reconciles, and the delivery of every change to subscribers) and the
+ * events thread (reads GET /events and queues what it reads for the state thread).
+ *
+ * Locking: ws->lock guards the card state (entries, registry). Only the applier thread
  * changes that state, always with ws->lock held; it may read it without the lock, since nobody
- * else writes it. Every other thread reads it under ws->lock. No lock is ever held across an
- * engine call. ws->qlock guards the job queue, ws->errlock the errors log; neither is taken
- * while holding another lock, except errlock (a leaf). */
+ * else writes it. Every other thread reads it under ws->lock. ws->slock guards the engine state
+ * (store, tombstones, hints, stale); any thread may update it, each update carrying the ticket
+ * of the engine read it comes from, so that the newest read wins. ws->wqlock guards the state
+ * thread's queues, ws->sublock the subscribers, ws->qlock the applier's job queue, ws->errlock
+ * the errors log. Order: lock -> slock -> wqlock; sublock, qlock and errlock are leaves. No lock
+ * is ever held across an engine call, nor across a subscriber's callback. */
 #ifndef CUTIPFS_BACKENDS_WS_INT_H
 #define CUTIPFS_BACKENDS_WS_INT_H
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -26,8 +35,24 @@
 #define WS_IMAGE_LOG_MAX (1u << 20)
 /* A container's logs file: the newest bytes kept. */
 #define WS_CONTAINER_LOGS_MAX (64u << 20)
-/* How long a listing from the engine is served from memory. */
-#define WS_LIST_TTL_MS 1000
+/* The periodic reconcile of the state with full lists (events are lossy). */
+#define WS_RECONCILE_MS 30000
+/* Reconnect back-off of the event stream: doubles from MIN to MAX. */
+#define WS_BACKOFF_MIN_MS 500
+#define WS_BACKOFF_MAX_MS 5000
+/* Queued events beyond this are dropped, and a reconcile makes up for them. */
+#define WS_QUEUE_MAX 20000
+/* Undelivered changes beyond this are dropped (a subscriber that blocks). */
+#define WS_CHANGES_MAX 20000
+/* Removed objects remembered, so that an older read cannot bring one back. */
+#define WS_TOMBSTONES 256
+#define WS_HINTS 32
+#define WS_SUBS_MAX 64
+/* Containers whose health is read again after a health_status event left it "starting"
+ * (Podman sends the event as the check starts, with the state before it). */
+#define WS_RECHECKS 16
+#define WS_RECHECK_MS 1000
+#define WS_RECHECK_TRIES 10
 /* Retry period of cards waiting for an unreachable engine. */
 #define WS_RETRY_MS 2000
 /* Grace period of a stop before the engine kills. */
@@ -61,6 +86,7 @@ struct ws_entry {
 	enum ws_state state;
 	bool engine_wait;	 /* pending because the engine was unreachable */
 	bool missing_logged;	 /* the "waits for the engine" line went to the errors log */
+	bool announce;		 /* the user just saved it: its apply's outcome is news */
 	const char *activity;	 /* images while applying: "pulling", "building" */
 	char reason[512];	 /* why pending or error */
 	char hash[65];		 /* effective hash last applied */
@@ -72,12 +98,88 @@ struct ws_entry {
 	    prev_id[ENGINE_ID_SIZE]; /* images: our build a rebuild replaced, removed once unused */
 };
 
-/* The last engine list of one kind, merged with the cards on every ws_list. */
-struct ws_cache {
-	cJSON *raw;		 /* the engine's list; NULL before the first answer */
-	struct timespec fetched; /* CLOCK_MONOTONIC */
-	unsigned long gen;	 /* ws->gen when fetched */
-	bool tried;		 /* a fetch was tried (it may have failed) */
+/* ---- the engine state ----
+ * One engine object as the state keeps it: what the listings, status and inspect files show,
+ * rendered once per engine read. Containers and networks are keyed by id (and found by name);
+ * images by id, with their tags. */
+struct ws_sobj {
+	char id[ENGINE_ID_SIZE];
+	char name[128];	     /* containers, networks; "" for images */
+	char state[16];	     /* containers: the engine's; others: "present" */
+	char health[16];     /* containers: State.Health.Status, or "" */
+	char started_at[40]; /* containers: RFC 3339 */
+	char finished_at[40];
+	int exit_code;
+	bool tty;	      /* containers: Config.Tty */
+	bool managed;	      /* carries this workspace's labels */
+	char *card;	      /* the cutipfs.card label when managed, or NULL */
+	char *tags;	      /* images: "\nweb:latest\nx:1\n" (short names), or NULL */
+	char *nets;	      /* containers: "\nbridge\nnet1\n", or NULL */
+	char *lines;	      /* status lines after the first ("id: ...\n..."), or NULL */
+	char *inspect;	      /* the inspect document, unformatted JSON, or NULL */
+	time_t created;	      /* seconds */
+	time_t changed;	      /* last change seen, for mtimes */
+	long long size;	      /* images */
+	unsigned long ticket; /* of the engine read this came from */
+	bool dirty;	      /* the last event's inspect failed: the next reconcile reads it */
+};
+
+struct ws_store {
+	struct ws_sobj **v;
+	size_t n, cap;
+	bool listed;	      /* a full list was read at least once */
+	unsigned long ticket; /* images: of the list the set came from */
+};
+
+struct ws_tomb {
+	char id[ENGINE_ID_SIZE];
+	unsigned long ticket;
+};
+
+/* How the next image change of a tag is named ("pulled", "built"), set before the applier's
+ * engine call or by the engine's own event. */
+struct ws_hint {
+	char tag[256];
+	char action[16];
+};
+
+/* One engine event as the events thread queues it for the state thread. */
+struct ws_ev {
+	enum ws_kind kind;
+	char id[ENGINE_ID_SIZE];
+	char name[128];	     /* Actor.Attributes.name */
+	char old_name[128];  /* rename: Attributes.oldName, without the "/" */
+	char action[64];     /* normalised (engine.h): "destroy", "die", "health_status: x" */
+	char exit_code[16];  /* die */
+	char signal[16];     /* kill */
+	char health[16];     /* health_status */
+	long long time_nano; /* the engine's timeNano */
+};
+
+enum ws_work_type { WS_WORK_EVENT, WS_WORK_RECONCILE };
+
+struct ws_work {
+	enum ws_work_type type;
+	struct ws_ev ev;
+	struct ws_work *next;
+};
+
+struct ws_chg_item {
+	struct ws_change c;
+	struct ws_chg_item *next;
+};
+
+struct ws_recheck {
+	char id[ENGINE_ID_SIZE];
+	char health[16];     /* as last published */
+	struct timespec due; /* CLOCK_REALTIME */
+	int tries;
+};
+
+struct ws_sub {
+	int id;
+	ws_change_cb cb;
+	void *ctx;
 };
 
 enum ws_job_type { WS_JOB_COMMIT, WS_JOB_REMOVE, WS_JOB_RENAME, WS_JOB_RMOBJ, WS_JOB_RECOVER };
@@ -104,8 +206,7 @@ struct workspace {
 	struct card_registry reg;    /* guarded by lock */
 	struct ws_entry **entries;   /* guarded by lock */
 	size_t nentries, capentries; /* guarded by lock */
-	struct ws_cache cache[3];    /* guarded by lock, indexed by enum ws_kind */
-	unsigned long gen;	     /* guarded by lock: bumped by every own change */
+	unsigned long gen;	     /* guarded by lock: bumped by every change of a card */
 
 	pthread_mutex_t qlock;
 	pthread_cond_t qcond;	      /* a job arrived, or stop */
@@ -120,6 +221,48 @@ struct workspace {
 	char *errors[WS_ERRORS_MAX]; /* guarded by errlock: a ring */
 	size_t err_first, err_count; /* guarded by errlock */
 	unsigned long err_gen;	     /* guarded by errlock */
+
+	/* The engine state (state.c). */
+	pthread_mutex_t slock;
+	pthread_cond_t scond;		     /* broadcast on every change of the store */
+	struct ws_store store[3];	     /* guarded by slock, indexed by enum ws_kind */
+	struct ws_tomb tombs[WS_TOMBSTONES]; /* guarded by slock: a ring of removed ids */
+	size_t tomb_next;		     /* guarded by slock */
+	struct ws_hint hints[WS_HINTS];	     /* guarded by slock */
+	size_t nhints;			     /* guarded by slock */
+	unsigned long sgen;		     /* guarded by slock: bumped by every store change */
+	bool stale;			     /* guarded by slock: the event stream is down */
+	char stale_why[256];		     /* guarded by slock */
+	atomic_ulong ticket;		     /* the order of engine reads: newer wins */
+
+	/* The state thread (state-sync.c) and the change feed (changes.c). */
+	pthread_mutex_t wqlock;
+	pthread_cond_t wqcond;		   /* work or a change arrived, or stop */
+	pthread_cond_t wqwarm;		   /* the first reconcile was tried */
+	struct ws_work *whead, *wtail;	   /* guarded by wqlock */
+	size_t nwork;			   /* guarded by wqlock */
+	struct ws_chg_item *chead, *ctail; /* guarded by wqlock */
+	size_t nchg;			   /* guarded by wqlock */
+	bool wstop;			   /* guarded by wqlock */
+	bool warm;			   /* guarded by wqlock: the first reconcile was tried */
+	bool want_reconcile;		   /* guarded by wqlock: events were dropped */
+	unsigned long seq;		   /* state thread only */
+	struct ws_recheck rechecks[WS_RECHECKS]; /* state thread only */
+	size_t nrechecks;			 /* state thread only */
+	pthread_t state_thread;
+	bool state_started;
+
+	pthread_mutex_t sublock;
+	pthread_cond_t subcond;		 /* a delivery finished */
+	struct ws_sub subs[WS_SUBS_MAX]; /* guarded by sublock */
+	size_t nsubs;			 /* guarded by sublock */
+	int next_sub;			 /* guarded by sublock */
+	bool delivering;		 /* guarded by sublock: callbacks are running */
+
+	/* The events thread (events-feed.c). */
+	pthread_t events_thread;
+	bool events_started;
+	atomic_bool ev_stop;
 };
 
 /* ---- buffers and text (errlog.c) ---- */
@@ -217,7 +360,106 @@ void ws_stage_free(char *dir);
 
 /* ---- objects (objects.c) ---- */
 int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *name);
-/* Marks every listing stale (lock held). */
+/* A card's state changed (lock held): bumps ws->gen. */
 void ws_invalidate(struct workspace *ws);
+/* "containers", "networks", "images". */
+const char *ws_kind_dir(enum ws_kind kind);
+
+/* ---- the engine state (state.c); slock taken inside unless said ---- */
+void ws_state_init(struct workspace *ws);
+void ws_state_free(struct workspace *ws);
+/* A ticket for an engine read about to be made: results are applied newest first. */
+unsigned long ws_ticket(struct workspace *ws);
+/* Objects from inspect documents (NULL on ENOMEM). */
+struct ws_sobj *ws_sobj_container(struct workspace *ws, const cJSON *doc);
+struct ws_sobj *ws_sobj_network(struct workspace *ws, const cJSON *doc);
+/* From one item of GET /images/json. */
+struct ws_sobj *ws_sobj_image(const cJSON *item);
+/* A container state in Docker's words: Podman's "stopped" is "exited", "configured" and
+ * "initialized" are "created", "stopping" is still "running". */
+const char *ws_state_word(const char *engine_state);
+void ws_sobj_free(struct ws_sobj *o);
+/* Lookups (slock held). */
+struct ws_sobj *ws_store_id(struct ws_store *s, const char *id);
+struct ws_sobj *ws_store_name(struct ws_store *s, const char *name);
+struct ws_sobj *ws_store_tag(struct ws_store *s, const char *tag);
+/* Whether a removal newer than @ticket forgets this id (slock held). */
+bool ws_tombstoned(struct workspace *ws, const char *id, unsigned long ticket);
+
+/* What a put or drop replaced: the object as it was. */
+struct ws_prev {
+	bool had;
+	char name[128];
+	char state[16];
+	char health[16];
+	char started_at[40];
+	int exit_code;
+};
+
+enum ws_put_result { WS_PUT_OLDER, WS_PUT_NEW, WS_PUT_UPDATED };
+/* Puts an object read with @ticket (taking it; freed when older than what is there). Networks
+ * publish "create" when new. */
+enum ws_put_result ws_state_put(struct workspace *ws, enum ws_kind kind, struct ws_sobj *o,
+				unsigned long ticket, struct ws_prev *prev);
+/* Forgets an object (by id, else by name) known to be gone as of @ticket; whether it was
+ * there. Networks publish "remove". */
+bool ws_state_drop(struct workspace *ws, enum ws_kind kind, const char *id, const char *name,
+		   unsigned long ticket, struct ws_prev *prev);
+/* An event whose inspect failed: its state as the action implies it, read again later. */
+void ws_state_imply(struct workspace *ws, const char *id, const char *action, time_t when);
+/* The image list read with @ticket (an engine GET /images/json array, taken): diffs it against
+ * the state, publishes "pulled", "built", "tagged", "removed", and gives back the ids of the
+ * images a card names whose inspect is missing (malloc'd, NULL-terminated; may be NULL). */
+char **ws_state_images(struct workspace *ws, cJSON *list, unsigned long ticket,
+		       char *const *card_refs);
+/* The inspect document of an image (unformatted JSON, taken). */
+void ws_state_image_inspect(struct workspace *ws, const char *id, char *json, unsigned long ticket);
+/* The next change of this image tag is called @action. */
+void ws_state_hint(struct workspace *ws, const char *tag, const char *action);
+/* The event stream is down (why) or up again (NULL). */
+void ws_state_stale(struct workspace *ws, const char *why);
+
+/* Reads one object from the engine now and puts it into the state (any thread, no lock held);
+ * after every change the workspace makes, so that a read right after shows it. */
+int ws_refresh_container(struct workspace *ws, const char *name_or_id);
+int ws_refresh_network(struct workspace *ws, const char *name_or_id);
+/* The image list, and the inspect of the images cards name. */
+int ws_refresh_images(struct workspace *ws);
+/* After an apply or removal of what a card makes. */
+void ws_refresh_kind(struct workspace *ws, enum card_kind kind, const char *object);
+/* The object names of the ImageCards ("web:latest"), malloc'd and NULL-terminated. */
+char **ws_card_image_refs(struct workspace *ws);
+void ws_strv_free(char **v);
+
+/* ---- the state thread (state-sync.c) and the events thread (events-feed.c) ---- */
+int ws_threads_start(struct workspace *ws, char *err, size_t errlen);
+void ws_threads_stop(struct workspace *ws);
+/* Queues an event for the state thread (events thread). */
+void ws_post_event(struct workspace *ws, const struct ws_ev *ev);
+/* Asks the state thread for a reconcile with full lists. */
+void ws_post_reconcile(struct workspace *ws);
+/* Waits until the first reconcile was tried: 0 or -ETIMEDOUT. */
+int ws_state_wait_warm(struct workspace *ws, int timeout_ms);
+int ws_events_start(struct workspace *ws);
+void ws_events_stop(struct workspace *ws);
+
+/* ---- changes (changes.c) ---- */
+/* Queues a change for delivery (any thread; seq and, when zero, time are set here). */
+void ws_publish(struct workspace *ws, const struct ws_change *c);
+/* Makes and publishes one change; attrs "k=v ..." already quoted (ws_attr). */
+void ws_emit(struct workspace *ws, enum ws_kind obj, const char *name, const char *action,
+	     const char *attrs, bool membership, const struct timespec *when);
+/* Appends " key=value" to attrs (quoting the value when it needs it). */
+void ws_attr(char *attrs, size_t len, const char *key, const char *value);
+/* Delivers the queued changes (state thread). */
+void ws_deliver(struct workspace *ws, struct ws_chg_item *list);
+/* A card's change: accepted, rejected (error), applied, pending (waits), removed. The ref
+ * ("containers/web") goes to attrs as ref=...; lock may be held. */
+void ws_card_change(struct workspace *ws, const char *relpath, const char *ref, const char *action,
+		    const char *key, const char *value, bool membership);
+/* Whether a card of this kind and name exists (lock taken here). */
+bool ws_card_named(struct workspace *ws, enum ws_kind kind, const char *name);
+/* Whether the state has an engine object of that name (slock taken here). */
+bool ws_state_has(struct workspace *ws, enum ws_kind kind, const char *name);
 
 #endif

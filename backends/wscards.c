@@ -75,9 +75,39 @@ static void entry_forget_card(struct workspace *ws, struct ws_entry *e)
 	e->len = 0;
 }
 
+/* The directory a card kind's objects show in (WS_CARD: none). */
+static enum ws_kind shown_in(const struct card *card)
+{
+	switch (card ? card->kind : CARD_KIND_COUNT) {
+	case CARD_IMAGE:
+		return WS_IMAGE;
+	case CARD_NETWORK:
+		return WS_NETWORK;
+	case CARD_CONTAINER:
+		return WS_CONTAINER;
+	default:
+		return WS_CARD;
+	}
+}
+
+/* Whether a card's object is listed only because of the card: images always, containers and
+ * networks while the engine has none of that name (no lock held). */
+static bool card_makes_entry(struct workspace *ws, enum ws_kind kind, const char *name)
+{
+	return kind == WS_IMAGE || (kind != WS_CARD && !ws_state_has(ws, kind, name));
+}
+
 void ws_entry_drop(struct workspace *ws, struct ws_entry *e)
 {
+	char *ref = NULL, name[128] = "";
+	enum ws_kind kind;
+
 	pthread_mutex_lock(&ws->lock);
+	kind = shown_in(e->card);
+	if (e->card) {
+		ref = card_ref_of(e->card);
+		ws_fmt(name, sizeof(name), "%s", e->card->name.s);
+	}
 	entry_forget_card(ws, e);
 	for (size_t i = 0; i < ws->nentries; i++)
 		if (ws->entries[i] == e) {
@@ -88,6 +118,9 @@ void ws_entry_drop(struct workspace *ws, struct ws_entry *e)
 		}
 	ws_invalidate(ws);
 	pthread_mutex_unlock(&ws->lock);
+	ws_card_change(ws, e->relpath, ref, "removed", NULL, NULL,
+		       card_makes_entry(ws, kind, name));
+	free(ref);
 	free(e->relpath);
 	ws_buf_free(&e->log);
 	free(e);
@@ -146,7 +179,7 @@ static void check_ref_prefix(const struct card *card, const struct card_str *ref
 
 /* Parses and validates a card file's content; every message goes to the errors log. */
 static int validate(struct workspace *ws, const char *relpath, const char *buf, size_t len,
-		    const struct card_values *values, struct card **out)
+		    const struct card_values *values, struct card **out, char *why, size_t whylen)
 {
 	struct card_diags diags = {0};
 	struct card *card = NULL;
@@ -170,6 +203,15 @@ static int validate(struct workspace *ws, const char *relpath, const char *buf, 
 		if (card_diags_errors(&diags) == 0)
 			rc = 0;
 	}
+	for (size_t i = 0; rc < 0 && why && i < diags.count; i++)
+		if (diags.items[i].severity == CARD_ERROR) {
+			const struct card_diag *d = &diags.items[i];
+			if (d->line > 0)
+				ws_fmt(why, whylen, "%d:%d: %.200s", d->line, d->col, d->message);
+			else
+				ws_fmt(why, whylen, "%.200s", d->message);
+			break;
+		}
 	log_diags(ws, &diags);
 	card_diags_free(&diags);
 	free(file);
@@ -220,7 +262,8 @@ static int unapply_entry(struct workspace *ws, struct ws_entry *e)
  * another ref (its objects must go), with its entry's object name. */
 static struct ws_entry *register_card(struct workspace *ws, const char *relpath, struct card *card,
 				      const char *buf, size_t len, struct card *retired_out[1],
-				      char *retired_obj, size_t objlen, int *rc)
+				      char *retired_obj, size_t objlen, int *rc, char *why,
+				      size_t whylen)
 {
 	struct ws_entry *e = ws_entry_find(ws, relpath);
 	struct ws_entry *owner = ws_entry_for(ws, card->kind, card->name.s);
@@ -239,6 +282,8 @@ static struct ws_entry *register_card(struct workspace *ws, const char *relpath,
 			/* The registry words the message as CUTIP does. */
 			struct card_diags diags = {0};
 			card_registry_add(&ws->reg, card, &diags);
+			if (why && diags.count)
+				ws_fmt(why, whylen, "%.200s", diags.items[0].message);
 			log_diags(ws, &diags); /* errlock is a leaf: fine under ws->lock */
 			card_diags_free(&diags);
 			free(text);
@@ -306,15 +351,22 @@ int ws_do_commit(struct workspace *ws, const char *relpath, const char *buf, siz
 	struct card_values values;
 	struct card *card = NULL, *retired = NULL;
 	struct ws_entry *e = NULL;
-	char retired_obj[256] = "";
+	char retired_obj[256] = "", why[300] = "", name[128] = "";
+	char *ref = NULL;
+	bool had_ref = false;
+	enum ws_kind kind = WS_CARD;
 	int rc;
 
 	ws_values_load(ws, &values);
-	rc = validate(ws, relpath, buf, len, &values, &card);
+	rc = validate(ws, relpath, buf, len, &values, &card, why, sizeof(why));
 	pthread_mutex_lock(&ws->lock);
 	if (rc == 0) {
+		had_ref = ws_entry_for(ws, card->kind, card->name.s) != NULL;
+		kind = shown_in(card);
+		ref = card_ref_of(card);
+		ws_fmt(name, sizeof(name), "%s", card->name.s);
 		e = register_card(ws, relpath, card, buf, len, &retired, retired_obj,
-				  sizeof(retired_obj), &rc);
+				  sizeof(retired_obj), &rc, why, sizeof(why));
 		sweep_empty_backups(ws);
 	}
 	if (rc < 0) {
@@ -326,11 +378,19 @@ int ws_do_commit(struct workspace *ws, const char *relpath, const char *buf, siz
 			e->result = rc;
 		pthread_mutex_unlock(&ws->lock);
 		card_values_free(&values);
+		ws_card_change(ws, relpath, ref, "rejected", "error",
+			       why[0] ? why : "invalid card (see errors)", false);
+		free(ref);
 		return rc;
 	}
 	pthread_mutex_unlock(&ws->lock);
+	ws_card_change(ws, relpath, ref, "accepted", NULL, NULL,
+		       !had_ref && card_makes_entry(ws, kind, name));
+	free(ref);
 
+	e->announce = true;
 	rc = ws_apply_entry(ws, e, &values);
+	e->announce = false;
 	if (retired && ws_makes_objects(retired->kind) && retired_obj[0]) {
 		char err[512] = "";
 		int r = ws_unapply(ws, retired->kind, retired_obj, false, err, sizeof(err));
@@ -528,11 +588,12 @@ void ws_load_all(struct workspace *ws)
 		char obj[256];
 		size_t len = 0;
 		char *buf = read_file(files[i], &len);
-		int rc = buf ? validate(ws, relpath, buf, len, &values, &card) : -EIO;
+		int rc = buf ? validate(ws, relpath, buf, len, &values, &card, NULL, 0) : -EIO;
 
 		pthread_mutex_lock(&ws->lock);
 		if (rc == 0)
-			register_card(ws, relpath, card, buf, len, &retired, obj, sizeof(obj), &rc);
+			register_card(ws, relpath, card, buf, len, &retired, obj, sizeof(obj), &rc,
+				      NULL, 0);
 		if (rc < 0) {
 			struct ws_entry *e = entry_new(ws, relpath);
 			if (e)

@@ -1,0 +1,177 @@
+/* containers/NAME/ctl: start, stop [SECONDS], restart [SECONDS], kill [SIGNAL], pause, unpause,
+ * on any container (cutipfs made it or not). Arguments are checked here, before the engine is
+ * asked; the state is read again right after, so that the status read next shows the result
+ * (the engine's events publish the changes). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "ws-int.h"
+
+/* The longest grace period accepted: a day. */
+#define WS_CTL_MAX_GRACE_S 86400
+
+/* Signal names as kill(1) knows them, without "SIG"; index = number. */
+static const char *const signals[] = {
+    NULL,   "HUP",  "INT",  "QUIT", "ILL",    "TRAP",	"ABRT",	 "BUS",	 "FPE",	 "KILL", "USR1",
+    "SEGV", "USR2", "PIPE", "ALRM", "TERM",   "STKFLT", "CHLD",	 "CONT", "STOP", "TSTP", "TTIN",
+    "TTOU", "URG",  "XCPU", "XFSZ", "VTALRM", "PROF",	"WINCH", "IO",	 "PWR",	 "SYS"};
+#define WS_SIGRTMIN 34
+#define WS_SIGRTMAX 64
+
+/* "15", "TERM", "SIGTERM", "sigterm", "RTMIN+2" -> "SIGTERM" / "36"; false when unknown. */
+static bool signal_ok(const char *arg, char *out, size_t len)
+{
+	char *end;
+	long n;
+
+	if (isdigit((unsigned char)arg[0])) {
+		n = strtol(arg, &end, 10);
+		if (*end || n < 1 || n > WS_SIGRTMAX)
+			return false;
+		ws_fmt(out, len, "%ld", n);
+		return true;
+	}
+	if (strncasecmp(arg, "SIG", 3) == 0)
+		arg += 3;
+	for (size_t i = 1; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (strcasecmp(arg, signals[i]) == 0) {
+			ws_fmt(out, len, "SIG%s", signals[i]);
+			return true;
+		}
+	/* Real-time signals by number: Docker and Podman both take numbers. */
+	if (strncasecmp(arg, "RTMIN", 5) == 0 || strncasecmp(arg, "RTMAX", 5) == 0) {
+		bool max = toupper((unsigned char)arg[3]) == 'A';
+		n = 0;
+		if (arg[5]) {
+			if (arg[5] != (max ? '-' : '+') || !isdigit((unsigned char)arg[6]))
+				return false;
+			n = strtol(arg + 6, &end, 10);
+			if (*end)
+				return false;
+		}
+		n = max ? WS_SIGRTMAX - n : WS_SIGRTMIN + n;
+		if (n < WS_SIGRTMIN || n > WS_SIGRTMAX)
+			return false;
+		ws_fmt(out, len, "%ld", n);
+		return true;
+	}
+	return false;
+}
+
+/* "10" -> 10; -1 when not a whole number of seconds in range. */
+static int grace(const char *arg)
+{
+	char *end;
+	long n;
+
+	if (!isdigit((unsigned char)arg[0]))
+		return -1;
+	n = strtol(arg, &end, 10);
+	return *end || n > WS_CTL_MAX_GRACE_S ? -1 : (int)n;
+}
+
+/* Copies s without surrounding blanks (a line written with echo ends in "\n"). */
+static void trimmed(const char *s, char *out, size_t len)
+{
+	size_t n;
+
+	while (s && isspace((unsigned char)*s))
+		s++;
+	n = s ? strlen(s) : 0;
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n >= len)
+		n = len - 1;
+	memcpy(out, s ? s : "", n);
+	out[n] = '\0';
+}
+
+enum ctl_cmd { CTL_START, CTL_STOP, CTL_RESTART, CTL_KILL, CTL_PAUSE, CTL_UNPAUSE };
+
+static int parse(const char *command, const char *arg, enum ctl_cmd *cmd, int *secs, char *sig,
+		 size_t siglen)
+{
+	static const char *const names[] = {"start", "stop", "restart", "kill", "pause", "unpause"};
+	size_t i = 0;
+
+	while (i < sizeof(names) / sizeof(names[0]) && strcmp(command, names[i]) != 0)
+		i++;
+	if (i == sizeof(names) / sizeof(names[0]))
+		return -EINVAL;
+	*cmd = (enum ctl_cmd)i;
+	*secs = WS_STOP_GRACE_S;
+	switch (*cmd) {
+	case CTL_STOP:
+	case CTL_RESTART:
+		if (*arg && (*secs = grace(arg)) < 0)
+			return -EINVAL;
+		return 0;
+	case CTL_KILL:
+		/* Docker's default: SIGKILL. */
+		return signal_ok(*arg ? arg : "KILL", sig, siglen) ? 0 : -EINVAL;
+	default:
+		return *arg ? -EINVAL : 0;
+	}
+}
+
+int ws_container_ctl(struct workspace *ws, const char *name, const char *command, const char *arg)
+{
+	char cmdbuf[32], argbuf[64], sig[16] = "", id[ENGINE_ID_SIZE], err[512] = "";
+	enum ctl_cmd cmd;
+	int secs, rc;
+
+	if (!name || !*name || strchr(name, '/'))
+		return -ENOENT;
+	if (!command)
+		return -EINVAL;
+	trimmed(command, cmdbuf, sizeof(cmdbuf));
+	/* "stop 5" in one string is taken too. */
+	if (!arg || !*arg) {
+		char *space = strpbrk(cmdbuf, " \t");
+		trimmed(space ? space : "", argbuf, sizeof(argbuf));
+		if (space)
+			*space = '\0';
+	} else {
+		trimmed(arg, argbuf, sizeof(argbuf));
+	}
+	rc = parse(cmdbuf, argbuf, &cmd, &secs, sig, sizeof(sig));
+	if (rc < 0)
+		return rc;
+
+	/* The id, so that a container renamed meanwhile is still the one meant. */
+	pthread_mutex_lock(&ws->slock);
+	struct ws_sobj *o = ws_store_name(&ws->store[WS_CONTAINER], name);
+	ws_fmt(id, sizeof(id), "%s", o ? o->id : name);
+	pthread_mutex_unlock(&ws->slock);
+
+	switch (cmd) {
+	case CTL_START:
+		rc = engine_container_start(ws->engine, id, err, sizeof(err));
+		break;
+	case CTL_STOP:
+		rc = engine_container_stop(ws->engine, id, secs, err, sizeof(err));
+		break;
+	case CTL_RESTART:
+		rc = engine_container_restart(ws->engine, id, secs, err, sizeof(err));
+		break;
+	case CTL_KILL:
+		rc = engine_container_kill(ws->engine, id, sig, err, sizeof(err));
+		break;
+	case CTL_PAUSE:
+		rc = engine_container_pause(ws->engine, id, err, sizeof(err));
+		break;
+	case CTL_UNPAUSE:
+		rc = engine_container_unpause(ws->engine, id, err, sizeof(err));
+		break;
+	}
+	if (rc < 0 && rc != -ENOENT)
+		ws_error_add(ws, "containers/%s/ctl: %s: %s", name, cmdbuf,
+			     err[0] ? err : strerror(-rc));
+	if (rc != -ECONNREFUSED && rc != -ETIMEDOUT)
+		ws_refresh_container(ws, id);
+	return rc;
+}

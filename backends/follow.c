@@ -1,0 +1,214 @@
+/* containers/NAME/follow: the container's new output as it comes, like `docker logs -f`, but
+ * across stops and starts: when the container stops, the follower waits (on the state's
+ * condition variable, woken by every change the events bring) and follows again when it
+ * starts, until the container is removed, *stop becomes true, or the sink says enough.
+ *
+ * No output is shown twice or skipped across a restart: `since` moves to the time the last
+ * byte came (the engine stamps a line before we read it, so everything older was read), and
+ * down to the new run's StartedAt when that is earlier (a restart faster than our reading).
+ * The engine is on this host: its clock is ours. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ws-int.h"
+
+/* How long a stream's end may wait for the state to say why (the container stopped). */
+#define WS_FOLLOW_SETTLE_MS 2000
+/* Back-off when the engine does not answer. */
+#define WS_FOLLOW_RETRY_MS 1000
+/* How often *stop is looked at while waiting. */
+#define WS_FOLLOW_POLL_MS 100
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* "secs[.nanos]" -> ns; -1 when malformed. */
+static long long parse_since(const char *s)
+{
+	char *end;
+	long long secs = strtoll(s, &end, 10), ns = 0;
+
+	if (end == s || secs < 0)
+		return -1;
+	if (*end == '.') {
+		const char *p = end + 1;
+		int digits = 0;
+		for (; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 9)
+				ns = ns * 10 + (*p - '0');
+		for (; digits < 9; digits++)
+			ns *= 10;
+		end = (char *)p;
+	}
+	return *end ? -1 : secs * 1000000000LL + ns;
+}
+
+/* RFC 3339 with nanoseconds -> ns; 0 when absent ("0001-01-01T00:00:00Z"). */
+static long long rfc3339_ns(const char *s)
+{
+	struct tm tm = {0};
+	const char *p = s && *s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	long long ns = 0;
+	int digits = 0;
+
+	if (!p || tm.tm_year < 70)
+		return 0;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 9)
+				ns = ns * 10 + (*p - '0');
+	for (; digits > 0 && digits < 9; digits++)
+		ns *= 10;
+	return (long long)timegm(&tm) * 1000000000LL + ns;
+}
+
+struct fsink {
+	engine_log_sink sink;
+	void *ctx;
+	int rc;		   /* the caller's sink's non-zero return */
+	long long last_ns; /* when the last byte came */
+};
+
+static int forward(enum engine_stream stream, const char *buf, size_t len, void *arg)
+{
+	struct fsink *f = arg;
+	int rc = f->sink(stream, buf, len, f->ctx);
+
+	f->last_ns = now_ns();
+	if (rc)
+		f->rc = rc;
+	return rc;
+}
+
+/* The followed container as the state has it. */
+struct snap {
+	bool exists;
+	bool up; /* running, paused or restarting: a follow stream has something to follow */
+	bool tty;
+	char started_at[40];
+	unsigned long gen;
+};
+
+static void snapshot(struct workspace *ws, const char *id, struct snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	pthread_mutex_lock(&ws->slock);
+	struct ws_sobj *o = ws_store_id(&ws->store[WS_CONTAINER], id);
+	if (o) {
+		s->exists = true;
+		s->up = strcmp(o->state, "running") == 0 || strcmp(o->state, "paused") == 0 ||
+			strcmp(o->state, "restarting") == 0;
+		s->tty = o->tty;
+		ws_fmt(s->started_at, sizeof(s->started_at), "%s", o->started_at);
+	}
+	s->gen = ws->sgen;
+	pthread_mutex_unlock(&ws->slock);
+}
+
+static bool stopped(const atomic_bool *stop)
+{
+	return stop && atomic_load(stop);
+}
+
+/* Waits until the state changes after @gen, @ms pass, or *stop (seen within 100 ms). */
+static void wait_change(struct workspace *ws, unsigned long gen, long ms, const atomic_bool *stop)
+{
+	struct timespec now, until;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&ws->slock);
+	while (ws->sgen == gen && ms > 0 && !stopped(stop)) {
+		long step = ms < WS_FOLLOW_POLL_MS ? ms : WS_FOLLOW_POLL_MS;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += step * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&ws->scond, &ws->slock, &until);
+		ms -= step;
+	}
+	pthread_mutex_unlock(&ws->slock);
+}
+
+static bool transport(int rc)
+{
+	return rc == -ECONNREFUSED || rc == -ETIMEDOUT || rc == -EIO;
+}
+
+int ws_container_follow(struct workspace *ws, const char *name, const char *since,
+			engine_log_sink sink, void *ctx, const atomic_bool *stop)
+{
+	struct fsink fs = {.sink = sink, .ctx = ctx};
+	char id[ENGINE_ID_SIZE], at[40], run[40] = "", err[512];
+	long long from = since ? parse_since(since) : now_ns();
+	struct snap s;
+
+	if (!name || !sink)
+		return -EINVAL;
+	if (from < 0)
+		return -EINVAL;
+	pthread_mutex_lock(&ws->slock);
+	struct ws_sobj *o = ws_store_name(&ws->store[WS_CONTAINER], name);
+	if (o)
+		ws_fmt(id, sizeof(id), "%s", o->id);
+	pthread_mutex_unlock(&ws->slock);
+	if (!o)
+		return -ENOENT;
+
+	for (;;) {
+		if (stopped(stop))
+			return 0;
+		snapshot(ws, id, &s);
+		if (!s.exists)
+			return 0; /* removed */
+		if (!s.up) {
+			/* Stopped: wait for a start, or the removal. */
+			wait_change(ws, s.gen, 1000, stop);
+			continue;
+		}
+		if (strcmp(run, s.started_at) != 0) {
+			/* A new run: what it printed from its start on. */
+			long long started = rfc3339_ns(s.started_at);
+			if (run[0] && started > 0 && started < from)
+				from = started;
+			ws_fmt(run, sizeof(run), "%s", s.started_at);
+		}
+		ws_fmt(at, sizeof(at), "%lld.%09lld", from / 1000000000LL, from % 1000000000LL);
+		err[0] = '\0';
+		fs.last_ns = 0;
+		int rc = engine_container_logs_follow(ws->engine, id, s.tty, at, forward, &fs, stop,
+						      err, sizeof(err));
+		if (fs.last_ns && fs.last_ns + 1 > from)
+			from = fs.last_ns + 1;
+		if (fs.rc)
+			return fs.rc < 0 ? fs.rc : 0;
+		if (stopped(stop) || rc == -ENOENT)
+			return 0;
+		if (rc < 0 && !transport(rc))
+			return rc;
+		if (rc < 0) {
+			/* The engine: try again, the state says when it is back. */
+			wait_change(ws, s.gen, WS_FOLLOW_RETRY_MS, stop);
+			continue;
+		}
+		/* Ended by the engine: the container stopped, and the state hears of it within
+		 * moments. Still the same run after that: the stream dropped; follow again. */
+		for (int i = 0; i < WS_FOLLOW_SETTLE_MS / WS_FOLLOW_POLL_MS && !stopped(stop);
+		     i++) {
+			struct snap t;
+			snapshot(ws, id, &t);
+			if (!t.exists || !t.up || strcmp(t.started_at, run) != 0)
+				break;
+			wait_change(ws, t.gen, WS_FOLLOW_POLL_MS, stop);
+		}
+	}
+}

@@ -1,0 +1,710 @@
+/* The state thread: takes the engine's events from the events thread, reads each object an
+ * event is about again (one request) before publishing the change, reconciles the state with
+ * full lists (at start, after every reconnect of the event stream, every WS_RECONCILE_MS, and
+ * when events were dropped), and delivers every change to the subscribers in order.
+ *
+ * A reconcile publishes what the events did not say: a container or network that came or went
+ * while the stream was down, a state that moved. The first full list of a kind is the baseline
+ * and publishes nothing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ws-int.h"
+
+static void deadline_in(struct timespec *ts, long ms)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += ms / 1000;
+	ts->tv_nsec += (ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+static const char *jstr(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* ---- queue ---- */
+
+static void push_locked(struct workspace *ws, struct ws_work *w)
+{
+	w->next = NULL;
+	if (ws->wtail)
+		ws->wtail->next = w;
+	else
+		ws->whead = w;
+	ws->wtail = w;
+	ws->nwork++;
+	pthread_cond_signal(&ws->wqcond);
+}
+
+void ws_post_event(struct workspace *ws, const struct ws_ev *ev)
+{
+	struct ws_work *w = malloc(sizeof(*w));
+
+	pthread_mutex_lock(&ws->wqlock);
+	if (!w || ws->nwork >= WS_QUEUE_MAX) {
+		/* Lost, like the engine loses them: the reconcile will make up for it. */
+		ws->want_reconcile = true;
+		pthread_cond_signal(&ws->wqcond);
+		pthread_mutex_unlock(&ws->wqlock);
+		free(w);
+		return;
+	}
+	w->type = WS_WORK_EVENT;
+	w->ev = *ev;
+	push_locked(ws, w);
+	pthread_mutex_unlock(&ws->wqlock);
+}
+
+void ws_post_reconcile(struct workspace *ws)
+{
+	struct ws_work *w = calloc(1, sizeof(*w));
+
+	pthread_mutex_lock(&ws->wqlock);
+	if (w) {
+		w->type = WS_WORK_RECONCILE;
+		push_locked(ws, w);
+	} else {
+		ws->want_reconcile = true;
+		pthread_cond_signal(&ws->wqcond);
+	}
+	pthread_mutex_unlock(&ws->wqlock);
+}
+
+int ws_state_wait_warm(struct workspace *ws, int timeout_ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	deadline_in(&until, timeout_ms > 0 ? timeout_ms : 0);
+	pthread_mutex_lock(&ws->wqlock);
+	while (!ws->warm && !ws->wstop && rc == 0)
+		rc = timeout_ms > 0 ? pthread_cond_timedwait(&ws->wqwarm, &ws->wqlock, &until)
+				    : pthread_cond_wait(&ws->wqwarm, &ws->wqlock);
+	pthread_mutex_unlock(&ws->wqlock);
+	return rc ? -ETIMEDOUT : 0;
+}
+
+/* ---- events ---- */
+
+static void ev_time(const struct ws_ev *ev, struct timespec *ts)
+{
+	ts->tv_sec = (time_t)(ev->time_nano / 1000000000LL);
+	ts->tv_nsec = (long)(ev->time_nano % 1000000000LL);
+}
+
+/* Docker sends numbers ("15"); a name reads better in the events file. */
+static const char *signal_name(const char *s, char *buf, size_t len)
+{
+	static const char *const names[] = {
+	    NULL,     "HUP",  "INT",	"QUIT", "ILL",	 "TRAP", "ABRT", "BUS",
+	    "FPE",    "KILL", "USR1",	"SEGV", "USR2",	 "PIPE", "ALRM", "TERM",
+	    "STKFLT", "CHLD", "CONT",	"STOP", "TSTP",	 "TTIN", "TTOU", "URG",
+	    "XCPU",   "XFSZ", "VTALRM", "PROF", "WINCH", "IO",	 "PWR",	 "SYS"};
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (*s && !*end && n > 0 && n < (long)(sizeof(names) / sizeof(names[0])))
+		return names[n];
+	ws_fmt(buf, len, "%s", strncmp(s, "SIG", 3) == 0 ? s + 3 : s);
+	return buf;
+}
+
+/* What a container event means to the state: 0 ignored, 1 read again, 2 read and published. */
+static int container_action(const char *action)
+{
+	static const char *const published[] = {"create", "start", "die",     "stop",	 "destroy",
+						"rename", "pause", "unpause", "restart", "kill"};
+	static const char *const reread[] = {"oom", "update"};
+
+	for (size_t i = 0; i < sizeof(published) / sizeof(published[0]); i++)
+		if (strcmp(action, published[i]) == 0)
+			return 2;
+	if (strncmp(action, "health_status", 13) == 0)
+		return 2;
+	for (size_t i = 0; i < sizeof(reread) / sizeof(reread[0]); i++)
+		if (strcmp(action, reread[i]) == 0)
+			return 1;
+	return 0; /* exec_*, attach, top, resize, Podman's init, cleanup, mount, ... */
+}
+
+/* ---- health read again (state thread only) ---- */
+
+static void recheck(struct workspace *ws, const char *id, const char *health)
+{
+	struct ws_recheck *r = NULL;
+
+	for (size_t i = 0; i < ws->nrechecks && !r; i++)
+		if (strcmp(ws->rechecks[i].id, id) == 0)
+			r = &ws->rechecks[i];
+	if (!r && ws->nrechecks < WS_RECHECKS)
+		r = &ws->rechecks[ws->nrechecks++];
+	if (!r)
+		return;
+	ws_fmt(r->id, sizeof(r->id), "%s", id);
+	ws_fmt(r->health, sizeof(r->health), "%s", health);
+	deadline_in(&r->due, WS_RECHECK_MS);
+	r->tries = WS_RECHECK_TRIES;
+}
+
+static bool due_at(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
+}
+
+static bool recheck_due(struct workspace *ws)
+{
+	for (size_t i = 0; i < ws->nrechecks; i++)
+		if (due_at(&ws->rechecks[i].due))
+			return true;
+	return false;
+}
+
+/* The earliest of @next and the rechecks' times. */
+static struct timespec wake_at(struct workspace *ws, struct timespec next)
+{
+	for (size_t i = 0; i < ws->nrechecks; i++) {
+		const struct timespec *d = &ws->rechecks[i].due;
+		if (d->tv_sec < next.tv_sec ||
+		    (d->tv_sec == next.tv_sec && d->tv_nsec < next.tv_nsec))
+			next = *d;
+	}
+	return next;
+}
+
+static void run_rechecks(struct workspace *ws)
+{
+	for (size_t i = 0; i < ws->nrechecks;) {
+		struct ws_recheck *r = &ws->rechecks[i];
+		if (!due_at(&r->due)) {
+			i++;
+			continue;
+		}
+		unsigned long t = ws_ticket(ws);
+		cJSON *doc = NULL;
+		struct ws_sobj *o = NULL;
+		char name[128] = "", health[16] = "";
+		if (engine_container_inspect(ws->engine, r->id, &doc, NULL, 0) == 0 &&
+		    (o = ws_sobj_container(ws, doc))) {
+			ws_fmt(name, sizeof(name), "%s", o->name);
+			ws_fmt(health, sizeof(health), "%s", o->health);
+			ws_state_put(ws, WS_CONTAINER, o, t, NULL);
+		}
+		cJSON_Delete(doc);
+		if (health[0] && strcmp(health, r->health) != 0) {
+			char attrs[64] = "";
+			ws_attr(attrs, sizeof(attrs), "health", health);
+			ws_emit(ws, WS_CONTAINER, name, "health", attrs, false, NULL);
+		}
+		if (name[0] && strcmp(health, "starting") == 0 && --r->tries > 0) {
+			deadline_in(&r->due, WS_RECHECK_MS);
+			i++;
+		} else {
+			*r = ws->rechecks[--ws->nrechecks];
+		}
+	}
+}
+
+static void container_event(struct workspace *ws, const struct ws_ev *ev)
+{
+	struct ws_prev prev = {0};
+	struct timespec when;
+	char attrs[512] = "", name[128], buf[16];
+	const char *action = ev->action;
+	int what = container_action(action);
+
+	if (!what || !ev->id[0])
+		return;
+	ev_time(ev, &when);
+	ws_fmt(name, sizeof(name), "%s", ev->name);
+	if (strcmp(action, "destroy") == 0) {
+		ws_state_drop(ws, WS_CONTAINER, ev->id, NULL, ws_ticket(ws), &prev);
+		if (prev.had)
+			ws_fmt(name, sizeof(name), "%s", prev.name);
+		ws_emit(ws, WS_CONTAINER, name, "destroy", "",
+			!ws_card_named(ws, WS_CONTAINER, name), &when);
+		return;
+	}
+	/* One request, so that the state a reader sees is never older than the last event. */
+	unsigned long t = ws_ticket(ws);
+	cJSON *doc = NULL;
+	int rc = engine_container_inspect(ws->engine, ev->id, &doc, NULL, 0);
+	int exit_code = 0;
+	char health[16] = "";
+	if (rc == 0) {
+		struct ws_sobj *o = ws_sobj_container(ws, doc);
+		if (o) {
+			ws_fmt(name, sizeof(name), "%s", o->name);
+			exit_code = o->exit_code;
+			ws_fmt(health, sizeof(health), "%s", o->health);
+			/* First seen through another event: its create was lost (a replay holds
+			 * only the engine's last events). */
+			if (ws_state_put(ws, WS_CONTAINER, o, t, &prev) == WS_PUT_NEW &&
+			    strcmp(action, "create") != 0 && what == 2)
+				ws_emit(ws, WS_CONTAINER, name, "create", "",
+					!ws_card_named(ws, WS_CONTAINER, name), &when);
+		}
+	} else if (rc != -ENOENT) {
+		/* The engine went away meanwhile: the event's word, read again later. */
+		ws_state_imply(ws, ev->id, action, when.tv_sec);
+	}
+	/* -ENOENT: removed since; its destroy event follows. */
+	cJSON_Delete(doc);
+	if (what < 2)
+		return;
+
+	bool membership = false;
+	if (strcmp(action, "create") == 0) {
+		membership = !ws_card_named(ws, WS_CONTAINER, name);
+	} else if (strcmp(action, "die") == 0) {
+		char code[16];
+		ws_fmt(code, sizeof(code), "%d", exit_code);
+		ws_attr(attrs, sizeof(attrs), "exit_code", ev->exit_code[0] ? ev->exit_code : code);
+	} else if (strcmp(action, "kill") == 0) {
+		if (ev->signal[0])
+			ws_attr(attrs, sizeof(attrs), "signal",
+				signal_name(ev->signal, buf, sizeof(buf)));
+	} else if (strcmp(action, "rename") == 0) {
+		const char *old =
+		    prev.had && strcmp(prev.name, name) != 0 ? prev.name : ev->old_name;
+		ws_attr(attrs, sizeof(attrs), "old", old);
+		membership = true;
+	} else if (strncmp(action, "health_status", 13) == 0) {
+		action = "health";
+		/* Docker says the new state in the action; Podman sends the event as the check
+		 * starts, so the state read now may still be the one before: read it again. */
+		const char *h = ev->health[0] ? ev->health : health;
+		ws_attr(attrs, sizeof(attrs), "health", h);
+		if (strcmp(h, "starting") == 0)
+			recheck(ws, ev->id, h);
+	}
+	ws_emit(ws, WS_CONTAINER, name, action, attrs, membership, &when);
+}
+
+static void network_event(struct workspace *ws, const struct ws_ev *ev)
+{
+	const char *a = ev->action;
+
+	if (strcmp(a, "destroy") == 0 || strcmp(a, "remove") == 0)
+		ws_state_drop(ws, WS_NETWORK, ev->id, ev->name, ws_ticket(ws), NULL);
+	else if (strcmp(a, "create") == 0 || strcmp(a, "connect") == 0 ||
+		 strcmp(a, "disconnect") == 0 || strcmp(a, "update") == 0)
+		ws_refresh_network(ws, ev->id[0] ? ev->id : ev->name);
+}
+
+/* Whether the next queued work is another image event (slock not held). */
+static bool image_event_next(struct workspace *ws)
+{
+	bool next;
+
+	pthread_mutex_lock(&ws->wqlock);
+	next = ws->whead && ws->whead->type == WS_WORK_EVENT && ws->whead->ev.kind == WS_IMAGE;
+	pthread_mutex_unlock(&ws->wqlock);
+	return next;
+}
+
+static void image_event(struct workspace *ws, const struct ws_ev *ev)
+{
+	/* pull: Actor.ID is the reference ("busybox:latest"); build: the name attribute. */
+	if (strcmp(ev->action, "pull") == 0)
+		ws_state_hint(ws, strchr(ev->id, ':') ? ev->id : ev->name, "pulled");
+	else if (strcmp(ev->action, "build") == 0 && ev->name[0])
+		ws_state_hint(ws, ev->name, "built");
+	/* A pull or build is a burst of events: one list for the burst. */
+	if (!image_event_next(ws))
+		ws_refresh_images(ws);
+}
+
+static void process_event(struct workspace *ws, const struct ws_ev *ev)
+{
+	switch (ev->kind) {
+	case WS_CONTAINER:
+		container_event(ws, ev);
+		break;
+	case WS_NETWORK:
+		network_event(ws, ev);
+		break;
+	case WS_IMAGE:
+		image_event(ws, ev);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- reconcile ---- */
+
+/* Works queued meanwhile, processed before a list is compared with the state: events the list
+ * already shows update the state first, so that they are not published twice. Only what was
+ * queued when the list came: a flood of newer events cannot hold the reconcile up. Returns
+ * whether a reconcile was asked for meanwhile. */
+static bool drain(struct workspace *ws)
+{
+	bool again = false;
+
+	pthread_mutex_lock(&ws->wqlock);
+	size_t n = ws->nwork;
+	pthread_mutex_unlock(&ws->wqlock);
+	while (n--) {
+		pthread_mutex_lock(&ws->wqlock);
+		struct ws_work *w = ws->whead;
+		if (w) {
+			ws->whead = w->next;
+			if (!ws->whead)
+				ws->wtail = NULL;
+			ws->nwork--;
+		}
+		pthread_mutex_unlock(&ws->wqlock);
+		if (!w)
+			break;
+		if (w->type == WS_WORK_EVENT)
+			process_event(ws, &w->ev);
+		else
+			again = true;
+		free(w);
+	}
+	return again;
+}
+
+/* The health a list's Status says: "Up 2 minutes (healthy)". */
+static void list_health(const char *status, char *out, size_t len)
+{
+	const char *p = strchr(status, '(');
+
+	out[0] = '\0';
+	if (!p)
+		return;
+	if (strncmp(p, "(health: starting)", 18) == 0)
+		ws_fmt(out, len, "starting");
+	else if (strncmp(p, "(healthy)", 9) == 0)
+		ws_fmt(out, len, "healthy");
+	else if (strncmp(p, "(unhealthy)", 11) == 0)
+		ws_fmt(out, len, "unhealthy");
+}
+
+/* The change a container's move from prev to now stands for. */
+static void synthesize(struct workspace *ws, const struct ws_prev *prev, const struct ws_sobj *now,
+		       const char *name)
+{
+	char attrs[256] = "", code[16];
+
+	if (strcmp(prev->name, name) != 0) {
+		ws_attr(attrs, sizeof(attrs), "old", prev->name);
+		ws_emit(ws, WS_CONTAINER, name, "rename", attrs, true, NULL);
+		attrs[0] = '\0';
+	}
+	bool was_up = strcmp(prev->state, "running") == 0 || strcmp(prev->state, "paused") == 0;
+	if (strcmp(prev->state, now->state) != 0 ||
+	    (strcmp(now->state, "running") == 0 &&
+	     strcmp(prev->started_at, now->started_at) != 0)) {
+		if (strcmp(now->state, "running") == 0)
+			ws_emit(ws, WS_CONTAINER, name,
+				strcmp(prev->state, "paused") == 0 ? "unpause"
+				: was_up			   ? "restart"
+								   : "start",
+				"", false, NULL);
+		else if (strcmp(now->state, "paused") == 0)
+			ws_emit(ws, WS_CONTAINER, name, "pause", "", false, NULL);
+		else if (was_up &&
+			 (strcmp(now->state, "exited") == 0 || strcmp(now->state, "dead") == 0)) {
+			ws_fmt(code, sizeof(code), "%d", now->exit_code);
+			ws_attr(attrs, sizeof(attrs), "exit_code", code);
+			ws_emit(ws, WS_CONTAINER, name, "die", attrs, false, NULL);
+			attrs[0] = '\0';
+		}
+	}
+	if (strcmp(prev->health, now->health) != 0 && now->health[0]) {
+		ws_attr(attrs, sizeof(attrs), "health", now->health);
+		ws_emit(ws, WS_CONTAINER, name, "health", attrs, false, NULL);
+	}
+}
+
+/* Reads one container again for a reconcile; publishes what it missed unless baseline. */
+static void reconcile_one(struct workspace *ws, const char *id, bool baseline)
+{
+	unsigned long t = ws_ticket(ws);
+	cJSON *doc = NULL;
+	struct ws_prev prev;
+
+	if (engine_container_inspect(ws->engine, id, &doc, NULL, 0) < 0)
+		return; /* gone meanwhile, or the engine: the next reconcile */
+	struct ws_sobj *o = ws_sobj_container(ws, doc);
+	cJSON_Delete(doc);
+	if (!o)
+		return;
+	struct ws_sobj now = *o; /* the scalar fields, for synthesize() after the put */
+	now.card = now.tags = now.nets = now.lines = now.inspect = NULL;
+	if (ws_state_put(ws, WS_CONTAINER, o, t, &prev) == WS_PUT_OLDER || baseline)
+		return;
+	if (!prev.had) {
+		ws_emit(ws, WS_CONTAINER, now.name, "create", "",
+			!ws_card_named(ws, WS_CONTAINER, now.name), NULL);
+		if (strcmp(now.state, "running") == 0 || strcmp(now.state, "paused") == 0)
+			ws_emit(ws, WS_CONTAINER, now.name, "start", "", false, NULL);
+		if (strcmp(now.state, "paused") == 0)
+			ws_emit(ws, WS_CONTAINER, now.name, "pause", "", false, NULL);
+		return;
+	}
+	synthesize(ws, &prev, &now, now.name);
+}
+
+/* What one container of a list needs: 1 read it, 0 nothing (slock held). */
+static bool needs_read(struct workspace *ws, const cJSON *it, unsigned long t)
+{
+	const cJSON *names = cJSON_GetObjectItemCaseSensitive(it, "Names");
+	const char *name =
+	    cJSON_IsArray(names) && cJSON_IsString(names->child) ? names->child->valuestring : "";
+	struct ws_sobj *o = ws_store_id(&ws->store[WS_CONTAINER], jstr(it, "Id"));
+	char health[16];
+
+	if (!o)
+		return !ws_tombstoned(ws, jstr(it, "Id"), t);
+	if (o->ticket > t)
+		return false; /* read after the list: newer than it */
+	list_health(jstr(it, "Status"), health, sizeof(health));
+	name += *name == '/';
+	return o->dirty || strcmp(o->state, ws_state_word(jstr(it, "State"))) != 0 ||
+	       strcmp(o->name, name) != 0 || (health[0] && strcmp(health, o->health) != 0) ||
+	       !o->inspect;
+}
+
+static int reconcile_containers(struct workspace *ws, bool *again)
+{
+	unsigned long t = ws_ticket(ws);
+	cJSON *list = NULL;
+	const cJSON *it;
+	char **read = NULL, **gone = NULL;
+	size_t nread = 0, ngone = 0;
+	int rc = engine_container_list(ws->engine, NULL, &list, NULL, 0);
+
+	if (rc < 0)
+		return rc;
+	*again |= drain(ws);
+	size_t n = (size_t)cJSON_GetArraySize(list);
+	read = calloc(n + 1, sizeof(*read));
+	pthread_mutex_lock(&ws->slock);
+	struct ws_store *s = &ws->store[WS_CONTAINER];
+	bool baseline = !s->listed;
+	gone = calloc(s->n + 1, sizeof(*gone));
+	cJSON_ArrayForEach(it, list)
+	{
+		if (read && needs_read(ws, it, t))
+			read[nread++] = strdup(jstr(it, "Id"));
+	}
+	for (size_t i = 0; gone && i < s->n; i++) {
+		bool listed = false;
+		cJSON_ArrayForEach(it, list) listed =
+		    listed || strcmp(jstr(it, "Id"), s->v[i]->id) == 0;
+		if (!listed && s->v[i]->ticket <= t)
+			gone[ngone++] = strdup(s->v[i]->id);
+	}
+	pthread_mutex_unlock(&ws->slock);
+	cJSON_Delete(list);
+
+	for (size_t i = 0; i < ngone; i++) {
+		struct ws_prev prev;
+		if (gone[i] && ws_state_drop(ws, WS_CONTAINER, gone[i], NULL, t, &prev) &&
+		    !baseline)
+			ws_emit(ws, WS_CONTAINER, prev.name, "destroy", "",
+				!ws_card_named(ws, WS_CONTAINER, prev.name), NULL);
+	}
+	for (size_t i = 0; i < nread; i++)
+		if (read[i])
+			reconcile_one(ws, read[i], baseline);
+	pthread_mutex_lock(&ws->slock);
+	s->listed = true;
+	pthread_mutex_unlock(&ws->slock);
+	ws_strv_free(read);
+	ws_strv_free(gone);
+	return 0;
+}
+
+static int reconcile_networks(struct workspace *ws, bool *again)
+{
+	unsigned long t = ws_ticket(ws);
+	cJSON *list = NULL;
+	const cJSON *it;
+	char **read = NULL, **gone = NULL;
+	size_t nread = 0, ngone = 0;
+	int rc = engine_network_list(ws->engine, NULL, &list, NULL, 0);
+
+	if (rc == 0 && !cJSON_IsArray(list))
+		rc = -EIO;
+	if (rc < 0) {
+		cJSON_Delete(list);
+		return rc;
+	}
+	*again |= drain(ws);
+	read = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*read));
+	pthread_mutex_lock(&ws->slock);
+	struct ws_store *s = &ws->store[WS_NETWORK];
+	gone = calloc(s->n + 1, sizeof(*gone));
+	cJSON_ArrayForEach(it, list)
+	{
+		const char *id = jstr(it, "Id");
+		struct ws_sobj *o = ws_store_id(s, id);
+		if (read && (o ? o->dirty || !o->inspect : !ws_tombstoned(ws, id, t)))
+			read[nread++] = strdup(id);
+	}
+	for (size_t i = 0; gone && i < s->n; i++) {
+		bool listed = false;
+		cJSON_ArrayForEach(it, list) listed =
+		    listed || strcmp(jstr(it, "Id"), s->v[i]->id) == 0;
+		if (!listed && s->v[i]->ticket <= t)
+			gone[ngone++] = strdup(s->v[i]->id);
+	}
+	pthread_mutex_unlock(&ws->slock);
+	cJSON_Delete(list);
+
+	for (size_t i = 0; i < ngone; i++)
+		if (gone[i])
+			ws_state_drop(ws, WS_NETWORK, gone[i], NULL, t, NULL);
+	/* New ones publish "create" (ws_state_put), except in the baseline. */
+	for (size_t i = 0; i < nread; i++)
+		if (read[i])
+			ws_refresh_network(ws, read[i]);
+	pthread_mutex_lock(&ws->slock);
+	s->listed = true;
+	pthread_mutex_unlock(&ws->slock);
+	ws_strv_free(read);
+	ws_strv_free(gone);
+	return 0;
+}
+
+static void reconcile(struct workspace *ws)
+{
+	bool again = true;
+
+	for (int round = 0; again && round < 3; round++) {
+		again = false;
+		int rc = reconcile_containers(ws, &again);
+		if (rc == 0)
+			rc = reconcile_networks(ws, &again);
+		if (rc == 0)
+			rc = ws_refresh_images(ws);
+		if (rc < 0)
+			break; /* the engine: the events thread asks again when it is back */
+	}
+	pthread_mutex_lock(&ws->wqlock);
+	if (!ws->warm) {
+		ws->warm = true;
+		pthread_cond_broadcast(&ws->wqwarm);
+	}
+	pthread_mutex_unlock(&ws->wqlock);
+}
+
+/* ---- the thread ---- */
+
+static void *state_main(void *arg)
+{
+	struct workspace *ws = arg;
+	struct timespec next;
+
+	deadline_in(&next, WS_RECONCILE_MS);
+	pthread_mutex_lock(&ws->wqlock);
+	while (!ws->wstop) {
+		if (ws->chead) {
+			struct ws_chg_item *list = ws->chead;
+			ws->chead = ws->ctail = NULL;
+			ws->nchg = 0;
+			pthread_mutex_unlock(&ws->wqlock);
+			ws_deliver(ws, list);
+			pthread_mutex_lock(&ws->wqlock);
+			continue;
+		}
+		if (recheck_due(ws)) {
+			pthread_mutex_unlock(&ws->wqlock);
+			run_rechecks(ws);
+			pthread_mutex_lock(&ws->wqlock);
+			continue;
+		}
+		/* Periodic, stream up or not: an engine that is down fails the list at once (one
+		 * refused connect), one that only lost its event stream gets read. */
+		bool due = ws->want_reconcile || due_at(&next);
+		struct ws_work *w = ws->whead;
+		if (!w && !due) {
+			struct timespec at = wake_at(ws, next);
+			pthread_cond_timedwait(&ws->wqcond, &ws->wqlock, &at);
+			continue;
+		}
+		if (due || w->type == WS_WORK_RECONCILE) {
+			ws->want_reconcile = false;
+			if (!due) {
+				ws->whead = w->next;
+				if (!ws->whead)
+					ws->wtail = NULL;
+				ws->nwork--;
+				free(w);
+			}
+			pthread_mutex_unlock(&ws->wqlock);
+			reconcile(ws);
+			pthread_mutex_lock(&ws->wqlock);
+			deadline_in(&next, WS_RECONCILE_MS);
+			continue;
+		}
+		ws->whead = w->next;
+		if (!ws->whead)
+			ws->wtail = NULL;
+		ws->nwork--;
+		pthread_mutex_unlock(&ws->wqlock);
+		process_event(ws, &w->ev);
+		free(w);
+		pthread_mutex_lock(&ws->wqlock);
+	}
+	/* Nobody waits for warm any more. */
+	ws->warm = true;
+	pthread_cond_broadcast(&ws->wqwarm);
+	pthread_mutex_unlock(&ws->wqlock);
+	return NULL;
+}
+
+int ws_threads_start(struct workspace *ws, char *err, size_t errlen)
+{
+	int rc = pthread_create(&ws->state_thread, NULL, state_main, ws);
+	if (rc != 0) {
+		if (err)
+			ws_fmt(err, errlen, "state thread: %s", strerror(rc));
+		return -rc;
+	}
+	ws->state_started = true;
+	rc = ws_events_start(ws);
+	if (rc < 0 && err)
+		ws_fmt(err, errlen, "events thread: %s", strerror(-rc));
+	return rc;
+}
+
+void ws_threads_stop(struct workspace *ws)
+{
+	ws_events_stop(ws);
+	pthread_mutex_lock(&ws->wqlock);
+	ws->wstop = true;
+	pthread_cond_broadcast(&ws->wqcond);
+	pthread_mutex_unlock(&ws->wqlock);
+	if (ws->state_started)
+		pthread_join(ws->state_thread, NULL);
+	ws->state_started = false;
+	while (ws->whead) {
+		struct ws_work *w = ws->whead;
+		ws->whead = w->next;
+		free(w);
+	}
+	while (ws->chead) {
+		struct ws_chg_item *c = ws->chead;
+		ws->chead = c->next;
+		free(c);
+	}
+	ws->wtail = NULL;
+	ws->ctail = NULL;
+	ws->nwork = ws->nchg = 0;
+}

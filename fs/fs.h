@@ -1,8 +1,11 @@
 /* cutipfs mount: what the fs/ modules share. The mount is a low-level FUSE filesystem; every
  * node the kernel knows lives in one inode table (inode.c). ops.c holds the one ops table and
  * dispatches on the node's type to the subtree modules: root.c (/, README, engine, errors),
- * cards.c (cards/, a passthrough to the workspace's card files) and objects.c (images/,
- * networks/, containers/). Everything engine-side goes through backends/workspace.h. */
+ * cards.c (cards/, a passthrough to the workspace's card files), objects.c (images/,
+ * networks/, containers/), events.c (the events file), follow.c (containers/NAME/follow and
+ * the live `logs`), ctl.c (containers/NAME/ctl). stream.c parks the reads of stream files;
+ * notify.c is the one thread that tells the kernel about changes. Everything engine-side goes
+ * through backends/workspace.h. */
 #ifndef CUTIPFS_FS_FS_H
 #define CUTIPFS_FS_FS_H
 
@@ -10,6 +13,7 @@
 
 #include <fuse_lowlevel.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -20,10 +24,13 @@
 /* A card (and any file in cards/) is at most this big: larger writes fail with EFBIG. */
 #define FS_CARD_MAX (1024 * 1024)
 
-/* Kernel cache lifetimes, in seconds. Fixed structure is trusted for long; anything the engine
- * decides is short-lived, and the attributes of rendered files are never cached (their size
- * changes with every rendering). */
+/* Kernel cache lifetimes, in seconds. Fixed structure is trusted for long. What the engine
+ * decides is trusted for long too where the notifier (notify.c) invalidates it on every change
+ * the workspace reports (FS_TIMEOUT_OBJECT: the directories of containers and networks, their
+ * ids; fuse-notes E4); short where a change may come without one (status, inspect.json,
+ * images), and never for files whose size moves on its own (logs, errors, engine). */
 #define FS_TIMEOUT_FIXED 60.0
+#define FS_TIMEOUT_OBJECT 60.0
 #define FS_TIMEOUT_DYNAMIC 1.0
 #define FS_TIMEOUT_NONE 0.0
 /* Nothing in cards/ is cached by the kernel's dentry and attribute caches: a rename that
@@ -31,6 +38,9 @@
  * and the caller's next stat (mv does one) must see the truth at once, which no notification
  * from a handler can ensure. Lookups there cost one fstatat. */
 #define FS_TIMEOUT_CARDS 0.0
+/* Worker threads of the loop unless -o max_threads= says otherwise. */
+#define FS_MAX_THREADS 64
+
 /* How long the size of a rendering is reused by getattr before rendering again. */
 #define FS_SIZE_TTL_NS 1000000000LL
 
@@ -39,14 +49,15 @@ enum fs_type {
 	FS_README,
 	FS_ENGINE,
 	FS_ERRORS,
+	FS_EVENTS,  /* the events stream */
 	FS_CARDS,   /* cards/ itself and everything in it: passed through to the disk */
 	FS_OBJROOT, /* images/, networks/, containers/ */
 	FS_OBJDIR,  /* images/<name>/, ... */
-	FS_OBJFILE, /* status, id, log, logs, inspect.json */
+	FS_OBJFILE, /* status, id, log, logs, inspect.json, follow, ctl */
 	FS_OBJCARD, /* the `card` symlink */
 };
 
-enum fs_objfile { FS_F_STATUS, FS_F_ID, FS_F_LOG, FS_F_LOGS, FS_F_INSPECT };
+enum fs_objfile { FS_F_STATUS, FS_F_ID, FS_F_LOG, FS_F_LOGS, FS_F_INSPECT, FS_F_FOLLOW, FS_F_CTL };
 
 /* Fixed inode numbers of the top of the tree; the table hands out the rest from FS_INO_FIRST. */
 enum {
@@ -58,6 +69,7 @@ enum {
 	FS_INO_IMAGES,
 	FS_INO_NETWORKS,
 	FS_INO_CONTAINERS,
+	FS_INO_EVENTS,
 	FS_INO_FIRST = 16,
 };
 
@@ -110,22 +122,61 @@ struct fs {
 	struct fuse_session *se;
 
 	pthread_mutex_t lock; /* the inode table and every field marked "protected by fs->lock" */
-	struct fs_node **by_ino;  /* protected by fs->lock */
-	struct fs_node **by_name; /* protected by fs->lock */
-	size_t nbuckets;	  /* protected by fs->lock */
-	size_t nnodes;		  /* protected by fs->lock */
-	fuse_ino_t next_ino;	  /* protected by fs->lock */
-	uint64_t next_gen;	  /* protected by fs->lock */
+	struct fs_node **by_ino;   /* protected by fs->lock */
+	struct fs_node **by_name;  /* protected by fs->lock */
+	size_t nbuckets;	   /* protected by fs->lock */
+	size_t nnodes;		   /* protected by fs->lock */
+	fuse_ino_t next_ino;	   /* protected by fs->lock */
+	uint64_t next_gen;	   /* protected by fs->lock */
+	char *engine_text;	   /* protected by fs->lock: the engine file's last rendering */
+	size_t engine_len;	   /* protected by fs->lock */
+	struct timespec engine_at; /* protected by fs->lock */
+
+	const char *mountpoint; /* absolute: the notifier's own requests go through it */
+	/* When each object root (images/, networks/, containers/) last gained or lost a name:
+	 * its mtime. */
+	_Atomic long long members_changed[3];
 
 	/* Invalidations for the kernel, sent by the notifier thread only (never from a handler:
-	 * README.notifications says that can deadlock). */
+	 * README.notifications says that can deadlock). Changes arrive from ws_subscribe. */
 	pthread_mutex_t nlock;
 	pthread_cond_t ncond;
-	struct fs_notice *notices; /* protected by nlock */
+	struct fs_notice *notices; /* protected by nlock: oldest first */
+	struct fs_notice **ntail;  /* protected by nlock */
 	bool nstop;		   /* protected by nlock */
 	bool nstarted;
 	pthread_t nthread;
+	int subscription;	    /* ws_subscribe id, 0 when none */
+	_Atomic pid_t notifier_tid; /* the notifier's requests through its own mount */
+	/* The one request the notifier is making through the mount (inotify, notify.c), for the
+	 * handlers to recognise; and what inotify watchers were last told of each name (a user's
+	 * rmdir tells them too). */
+	pthread_mutex_t selflock;
+	struct fs_selfop *self; /* protected by selflock */
+	struct fs_seen *seen;	/* protected by selflock */
+
+	/* Stream files (stream.c, events.c, follow.c). One lock for all of them: it is only
+	 * held to move bytes, never across a workspace call or a reply. */
+	pthread_mutex_t slock;
+	pthread_cond_t scond;	    /* signalled when a follower thread ends */
+	struct fs_stream *streams;  /* protected by slock: every open stream */
+	struct fs_waiter *waiters;  /* protected by slock: parked reads, oldest first */
+	struct fs_live *lives;	    /* protected by slock: `logs` inodes open now */
+	char **ring;		    /* protected by slock: the last ring_cap lines */
+	size_t ring_cap;	    /* -o events_ring=N; never changes once mounted */
+	unsigned long ring_next;    /* protected by slock: number of the next line (from 1) */
+	struct timespec last_event; /* protected by slock: mtime of events */
+	unsigned nfollowers;	    /* protected by slock: follower threads running */
+	bool sdown;		    /* protected by slock: shutting down, park nothing */
 };
+
+/* The last this many lines of events are kept for readers that fell behind (default of
+ * -o events_ring=N). */
+#define FS_EVENTS_RING 4096
+/* An open follow keeps at most this much output its reader has not read yet. */
+#define FS_FOLLOW_MAX (1024 * 1024)
+/* A live `logs` stops growing here (its offsets must stay valid while open). */
+#define FS_LIVE_MAX (128 * 1024 * 1024)
 
 static inline struct fs *fs_of(fuse_req_t req)
 {
@@ -144,6 +195,10 @@ struct fs_node *fs_child_locked(struct fs *fs, fuse_ino_t parent, const char *na
  * any node of that name. NULL when out of memory. */
 struct fs_node *fs_node_new_locked(struct fs *fs, fuse_ino_t parent, const char *name,
 				   enum fs_type type);
+/* Under fs->lock: a new node that no name reaches (nothing replaced), for the kernel only;
+ * freed when the kernel forgets it (count a lookup before unlocking). */
+struct fs_node *fs_node_orphan_locked(struct fs *fs, fuse_ino_t parent, const char *name,
+				      enum fs_type type);
 /* Under fs->lock: the node leaves its name (unlink, rmdir, replaced); it lives on until the
  * kernel forgets it. */
 void fs_unhash_locked(struct fs *fs, struct fs_node *n);
@@ -195,10 +250,25 @@ void fs_entry_init(struct fuse_entry_param *e, const struct fs_node *n, double e
 		   double attr_timeout);
 long long fs_elapsed_ns(const struct timespec *since);
 
+/* ---- notify.c: the notifier thread ---- */
 /* Invalidate the kernel's dentry parent/name and the parent's listing, from the notifier. */
 void fs_notify_entry(struct fs *fs, fuse_ino_t parent, const char *name);
+/* Starts the thread and subscribes to the workspace's changes. */
 int fs_notifier_start(struct fs *fs);
+/* Unsubscribes and joins; after the session is unmounted (its own requests then fail). */
 void fs_notifier_stop(struct fs *fs);
+/* What the notifier is doing through the mount, when req is that: the handlers answer it
+ * without acting (it only exists so that the kernel tells inotify watchers). */
+enum fs_selfop_kind { FS_SELF_MKDIR = 1, FS_SELF_RMDIR };
+struct fs_selfop {
+	enum fs_selfop_kind op;
+	fuse_ino_t parent;
+	char name[128];
+	fuse_ino_t ino; /* rmdir: the node the name had, if the kernel may still know it */
+};
+bool fs_self_request(fuse_req_t req, fuse_ino_t parent, const char *name, struct fs_selfop *op);
+/* A user removed parent/name through the mount (the kernel told watchers already). */
+void fs_note_removed(struct fs *fs, fuse_ino_t parent, const char *name);
 
 /* ---- root.c: /, README, engine, errors ---- */
 void fs_root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
@@ -251,6 +321,85 @@ int fs_obj_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
 void fs_obj_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_obj_unlink(fuse_req_t req, struct fs_node *parent, const char *name);
 void fs_obj_rmdir(fuse_req_t req, struct fs_node *parent, const char *name);
+/* Users cannot make objects with mkdir; only the notifier's own requests get through. */
+void fs_obj_mkdir(fuse_req_t req, struct fs_node *parent, const char *name);
+/* The object a node in an object directory belongs to (its directory's), as last seen. */
+int fs_obj_parent(struct fs *fs, const struct fs_node *n, struct ws_object *obj);
+/* The i-th fixed name in an object directory of kind, NULL past the last. */
+const char *fs_obj_child_name(enum ws_kind kind, size_t i);
+/* The object root directory of a kind (FS_INO_CONTAINERS, ...), and its name. */
+fuse_ino_t fs_obj_root(enum ws_kind kind);
+const char *fs_obj_root_name(enum ws_kind kind);
+
+/* ---- stream.c: reads that wait for data (events, follow) ----
+ * A read with nothing to give is parked (no worker thread waits) and answered later by
+ * whoever produces data; Ctrl-C answers it EINTR at once; poll(2) works; O_NONBLOCK gives
+ * EAGAIN; the release answers any parked read with EOF. */
+enum fs_stream_kind { FS_STREAM_EVENTS, FS_STREAM_FOLLOW };
+struct fs_stream {
+	enum fs_stream_kind kind;
+	struct fs *fs;
+	struct fs_stream *prev, *next; /* protected by fs->slock */
+	struct fuse_pollhandle *ph;    /* protected by fs->slock: a poll waiting for data */
+	bool released;		       /* protected by fs->slock: the kernel closed it */
+	int refs;		       /* protected by fs->slock: the open, plus its follower */
+	/* events: the number of the next line to read, and how much of it was read */
+	unsigned long cursor; /* protected by fs->slock */
+	size_t line_off;      /* protected by fs->slock */
+	/* follow: output not read yet (buf[start..start+len)), and how it ended */
+	char *buf;		    /* protected by fs->slock */
+	size_t start, len, cap;	    /* protected by fs->slock */
+	unsigned long long dropped; /* protected by fs->slock: bytes lost to FS_FOLLOW_MAX */
+	bool eof;		    /* protected by fs->slock: the follower ended */
+	int err;		    /* protected by fs->slock: ... with this -errno */
+	atomic_bool stop;	    /* tells the follower to end (release, unmount) */
+};
+struct fs_waiter; /* a parked read (stream.c) */
+
+struct fs_stream *fs_stream_new(struct fs *fs, enum fs_stream_kind kind);
+/* Registers the stream and replies to the open (direct_io, nonseekable). false when the open
+ * was not answered: the open's reference is dropped and the stream told to stop. */
+bool fs_stream_reply_open(fuse_req_t req, struct fuse_file_info *fi, struct fs_stream *s);
+void fs_stream_read(fuse_req_t req, size_t size, struct fuse_file_info *fi);
+void fs_stream_poll(fuse_req_t req, struct fuse_file_info *fi, struct fuse_pollhandle *ph);
+void fs_stream_release(fuse_req_t req, struct fuse_file_info *fi);
+/* Data arrived (or the end): answers the parked reads and polls of s, or of every stream of
+ * that kind when s is NULL. No lock held. */
+void fs_stream_wake(struct fs *fs, struct fs_stream *s, enum fs_stream_kind kind);
+/* Under fs->slock: drops a reference; frees the stream at the last. */
+void fs_stream_unref_locked(struct fs_stream *s);
+/* The loop ended: answer every parked read with EOF and park no more. */
+void fs_streams_shutdown(struct fs *fs);
+/* After the followers ended: frees the streams the kernel never released. */
+void fs_streams_free(struct fs *fs);
+
+/* ---- events.c: the events file ---- */
+int fs_events_init(struct fs *fs);
+void fs_events_free(struct fs *fs);
+/* Appends one line (without its newline) and wakes the readers. The notifier's only. */
+void fs_events_publish(struct fs *fs, const char *line);
+void fs_events_open(fuse_req_t req, struct fuse_file_info *fi);
+/* Under fs->slock: the next bytes for an events reader: > 0 bytes in *out (malloc'd), 0 none
+ * yet, or -ENOMEM. */
+int fs_events_fill_locked(struct fs *fs, struct fs_stream *s, size_t size, char **out);
+struct timespec fs_events_mtime(struct fs *fs);
+
+/* ---- follow.c: follow, and `logs` kept live while open ---- */
+void fs_follow_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi);
+/* Under fs->slock: the next bytes for a follow reader: > 0 bytes in *out (malloc'd), 0 none
+ * (*end: and none will come), or -errno (how the follow failed, given once). */
+int fs_follow_fill_locked(struct fs_stream *s, size_t size, char **out, bool *end);
+void fs_logs_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi);
+void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
+void fs_logs_release(fuse_req_t req, struct fuse_file_info *fi);
+/* Size and mtime of a `logs` inode while it is open (live): true, else false. */
+bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, size_t *size, struct timespec *mtime);
+/* Tells every follower thread to stop, and waits for them (at most about a second). */
+void fs_followers_stop(struct fs *fs);
+
+/* ---- ctl.c: containers/NAME/ctl ---- */
+void fs_ctl_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
+void fs_ctl_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t size);
 
 /* ---- ops.c ---- */
 extern const struct fuse_lowlevel_ops fs_ops;

@@ -135,6 +135,7 @@ static const struct {
     {FS_INO_IMAGES, "images", FS_OBJROOT, WS_IMAGE},
     {FS_INO_NETWORKS, "networks", FS_OBJROOT, WS_NETWORK},
     {FS_INO_CONTAINERS, "containers", FS_OBJROOT, WS_CONTAINER},
+    {FS_INO_EVENTS, "events", FS_EVENTS, WS_IMAGE},
 };
 
 int fs_table_init(struct fs *fs)
@@ -218,6 +219,17 @@ struct fs_node *fs_node_new_locked(struct fs *fs, fuse_ino_t parent, const char 
 	if (fs->nnodes > 2 * fs->nbuckets)
 		grow(fs);
 	return alloc_node(fs, fs->next_ino++, parent, name, type);
+}
+
+struct fs_node *fs_node_orphan_locked(struct fs *fs, fuse_ino_t parent, const char *name,
+				      enum fs_type type)
+{
+	if (fs->nnodes > 2 * fs->nbuckets)
+		grow(fs);
+	struct fs_node *n = alloc_node(fs, fs->next_ino++, parent, name, type);
+	if (n)
+		unlink_name(fs, n);
+	return n;
 }
 
 void fs_unhash_locked(struct fs *fs, struct fs_node *n)

@@ -22,9 +22,10 @@
 #include "fs.h"
 
 struct fs_options {
-	char *engine;	 /* -o engine=unix:///PATH; NULL: discovery */
-	char *backend;	 /* -o backend=docker|podman; NULL: detect */
-	char *workspace; /* -o workspace=DIR */
+	char *engine;	      /* -o engine=unix:///PATH; NULL: discovery */
+	char *backend;	      /* -o backend=docker|podman; NULL: detect */
+	char *workspace;      /* -o workspace=DIR */
+	unsigned events_ring; /* -o events_ring=N; 0: FS_EVENTS_RING */
 };
 
 #define FS_OPT(t, p)                                                                               \
@@ -35,6 +36,7 @@ static const struct fuse_opt fs_opts[] = {
     FS_OPT("engine=%s", engine),
     FS_OPT("backend=%s", backend),
     FS_OPT("workspace=%s", workspace),
+    FS_OPT("events_ring=%u", events_ring),
     FUSE_OPT_END,
 };
 
@@ -54,8 +56,12 @@ static void usage(const char *prog)
 	       "    -o backend=NAME        docker or podman (default: detected)\n"
 	       "    -o workspace=DIR       the workspace (default: $XDG_STATE_HOME/cutipfs or\n"
 	       "                           ~/.local/state/cutipfs); cards live in DIR/cutip/cards\n"
+	       "    -o events_ring=N       lines of MOUNTPOINT/events kept for a slow reader "
+	       "(default\n"
+	       "                           %d); one that falls further behind is told how many\n"
+	       "                           it missed\n"
 	       "\n",
-	       prog, prog);
+	       prog, prog, FS_EVENTS_RING);
 }
 
 /* mkdir -p */
@@ -155,8 +161,13 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 	/* UINT_MAX: not given on the command line, keep libfuse's default. */
 	if (opts->max_idle_threads != UINT_MAX)
 		fuse_loop_cfg_set_idle_threads(cfg, opts->max_idle_threads);
+	/* Blocked readers hold no thread (their reads are parked), but card commits, rmdir and
+	 * ctl wait for the engine, and the notifier's own requests (notify.c) need a worker to
+	 * answer them meanwhile: more than libfuse's 10 by default. */
 	if (opts->max_threads != UINT_MAX && opts->max_threads > 0)
 		fuse_loop_cfg_set_max_threads(cfg, opts->max_threads);
+	else
+		fuse_loop_cfg_set_max_threads(cfg, FS_MAX_THREADS);
 	int rc = fuse_session_loop_mt(se, cfg);
 	fuse_loop_cfg_destroy(cfg);
 	return rc;
@@ -210,7 +221,12 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&fs.lock, NULL);
 	pthread_mutex_init(&fs.nlock, NULL);
 	pthread_cond_init(&fs.ncond, NULL);
-	if (fs_table_init(&fs) < 0) {
+	pthread_mutex_init(&fs.selflock, NULL);
+	pthread_mutex_init(&fs.slock, NULL);
+	pthread_cond_init(&fs.scond, NULL);
+	fs.mountpoint = opts.mountpoint;
+	fs.ring_cap = o.events_ring;
+	if (fs_table_init(&fs) < 0 || fs_events_init(&fs) < 0) {
 		fprintf(stderr, "cutipfs: out of memory\n");
 		goto out_table;
 	}
@@ -235,12 +251,18 @@ int main(int argc, char **argv)
 	/* Until fusermount3 -u, SIGTERM, SIGINT or SIGHUP. A signal is a clean end too (the
 	 * loop returns its number); only -errno is a failure. */
 	ret = serve(se, &opts) < 0 ? 1 : 0;
+	/* Readers still parked get EOF (after a signal the mount may still be in use). */
+	fs_streams_shutdown(&fs);
 
 out_unmount:
+	/* First the mount: a request the notifier is making through it then fails at once. */
 	fuse_session_unmount(se);
-	fs_notifier_stop(&fs);
-	if (fs.ws)
+	if (fs.ws) {
+		fs_notifier_stop(&fs);
+		fs_followers_stop(&fs);
+		fs_streams_free(&fs);
 		ws_close(fs.ws);
+	}
 	if (fs.engine)
 		engine_close(fs.engine);
 	if (fs.cards_fd >= 0)
@@ -250,7 +272,12 @@ out_signals:
 out_session:
 	fuse_session_destroy(se);
 out_table:
+	fs_events_free(&fs);
+	free(fs.engine_text);
 	fs_table_free(&fs);
+	pthread_cond_destroy(&fs.scond);
+	pthread_mutex_destroy(&fs.slock);
+	pthread_mutex_destroy(&fs.selflock);
 	pthread_cond_destroy(&fs.ncond);
 	pthread_mutex_destroy(&fs.nlock);
 	pthread_mutex_destroy(&fs.lock);

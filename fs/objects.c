@@ -1,8 +1,13 @@
 /* images/, networks/, containers/: one directory per object the workspace lists (whoever made
  * it), holding rendered files. A rendered file is snapshotted at open into the file handle
  * (lxcfs), so all reads of one open see the same bytes; its st_size is the size of a real
- * rendering, at most FS_SIZE_TTL_NS old. rmdir removes the object (and the card that made
- * it); unlinking the files inside is accepted and does nothing, so that `rm -rf` works. */
+ * rendering, at most FS_SIZE_TTL_NS old (and forgotten at every change of the object, by the
+ * notifier). rmdir removes the object (and the card that made it); unlinking the files inside
+ * is accepted and does nothing, so that `rm -rf` works. Containers also have follow (a
+ * stream, follow.c) and ctl (commands, ctl.c), and their logs stay live while open.
+ *
+ * The notifier's own mkdir and rmdir (notify.c: how inotify watchers hear of objects that
+ * come and go) are answered here without acting. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +38,8 @@ static const struct child container_children[] = {
     {"id", FS_OBJFILE, FS_F_ID},
     {"logs", FS_OBJFILE, FS_F_LOGS},
     {"inspect.json", FS_OBJFILE, FS_F_INSPECT},
+    {"follow", FS_OBJFILE, FS_F_FOLLOW},
+    {"ctl", FS_OBJFILE, FS_F_CTL},
     {"card", FS_OBJCARD, 0},
 };
 
@@ -48,6 +55,63 @@ static const struct child *children(enum ws_kind kind, size_t *count)
 	default:
 		*count = sizeof(container_children) / sizeof(container_children[0]);
 		return container_children;
+	}
+}
+
+const char *fs_obj_child_name(enum ws_kind kind, size_t i)
+{
+	size_t count;
+	const struct child *c = children(kind, &count);
+	return i < count ? c[i].name : NULL;
+}
+
+fuse_ino_t fs_obj_root(enum ws_kind kind)
+{
+	switch (kind) {
+	case WS_IMAGE:
+		return FS_INO_IMAGES;
+	case WS_NETWORK:
+		return FS_INO_NETWORKS;
+	default:
+		return FS_INO_CONTAINERS;
+	}
+}
+
+const char *fs_obj_root_name(enum ws_kind kind)
+{
+	switch (kind) {
+	case WS_IMAGE:
+		return "images";
+	case WS_NETWORK:
+		return "networks";
+	default:
+		return "containers";
+	}
+}
+
+/* How long the kernel may keep a node's attributes. Long where every change comes with a
+ * workspace change that the notifier turns into an invalidation: the directories of
+ * containers and networks (their mtime is the object's last change) and the id of a container
+ * or network (a new one is a new object, a new node). Status is short: it also says when the
+ * engine is unreachable, which is no change of the object. Images follow their cards, whose
+ * tags may move without a change of the card. */
+static double attr_timeout(const struct fs_node *n)
+{
+	bool followed = n->kind == WS_CONTAINER || n->kind == WS_NETWORK;
+	if (n->type == FS_OBJDIR)
+		return followed ? FS_TIMEOUT_OBJECT : FS_TIMEOUT_DYNAMIC;
+	if (n->type != FS_OBJFILE)
+		return FS_TIMEOUT_DYNAMIC; /* card: its target follows renames in cards/ */
+	switch (n->file) {
+	case FS_F_ID:
+		return followed ? FS_TIMEOUT_OBJECT : FS_TIMEOUT_DYNAMIC;
+	case FS_F_STATUS:
+	case FS_F_INSPECT:
+	case FS_F_FOLLOW:
+	case FS_F_CTL:
+		return FS_TIMEOUT_DYNAMIC;
+	default:
+		return FS_TIMEOUT_NONE; /* log, logs: they grow (tail -f polls the size) */
 	}
 }
 
@@ -68,8 +132,7 @@ static const struct child *find_child(enum ws_kind kind, const struct ws_object 
 	return NULL;
 }
 
-/* The object a node in an object directory belongs to (its directory's), as last seen. */
-static int parent_object(struct fs *fs, const struct fs_node *n, struct ws_object *obj)
+int fs_obj_parent(struct fs *fs, const struct fs_node *n, struct ws_object *obj)
 {
 	pthread_mutex_lock(&fs->lock);
 	struct fs_node *d = fs_node_locked(fs, n->parent);
@@ -82,7 +145,7 @@ static int parent_object(struct fs *fs, const struct fs_node *n, struct ws_objec
 /* The same, asked again: for `card`, whose target moves when its card is renamed. */
 static int fresh_object(struct fs *fs, const struct fs_node *n, struct ws_object *obj)
 {
-	int rc = parent_object(fs, n, obj);
+	int rc = fs_obj_parent(fs, n, obj);
 	if (rc < 0)
 		return rc;
 	struct ws_object now;
@@ -139,6 +202,10 @@ static void remember_size(struct fs *fs, struct fs_node *n, size_t len)
  * `wc -c` should see the truth. */
 static int file_size(struct fs *fs, struct fs_node *n, const char *name, size_t *size)
 {
+	if (n->file == FS_F_FOLLOW || n->file == FS_F_CTL) {
+		*size = 0; /* a stream, and commands: nothing to stat */
+		return 0;
+	}
 	pthread_mutex_lock(&fs->lock);
 	bool fresh = n->size_valid && fs_elapsed_ns(&n->size_at) < FS_SIZE_TTL_NS;
 	*size = n->size;
@@ -166,6 +233,14 @@ static int card_target(const struct ws_object *obj, char *buf, size_t len)
 static int obj_stat(struct fs *fs, struct fs_node *n, const struct ws_object *obj, struct stat *st)
 {
 	size_t size = 0;
+	struct timespec live_mtime;
+	if (n->type == FS_OBJFILE && n->file == FS_F_LOGS &&
+	    fs_logs_attr(fs, n->ino, &size, &live_mtime)) {
+		/* Open now: the size of what readers get, growing (tail -f). */
+		fs_attr_virtual(fs, n, size, 0, st);
+		st->st_mtim = st->st_ctim = live_mtime;
+		return 0;
+	}
 	if (n->type == FS_OBJFILE) {
 		int rc = file_size(fs, n, obj->name, &size);
 		if (rc < 0)
@@ -176,6 +251,8 @@ static int obj_stat(struct fs *fs, struct fs_node *n, const struct ws_object *ob
 			size = strlen(target);
 	}
 	fs_attr_virtual(fs, n, size, obj->changed, st);
+	if (n->type == FS_OBJFILE && n->file == FS_F_CTL)
+		st->st_mode = S_IFREG | 0600; /* written to; reading gives help */
 	return 0;
 }
 
@@ -198,7 +275,8 @@ static int dir_entry(struct fs *fs, fuse_ino_t root, enum ws_kind kind, const st
 	}
 	n->obj = *obj;
 	fs_ref_locked(n);
-	fs_entry_init(e, n, FS_TIMEOUT_DYNAMIC, FS_TIMEOUT_DYNAMIC);
+	fs_entry_init(e, n, kind == WS_IMAGE ? FS_TIMEOUT_DYNAMIC : FS_TIMEOUT_OBJECT,
+		      attr_timeout(n));
 	fs_attr_virtual(fs, n, 0, obj->changed, &e->attr);
 	pthread_mutex_unlock(&fs->lock);
 	return 0;
@@ -229,9 +307,35 @@ static int child_entry(struct fs *fs, struct fs_node *dir, const struct child *c
 		return rc;
 	}
 	struct stat st = e->attr;
-	fs_entry_init(e, n, FS_TIMEOUT_DYNAMIC,
-		      c->type == FS_OBJFILE ? FS_TIMEOUT_NONE : FS_TIMEOUT_DYNAMIC);
+	/* The names in an object directory are fixed for its life (a new object of the same
+	 * name gets a new directory node). */
+	fs_entry_init(e, n, FS_TIMEOUT_FIXED, attr_timeout(n));
 	e->attr = st;
+	return 0;
+}
+
+/* The notifier's rmdir of a name that left (notify.c): the node the kernel may still know, or
+ * a stand-in with no name in the table, so that the rmdir reaches us. Counts a lookup. */
+static int gone_entry(struct fs *fs, struct fs_node *root, const struct fs_selfop *op,
+		      struct fuse_entry_param *e)
+{
+	pthread_mutex_lock(&fs->lock);
+	struct fs_node *n = op->ino ? fs_node_locked(fs, op->ino) : NULL;
+	if (!n || n->type != FS_OBJDIR) {
+		n = fs_node_orphan_locked(fs, root->ino, op->name, FS_OBJDIR);
+		if (!n) {
+			pthread_mutex_unlock(&fs->lock);
+			return -ENOMEM;
+		}
+		n->kind = root->kind;
+		snprintf(n->obj.name, sizeof(n->obj.name), "%s", op->name);
+		fs_ref_locked(n);
+	} else {
+		fs_ref_locked(n);
+	}
+	fs_entry_init(e, n, FS_TIMEOUT_NONE, FS_TIMEOUT_NONE);
+	fs_attr_virtual(fs, n, 0, n->obj.changed, &e->attr);
+	pthread_mutex_unlock(&fs->lock);
 	return 0;
 }
 
@@ -239,8 +343,13 @@ void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name)
 {
 	struct fs *fs = fs_of(req);
 	struct fuse_entry_param e;
+	struct fs_selfop op;
 	int rc;
-	if (parent->type == FS_OBJROOT) {
+	if (parent->type == FS_OBJROOT && fs_self_request(req, parent->ino, name, &op)) {
+		/* The notifier, through the mount: before its mkdir the name must not exist
+		 * yet, before its rmdir it must still. */
+		rc = op.op == FS_SELF_MKDIR ? -ENOENT : gone_entry(fs, parent, &op, &e);
+	} else if (parent->type == FS_OBJROOT) {
 		/* Not found is not cached: what a card makes must show up at once. */
 		struct ws_object obj;
 		rc = ws_lookup(fs->ws, parent->kind, name, &obj);
@@ -277,15 +386,14 @@ void fs_obj_getattr(fuse_req_t req, struct fs_node *n)
 	} else if (n->type == FS_OBJCARD) {
 		rc = fresh_object(fs, n, &obj);
 	} else {
-		rc = parent_object(fs, n, &obj);
+		rc = fs_obj_parent(fs, n, &obj);
 	}
 	if (rc == 0)
 		rc = obj_stat(fs, n, &obj, &st);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
-		fuse_reply_attr(req, &st,
-				n->type == FS_OBJFILE ? FS_TIMEOUT_NONE : FS_TIMEOUT_DYNAMIC);
+		fuse_reply_attr(req, &st, attr_timeout(n));
 }
 
 void fs_obj_readlink(fuse_req_t req, struct fs_node *n)
@@ -366,16 +474,32 @@ int fs_obj_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
 void fs_obj_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+	if ((fi->flags & O_ACCMODE) != O_RDONLY && n->file != FS_F_CTL) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}
 	struct ws_object obj;
-	int rc = parent_object(fs, n, &obj);
+	int rc = fs_obj_parent(fs, n, &obj);
 	char *text = NULL;
 	size_t len = 0;
-	if (rc == 0)
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	switch (n->file) {
+	case FS_F_FOLLOW:
+		fs_follow_open(req, n, obj.name, fi);
+		return;
+	case FS_F_CTL:
+		fs_ctl_open(req, n, fi);
+		return;
+	case FS_F_LOGS:
+		fs_logs_open(req, n, obj.name, fi);
+		return;
+	default:
 		rc = render(fs, n->kind, obj.name, n->file, &text, &len);
+		break;
+	}
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -398,11 +522,44 @@ void fs_obj_unlink(fuse_req_t req, struct fs_node *parent, const char *name)
 		fuse_reply_err(req, c ? 0 : ENOENT);
 }
 
+void fs_obj_mkdir(fuse_req_t req, struct fs_node *parent, const char *name)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_selfop op;
+	struct ws_object obj;
+	struct fuse_entry_param e;
+	if (parent->type != FS_OBJROOT || !fs_self_request(req, parent->ino, name, &op) ||
+	    op.op != FS_SELF_MKDIR) {
+		/* Objects are made by writing cards. */
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	/* The notifier's: the object exists already; the kernel now tells watchers. */
+	int rc = ws_lookup(fs->ws, parent->kind, name, &obj);
+	if (rc == 0)
+		rc = dir_entry(fs, parent->ino, parent->kind, &obj, &e);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (fuse_reply_entry(req, &e) != 0)
+		fs_forget(fs, e.ino, 1);
+}
+
 void fs_obj_rmdir(fuse_req_t req, struct fs_node *parent, const char *name)
 {
 	struct fs *fs = fs_of(req);
+	struct fs_selfop op;
 	if (parent->type != FS_OBJROOT) {
 		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	if (fs_self_request(req, parent->ino, name, &op) && op.op == FS_SELF_RMDIR) {
+		/* The notifier's: the object is gone already; the kernel now tells watchers. */
+		pthread_mutex_lock(&fs->lock);
+		struct fs_node *n = fs_child_locked(fs, parent->ino, name);
+		if (n && op.ino && n->ino == op.ino)
+			fs_unhash_locked(fs, n);
+		pthread_mutex_unlock(&fs->lock);
+		fuse_reply_err(req, 0);
 		return;
 	}
 	/* Which card made it, to drop the kernel's entry once the workspace deleted it. */
@@ -419,6 +576,8 @@ void fs_obj_rmdir(fuse_req_t req, struct fs_node *parent, const char *name)
 		pthread_mutex_unlock(&fs->lock);
 		if (card[0])
 			fs_cards_gone(fs, card);
+		/* The kernel tells watchers of this rmdir itself. */
+		fs_note_removed(fs, parent->ino, name);
 	}
 	fuse_reply_err(req, -rc);
 }

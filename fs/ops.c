@@ -1,7 +1,9 @@
 /* The one ops table. Each handler finds the node and hands the request to the module of its
- * subtree (lxcfs style): root.c, cards.c, objects.c. Anything a subtree does not do is refused
- * here, with the errno a shell user would expect. */
+ * subtree (lxcfs style): root.c, cards.c, objects.c, and for the files that are not plain
+ * snapshots, events.c and follow.c (streams, via stream.c), ctl.c. Anything a subtree does not
+ * do is refused here, with the errno a shell user would expect. */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/statvfs.h>
 
@@ -14,6 +16,17 @@ static struct fs_node *node_or_reply(fuse_req_t req, fuse_ino_t ino)
 	if (!n)
 		fuse_reply_err(req, ENOENT);
 	return n;
+}
+
+static bool is_file(const struct fs_node *n, int file)
+{
+	return n->type == FS_OBJFILE && n->file == file;
+}
+
+/* Read as a stream (stream.c): events, follow. */
+static bool is_stream(const struct fs_node *n)
+{
+	return n->type == FS_EVENTS || is_file(n, FS_F_FOLLOW);
 }
 
 static bool is_obj(const struct fs_node *n)
@@ -92,6 +105,10 @@ static void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 		fs_cards_setattr(req, n, attr, to_set, fi);
 	} else if (n->type == FS_OBJROOT || !is_obj(n)) {
 		fs_root_setattr(req, n, attr, to_set, fi);
+	} else if (is_file(n, FS_F_CTL) &&
+		   !(to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
+		/* `echo stop > ctl` truncates first: there is nothing to truncate. */
+		fs_obj_getattr(req, n);
 	} else if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
 			     FUSE_SET_ATTR_SIZE)) {
 		fuse_reply_err(req, EPERM);
@@ -135,7 +152,10 @@ static void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mod
 
 static void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
-	if (cards_parent(req, parent))
+	struct fs_node *p = fs_node(fs_of(req), parent);
+	if (p && p->type == FS_OBJROOT)
+		fs_obj_mkdir(req, p, name); /* the notifier's own (notify.c), or EPERM */
+	else if (cards_parent(req, parent))
 		fs_cards_mkdir(req, parent, name, mode);
 }
 
@@ -213,6 +233,9 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	case FS_ERRORS:
 		fs_root_open(req, n, fi);
 		break;
+	case FS_EVENTS:
+		fs_events_open(req, fi);
+		break;
 	case FS_CARDS:
 		fs_cards_open(req, n, fi);
 		break;
@@ -233,6 +256,10 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	if (n->type == FS_CARDS)
 		fs_cards_read(req, size, off, fi);
+	else if (is_stream(n))
+		fs_stream_read(req, size, fi);
+	else if (is_file(n, FS_F_LOGS))
+		fs_logs_read(req, size, off, fi);
 	else
 		fs_snap_read(req, size, off, fi);
 }
@@ -245,6 +272,8 @@ static void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 		return;
 	if (n->type == FS_CARDS)
 		fs_cards_write(req, n, buf, size, off, fi);
+	else if (is_file(n, FS_F_CTL))
+		fs_ctl_write(req, n, buf, size);
 	else
 		fs_root_write(req, n, buf, size);
 }
@@ -278,8 +307,27 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		return;
 	if (n->type == FS_CARDS)
 		fs_cards_release(req, fi);
+	else if (is_stream(n))
+		fs_stream_release(req, fi);
+	else if (is_file(n, FS_F_LOGS))
+		fs_logs_release(req, fi);
 	else
 		fs_snap_release(req, fi);
+}
+
+static void fs_op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
+		       struct fuse_pollhandle *ph)
+{
+	struct fs_node *n = fs_node(fs_of(req), ino);
+	if (n && is_stream(n)) {
+		fs_stream_poll(req, fi, ph);
+		return;
+	}
+	/* Everything else is always ready, as on a disk. Never ENOSYS: the kernel would stop
+	 * asking for the whole mount, streams included. */
+	if (ph)
+		fuse_pollhandle_destroy(ph);
+	fuse_reply_poll(req, POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM);
 }
 
 static void fs_op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -386,4 +434,5 @@ const struct fuse_lowlevel_ops fs_ops = {
     .releasedir = fs_op_releasedir,
     .fsyncdir = fs_op_fsyncdir,
     .statfs = fs_op_statfs,
+    .poll = fs_op_poll,
 };

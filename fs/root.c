@@ -1,5 +1,5 @@
 /* The top of the mount: README (static), engine (engine_info), errors (the workspace's errors
- * log; `: > errors` clears it), and the four directories. */
+ * log; `: > errors` clears it), events (a stream, events.c), and the four directories. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +15,10 @@ static const char readme[] =
     "            (or why not).\n"
     "errors      what went wrong, newest last: \"TIME PATH:LINE:COL: MESSAGE\".\n"
     "            `: > errors` clears it.\n"
+    "events      every change as it happens, one line each, from the open on:\n"
+    "            \"TIME KIND NAME ACTION [key=value ...]\" (container web die exit_code=0,\n"
+    "            network net create, card web.container.yaml rejected error=...).\n"
+    "            `cat events` waits for more; poll(2) and O_NONBLOCK work.\n"
     "cards/      the workspace's card files, any layout of files and directories. Writing a\n"
     "            card applies it: on close of a file you wrote, on fsync, and on a rename onto\n"
     "            a card name. An invalid card fails that close/fsync/rename with EINVAL (the\n"
@@ -28,13 +32,19 @@ static const char readme[] =
     "networks/   one directory per network in the engine: status, id, inspect.json, and\n"
     "            card when a NetworkCard made it.\n"
     "containers/ one directory per container in the engine, whoever made it: status, id,\n"
-    "            logs, inspect.json, and card when a ContainerCard made it.\n"
+    "            logs, follow, ctl, inspect.json, and card when a ContainerCard made it.\n"
     "            `rmdir containers/NAME` (or rm -rf) stops and removes it and deletes its\n"
     "            card; likewise for networks/ and images/ (EBUSY while in use).\n"
     "\n"
     "status      first line the state alone (running, exited, pending, error, ...), then\n"
     "            \"key: value\" lines. `read state < status`, `grep -lx running */status`.\n"
-    "logs        the container's stdout and stderr, as of the open.\n"
+    "logs        the container's stdout and stderr, as of the open, growing while open\n"
+    "            (`tail -f logs` works).\n"
+    "follow      the container's new output as it comes, until it is removed (docker\n"
+    "            logs -f). Ctrl-C ends it.\n"
+    "ctl         write commands, one per line: start, stop [SECONDS], restart [SECONDS],\n"
+    "            kill [SIGNAL], pause, unpause. `echo stop > ctl`; a bad command fails the\n"
+    "            write with EINVAL.\n"
     "\n"
     "Engine errors come back as errnos: ECONNREFUSED or ETIMEDOUT (engine unreachable),\n"
     "ENOENT, EEXIST (a name taken by something cutipfs did not make), EBUSY, EIO.\n";
@@ -43,23 +53,47 @@ static const struct {
 	const char *name;
 	fuse_ino_t ino;
 } top[] = {
-    {"README", FS_INO_README},	       {"engine", FS_INO_ENGINE}, {"errors", FS_INO_ERRORS},
-    {"cards", FS_INO_CARDS},	       {"images", FS_INO_IMAGES}, {"networks", FS_INO_NETWORKS},
-    {"containers", FS_INO_CONTAINERS},
+    {"README", FS_INO_README},	   {"engine", FS_INO_ENGINE},	      {"errors", FS_INO_ERRORS},
+    {"events", FS_INO_EVENTS},	   {"cards", FS_INO_CARDS},	      {"images", FS_INO_IMAGES},
+    {"networks", FS_INO_NETWORKS}, {"containers", FS_INO_CONTAINERS},
 };
 
-static int render_engine(struct fs *fs, bool ping, char **text, size_t *len)
+/* The engine file: rendered after a ping that makes the state current (it fails within the
+ * engine's connect timeout when nobody answers), and kept for FS_SIZE_TTL_NS, so that a stat
+ * and the cat after it agree (the text counts the engine's requests, which go on meanwhile). */
+static int render_engine(struct fs *fs, char **text, size_t *len)
 {
-	/* The state shown is that of the last request; a ping makes it current (it fails
-	 * within the engine's connect timeout when nobody answers). */
-	if (ping)
-		(void)engine_ping(fs->engine, NULL, 0);
-	char *buf = malloc(4096);
-	if (!buf)
+	pthread_mutex_lock(&fs->lock);
+	if (fs->engine_text && fs_elapsed_ns(&fs->engine_at) < FS_SIZE_TTL_NS) {
+		*text = malloc(fs->engine_len + 1);
+		if (*text) {
+			memcpy(*text, fs->engine_text, fs->engine_len + 1);
+			*len = fs->engine_len;
+		}
+		pthread_mutex_unlock(&fs->lock);
+		return *text ? 0 : -ENOMEM;
+	}
+	pthread_mutex_unlock(&fs->lock);
+	(void)engine_ping(fs->engine, NULL, 0);
+	char *buf = malloc(4096), *keep = malloc(4096);
+	if (!buf || !keep) {
+		free(buf);
+		free(keep);
 		return -ENOMEM;
+	}
 	int n = engine_info(fs->engine, buf, 4096);
 	*text = buf;
 	*len = n > 0 ? (size_t)n : 0;
+	if (*len >= 4096)
+		*len = 4095;
+	buf[*len] = '\0';
+	memcpy(keep, buf, *len + 1);
+	pthread_mutex_lock(&fs->lock);
+	free(fs->engine_text);
+	fs->engine_text = keep;
+	fs->engine_len = *len;
+	clock_gettime(CLOCK_MONOTONIC, &fs->engine_at);
+	pthread_mutex_unlock(&fs->lock);
 	return 0;
 }
 
@@ -104,7 +138,7 @@ static int root_stat(struct fs *fs, struct fs_node *n, struct stat *st, double *
 		break;
 	case FS_ENGINE: {
 		char *text;
-		rc = render_engine(fs, false, &text, &size);
+		rc = render_engine(fs, &text, &size);
 		if (rc == 0)
 			free(text);
 		*attr_timeout = FS_TIMEOUT_NONE;
@@ -113,6 +147,19 @@ static int root_stat(struct fs *fs, struct fs_node *n, struct stat *st, double *
 	case FS_ERRORS:
 		rc = errors_size(fs, n, &size, &mtime);
 		*attr_timeout = FS_TIMEOUT_NONE;
+		break;
+	case FS_EVENTS: {
+		/* A stream: no size; its mtime is the last change's. */
+		struct timespec t = fs_events_mtime(fs);
+		fs_attr_virtual(fs, n, 0, 0, st);
+		st->st_mtim = st->st_ctim = t;
+		*attr_timeout = FS_TIMEOUT_NONE;
+		return 0;
+	}
+	case FS_OBJROOT:
+		/* Its mtime: when it last gained or lost a name (the notifier invalidates it). */
+		mtime = (time_t)atomic_load(&fs->members_changed[n->kind]);
+		*attr_timeout = FS_TIMEOUT_DYNAMIC;
 		break;
 	case FS_CARDS:
 		*attr_timeout = FS_TIMEOUT_DYNAMIC;
@@ -202,7 +249,9 @@ void fs_root_opendir(fuse_req_t req, struct fuse_file_info *fi)
 {
 	struct fs_dir d = {0};
 	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
-		mode_t mode = top[i].ino >= FS_INO_CARDS ? S_IFDIR : S_IFREG;
+		mode_t mode = top[i].ino >= FS_INO_CARDS && top[i].ino <= FS_INO_CONTAINERS
+				  ? S_IFDIR
+				  : S_IFREG;
 		if (fs_dir_add(&d, top[i].name, top[i].ino, mode, NULL) < 0) {
 			fs_dir_free(&d);
 			fuse_reply_err(req, ENOMEM);
@@ -238,7 +287,7 @@ void fs_root_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 			rc = -ENOMEM;
 		break;
 	case FS_ENGINE:
-		rc = render_engine(fs, true, &text, &len);
+		rc = render_engine(fs, &text, &len);
 		break;
 	case FS_ERRORS:
 		if (fi->flags & O_TRUNC)

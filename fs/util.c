@@ -1,5 +1,4 @@
-/* Shared pieces: rendered-file snapshots, directory listings, attributes, and the notifier
- * thread that tells the kernel about changes it did not make itself. */
+/* Shared pieces: rendered-file snapshots, directory listings, attributes. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,77 +236,4 @@ void fs_entry_init(struct fuse_entry_param *e, const struct fs_node *n, double e
 	e->generation = n->generation;
 	e->entry_timeout = entry_timeout;
 	e->attr_timeout = attr_timeout;
-}
-
-/* ---- notifier ---- */
-
-struct fs_notice {
-	struct fs_notice *next;
-	fuse_ino_t parent;
-	char name[];
-};
-
-void fs_notify_entry(struct fs *fs, fuse_ino_t parent, const char *name)
-{
-	size_t len = strlen(name);
-	struct fs_notice *n = malloc(sizeof(*n) + len + 1);
-	if (!n)
-		return; /* the entry times out by itself within FS_TIMEOUT_DYNAMIC */
-	n->parent = parent;
-	memcpy(n->name, name, len + 1);
-	pthread_mutex_lock(&fs->nlock);
-	/* Order does not matter: each notice stands alone. */
-	n->next = fs->notices;
-	fs->notices = n;
-	pthread_cond_signal(&fs->ncond);
-	pthread_mutex_unlock(&fs->nlock);
-}
-
-static void *notifier(void *arg)
-{
-	struct fs *fs = arg;
-	pthread_mutex_lock(&fs->nlock);
-	for (;;) {
-		while (!fs->notices && !fs->nstop)
-			pthread_cond_wait(&fs->ncond, &fs->nlock);
-		if (fs->nstop)
-			break;
-		struct fs_notice *n = fs->notices;
-		fs->notices = n->next;
-		pthread_mutex_unlock(&fs->nlock);
-		/* -ENOENT only means the kernel has no such dentry or inode cached; the others
-		 * come up while unmounting. Nothing to do about either. */
-		(void)fuse_lowlevel_notify_inval_entry(fs->se, n->parent, n->name, strlen(n->name));
-		(void)fuse_lowlevel_notify_inval_inode(fs->se, n->parent, 0, 0);
-		free(n);
-		pthread_mutex_lock(&fs->nlock);
-	}
-	while (fs->notices) {
-		struct fs_notice *n = fs->notices;
-		fs->notices = n->next;
-		free(n);
-	}
-	pthread_mutex_unlock(&fs->nlock);
-	return NULL;
-}
-
-int fs_notifier_start(struct fs *fs)
-{
-	int rc = pthread_create(&fs->nthread, NULL, notifier, fs);
-	if (rc != 0)
-		return -rc;
-	fs->nstarted = true;
-	return 0;
-}
-
-void fs_notifier_stop(struct fs *fs)
-{
-	if (!fs->nstarted)
-		return;
-	pthread_mutex_lock(&fs->nlock);
-	fs->nstop = true;
-	pthread_cond_signal(&fs->ncond);
-	pthread_mutex_unlock(&fs->nlock);
-	pthread_join(fs->nthread, NULL);
-	fs->nstarted = false;
 }

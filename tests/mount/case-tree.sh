@@ -5,7 +5,7 @@
 mount_fs
 
 log "top level"
-[ "$(ls "$M")" = "$(printf 'README\ncards\ncontainers\nengine\nerrors\nimages\nnetworks')" ] ||
+[ "$(ls "$M")" = "$(printf 'README\ncards\ncontainers\nengine\nerrors\nevents\nimages\nnetworks')" ] ||
 	fail "top level: $(ls "$M")"
 grep -q '^cards/' "$M/README" || fail "README does not describe cards/"
 grep -qx 'state: reachable' "$M/engine" || fail "engine: $(cat "$M/engine")"
@@ -44,7 +44,7 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$M/networks/${P}net/
 log "containers/<name>"
 wait_state "containers/${P}web" running 60
 C=$M/containers/${P}web
-[ "$(ls "$C")" = "$(printf 'card\nid\ninspect.json\nlogs\nstatus')" ] || fail "container files: $(ls "$C")"
+[ "$(ls "$C")" = "$(printf 'card\nctl\nfollow\nid\ninspect.json\nlogs\nstatus')" ] || fail "container files: $(ls "$C")"
 [ "$(cat "$C/id")" = "$(engine_id "${P}web")" ] || fail "container id: $(cat "$C/id") vs $(engine_id "${P}web")"
 read -r state <"$C/status"
 [ "$state" = running ] || fail "read state < status: $state"

@@ -38,6 +38,9 @@ P=cfs$$
 LOG_ALLOW=${LOG_ALLOW:-}
 # Extra cleanup commands a case registers (proxies and the like).
 CLEANUP=()
+# Background jobs a case starts on the mount (readers, watchers), by pid: the EXIT trap kills
+# them before unmounting (an open file keeps the mount busy).
+BG=()
 
 log() { echo "--- $*"; }
 fail() {
@@ -127,8 +130,17 @@ mount_fs() {
 	fail "not mounted after 10 s"
 }
 
+# Stops the case's background jobs (they keep files open on the mount).
+stop_bg() {
+	local p
+	for p in "${BG[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${BG[@]}"; do wait "$p" 2>/dev/null || true; done
+	BG=()
+}
+
 # Unmounts the way a user does; the daemon must exit 0.
 umount_fs() {
+	stop_bg
 	fusermount3 -u "$M" || fail "fusermount3 -u failed"
 	local rc=0
 	wait "$PID" || rc=$?
@@ -140,6 +152,8 @@ cleanup() {
 	local rc=$? c
 	trap - EXIT
 	set +e
+	for c in "${BG[@]}"; do kill "$c" 2>/dev/null; done
+	for c in "${BG[@]}"; do wait "$c" 2>/dev/null; done
 	# /proc/mounts, not mountpoint(1): a crashed daemon's mount fails stat with ENOTCONN.
 	if grep -q " $M fuse" /proc/mounts; then
 		fusermount3 -u "$M" 2>/dev/null || fusermount3 -uz "$M"
@@ -213,6 +227,37 @@ wait_state() {
 	wait_until "${3:-60}" state_is "$1" "$2" ||
 		fail "$1: state '$(state_of "$1" 2>&1 || true)' after ${3:-60} s, want $2 (status: $(cat "$M/$1/status" 2>&1 || true); errors: $(cat "$M/errors" 2>&1 || true))"
 }
+# ---- events ----
+
+# events_start: `cat MOUNT/events` in the background into $T/events.log, from now on.
+EVLOG=
+events_start() {
+	EVLOG=$T/events.log
+	: >"$EVLOG"
+	cat "$M/events" >>"$EVLOG" &
+	BG+=($!)
+	# It shows what happens after its open: wait for that.
+	wait_until 10 has_open $! "$M/events" || fail "cat events did not open it"
+}
+# ev_mark: wait_event looks only at the lines that come after this.
+EVMARK=0
+ev_mark() { EVMARK=$(wc -l <"$EVLOG"); }
+ev_since_mark() { tail -n +$((EVMARK + 1)) "$EVLOG" | grep -Eqx "$1"; }
+# wait_event SECONDS REGEX: until a line of $T/events.log (after the mark) matches (grep -E,
+# whole line).
+wait_event() {
+	wait_until "$1" ev_since_mark "$2" ||
+		fail "no event /$2/ after $1 s; events: $(cat "$EVLOG")"
+}
+# The regex of an events line: kind, name, action, then optional key=value text.
+ev() { # ev KIND NAME ACTION [ATTRS-REGEX]
+	echo "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z $1 $2 $3${4:+ $4}"
+}
+
+# has_open PID PATH: process PID has PATH open (a reader is in place).
+has_open() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q -- " $2\$"; }
+# not_running PID
+not_running() { ! kill -0 "$1" 2>/dev/null; }
 elapsed_since() { # elapsed_since START: seconds since $EPOCHREALTIME START, as a decimal
 	python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$EPOCHREALTIME"
 }

@@ -37,7 +37,8 @@
 #
 # Output: the medians as it goes; at the end a table, bench/results/<UTC time>.csv (every
 # median, ratio and target) and bench/results/latest.md (the table, for the README). Raw samples
-# go to bench/results/<UTC time>-samples.csv.
+# and the run's facts go to bench/results/<UTC time>-samples.csv and -meta.env (python3
+# bench/report.py makes the report again from them).
 #
 # Everything it makes in the engine is named cfsb<PID>* (containers, the image card's tag
 # cfsb<PID>bb): it is all removed on exit, Ctrl-C included; the mount is unmounted, its daemon
@@ -159,6 +160,14 @@ trap 'exit 143' TERM
 # ---- preflight and build ----
 
 [ -c /dev/fuse ] || die "no /dev/fuse"
+# On a fresh machine: install what is missing, start the engines and import the test image
+# (idempotent: engines that answer and an image that is there are left alone).
+if ! command -v docker >/dev/null || ! command -v fusermount3 >/dev/null ||
+	! api "http://localhost/_ping" >/dev/null 2>&1 ||
+	! api -f "$API/images/$IMAGE/json" >/dev/null 2>&1; then
+	say "setting up engines (contrib/engines-up.sh)"
+	bash "$ROOT/contrib/engines-up.sh" >&2 || die "contrib/engines-up.sh failed"
+fi
 for tool in curl python3 fusermount3 docker cc; do
 	command -v "$tool" >/dev/null || die "$tool is needed"
 done
@@ -582,5 +591,6 @@ done
 echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$T/meta.env"
 mkdir -p "$RESULTS"
 cp "$SAMPLES" "$RESULTS/$STAMP-samples.csv"
+cp "$T/meta.env" "$RESULTS/$STAMP-meta.env"
 python3 "$HERE/report.py" "$SAMPLES" "$T/meta.env" "$RESULTS/$STAMP.csv" "$RESULTS/latest.md"
 say "saved $RESULTS/$STAMP.csv, $RESULTS/$STAMP-samples.csv and $RESULTS/latest.md"

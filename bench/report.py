@@ -3,6 +3,9 @@
 
     report.py SAMPLES.csv META.env OUT.csv OUT.md
 
+(bench/run.sh keeps SAMPLES.csv and META.env in bench/results/ as <time>-samples.csv and
+<time>-meta.env, so a report can be made again from them.)
+
 SAMPLES.csv has one row per run: case,n,ops,run,value,unit (seconds for timings, with ops the
 number of operations the run did, so that value/ops is the time of one). OUT.csv gets one row per
 measured case (kind=measure) and one per target check (kind=target); OUT.md a markdown table for
@@ -243,10 +246,11 @@ def main():
         f"Benchmark run {meta.get('date', '')}: `{meta.get('command', 'bash bench/run.sh')}`, "
         f"{meta.get('backend', '')} {meta.get('engine_version', '')} at {meta.get('engine', '')}, "
         f"{meta.get('cpus', '?')} CPUs, Linux {meta.get('kernel', '')}, cutipfs {meta.get('commit', '')}"
-        f" ({meta.get('others', '0')} other containers in the engine at the start; load average "
+        f" ({meta.get('others', '0')} other container{'' if meta.get('others') == '1' else 's'} in the engine at the start; load average "
         f"{meta.get('load_start', '?')} at the start, {meta.get('load_end', '?')} at the end). Medians of 5 runs "
-        f"after a warm-up (3 for loops of {iters} reads and for N = 500); starts: one run of N "
-        f"(the median of 3 at N = 10). Ratios are cutipfs's time over the other's.",
+        f"after a warm-up (3 for loops of {iters} reads and for N = 500); starts: one run of N"
+        f"{'' if meta.get('mode') == 'quick' else ' (the median of 3 at N = 10)'}. "
+        f"Ratios are cutipfs's time over the other's.",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "|".join("---" for _ in head) + "|",

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops the engines contrib/engines-up.sh started (by the pids it recorded), nothing else.
+# Stops the engines contrib/engines-up.sh and the endpoints contrib/endpoints-up.sh started (dockerd,
+# podman, sshd: by the pids they recorded in $CUTIPFS_STATE/engines.pids), nothing else.
 set -u
 state=${CUTIPFS_STATE:-/tmp/cutipfs-engines}
 [ -f "$state/engines.pids" ] || exit 0

@@ -11,7 +11,7 @@ docker_sock=/run/docker.sock
 podman_sock=/run/podman/podman.sock
 pkgs=(fuse3 libfuse3-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libcmocka-dev libarchive-dev
       libssl-dev meson ninja-build pkg-config docker.io podman runc busybox-static inotify-tools curl
-      socat vim-tiny python3)
+      socat vim-tiny python3 openssl openssh-server openssh-client jq binutils)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -47,10 +47,39 @@ wait_for() {
 	return 1
 }
 
+# dockerd serves the unix socket and, for the remote-endpoint tests, TLS on 127.0.0.1:2376
+# (--tlsverify: clients need a certificate of the test CA). The certificates come first.
+tls_dir=${CUTIPFS_TEST_DIR:-/var/lib/cutipfs-test}/tls
+tls_port=${CUTIPFS_TEST_TLS_PORT:-2376}
+bash "$(dirname "$0")/endpoints-up.sh" --certs
+answers_tls() {
+	curl -s --max-time 2 --cacert "$tls_dir/ca.pem" --cert "$tls_dir/cert.pem" --key "$tls_dir/key.pem" \
+		"https://127.0.0.1:$tls_port/_ping" 2>/dev/null | grep -q OK
+}
+if answers "$docker_sock" && ! answers_tls; then
+	# A dockerd without the TLS listener: restart it with one, if it is ours or systemd's.
+	pid=$(awk '$1 == "dockerd" { p = $2 } END { print p }' "$state/engines.pids" 2>/dev/null || true)
+	if [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ]; then
+		echo "engines-up: restarting dockerd ($pid) with TLS on 127.0.0.1:$tls_port"
+		kill "$pid"
+		for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+		sed -i "/^dockerd $pid\$/d" "$state/engines.pids"
+	elif command -v systemctl >/dev/null && systemctl is-active -q docker.service 2>/dev/null; then
+		echo "engines-up: stopping the system's docker.service to run dockerd with TLS"
+		systemctl stop docker.service docker.socket
+	else
+		echo "engines-up: a dockerd not started here serves $docker_sock without TLS on 127.0.0.1:$tls_port" >&2
+		exit 1
+	fi
+fi
 if ! answers "$docker_sock"; then
-	dockerd --host "unix://$docker_sock" >"$state/dockerd.log" 2>&1 &
+	dockerd --host "unix://$docker_sock" --host "tcp://127.0.0.1:$tls_port" \
+		--tlsverify --tlscacert "$tls_dir/ca.pem" --tlscert "$tls_dir/server-cert.pem" \
+		--tlskey "$tls_dir/server-key.pem" >"$state/dockerd.log" 2>&1 &
 	echo "dockerd $!" >>"$state/engines.pids"
 	wait_for "$docker_sock" dockerd
+	for _ in $(seq 1 50); do answers_tls && break; sleep 0.2; done
+	answers_tls || { echo "engines-up: dockerd does not answer TLS on 127.0.0.1:$tls_port" >&2; exit 1; }
 fi
 if ! answers "$podman_sock"; then
 	mkdir -p "$(dirname "$podman_sock")"

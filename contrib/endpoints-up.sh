@@ -7,8 +7,9 @@
 #            unrelated CA with a client certificate of its own, for the failure tests.
 #   SSH      an sshd of its own on 127.0.0.1:2222 (own config, own host key, root by key only,
 #            stream-local forwarding on), and the client side in
-#            /etc/ssh/ssh_config.d/cutipfs-test.conf: `Host cutipfs-ssh-test` (known host key)
-#            and `Host cutipfs-ssh-unknown` (same server, empty known_hosts, strict checking).
+#            /etc/ssh/ssh_config.d/cutipfs-test.conf: `Host cutipfs-ssh-test` (known host key),
+#            `Host cutipfs-ssh-unknown` (same server, empty known_hosts, strict checking), and
+#            `Host cutipfs-ssh-proxy` (port 2223, where a test's socat proxy to 2222 listens).
 #   context  a Docker context "cutipfs-tls" for the TLS endpoint, in a private DOCKER_CONFIG.
 #
 # Everything lives under a stable directory, $CUTIPFS_TEST_DIR (default /var/lib/cutipfs-test),
@@ -130,7 +131,9 @@ MaxSessions 100
 LogLevel INFO
 Subsystem sftp internal-sftp
 EOF
-printf '[127.0.0.1]:%s %s\n' "$ssh_port" "$(cut -d' ' -f1,2 "$s/ssh_host_ed25519_key.pub")" >"$s/known_hosts"
+hostkey=$(cut -d' ' -f1,2 "$s/ssh_host_ed25519_key.pub")
+# By address, and by the alias cutipfs-ssh-proxy verifies it under (HostKeyAlias).
+printf '[127.0.0.1]:%s %s\ncutipfs-ssh-test %s\n' "$ssh_port" "$hostkey" "$hostkey" >"$s/known_hosts"
 : >"$s/known_hosts.empty"
 chmod 644 "$s/known_hosts" "$s/known_hosts.empty"
 
@@ -140,6 +143,21 @@ cat >/etc/ssh/ssh_config.d/cutipfs-test.conf <<EOF
 Host cutipfs-ssh-test
 	HostName 127.0.0.1
 	Port $ssh_port
+	User root
+	IdentityFile $s/id_ed25519
+	IdentitiesOnly yes
+	UserKnownHostsFile $s/known_hosts
+	GlobalKnownHostsFile /dev/null
+	StrictHostKeyChecking yes
+	BatchMode yes
+	ConnectTimeout 5
+
+# The same server through a test's proxy on 127.0.0.1:$((ssh_port + 1)) (the proxy is started and
+# stopped by tests/mount/case-*.sh; nothing listens there otherwise).
+Host cutipfs-ssh-proxy
+	HostName 127.0.0.1
+	Port $((ssh_port + 1))
+	HostKeyAlias cutipfs-ssh-test
 	User root
 	IdentityFile $s/id_ed25519
 	IdentitiesOnly yes

@@ -9,7 +9,20 @@ log "top level"
 	fail "top level: $(ls "$M")"
 grep -q '^cards/' "$M/README" || fail "README does not describe cards/"
 grep -qx 'state: reachable' "$M/engine" || fail "engine: $(cat "$M/engine")"
-grep -q "^endpoint: $ENGINE\$" "$M/engine" || fail "engine endpoint: $(cat "$M/engine")"
+# The endpoint as the mount was given it (the kind's URL, a context's host), not the witness.
+grep -Fqx "endpoint: $ENDPOINT" "$M/engine" || fail "engine endpoint, want $ENDPOINT: $(cat "$M/engine")"
+grep -q '^source: .' "$M/engine" || fail "engine has no source line: $(cat "$M/engine")"
+if [ -n "$CONTEXT" ]; then
+	grep -Fqx "context: $CONTEXT" "$M/engine" || fail "engine context, want $CONTEXT: $(cat "$M/engine")"
+fi
+if [ -n "$TLS_ON" ]; then
+	grep -q '^tls: on' "$M/engine" || fail "engine does not say tls: on: $(cat "$M/engine")"
+else
+	! grep -q '^tls: on' "$M/engine" || fail "engine says tls: on: $(cat "$M/engine")"
+fi
+if is_ssh; then
+	grep -q '^via: .*ssh' "$M/engine" || fail "engine does not say via ssh: $(cat "$M/engine")"
+fi
 grep -Eq '^backend: (docker|podman)$' "$M/engine" || fail "engine backend: $(cat "$M/engine")"
 [ "$(stat -c %s "$M/README")" -eq "$(cat "$M/README" | wc -c)" ] || fail "README size"
 [ "$(stat -c %s "$M/engine")" -eq "$(cat "$M/engine" | wc -c)" ] || fail "engine size"

@@ -37,6 +37,7 @@ done
 
 log "no engine at all: the mount comes up and says so"
 ENGINE=unix://$T/nothing.sock
+endpoint_for local # whatever the kind under test: a unix socket nobody serves
 mount_fs
 grep -q '^state: unreachable' "$M/engine" || fail "engine: $(cat "$M/engine")"
 grep -q "^endpoint: unix://$T/nothing.sock" "$M/engine" || fail "engine: $(cat "$M/engine")"

@@ -6,10 +6,42 @@
 # daemon, removes from the engine everything the test made (by label, like the workspace's
 # cutipfs.workspace=$W), and fails the test if the daemon log shows errors or sanitizer output.
 #
+# Two paths to the engine: the mount goes through the ENDPOINT under test (local socket, TLS,
+# ssh, a Docker context), and the tests check what it shows against an independent WITNESS,
+# curl on the engine's local unix socket ($SOCK).
+#
 # Environment:
-#   CUTIPFS_BIN          the binary (meson passes it)
-#   CUTIPFS_TEST_ENGINE  unix:///PATH of the engine (default unix:///run/docker.sock)
-#   CUTIPFS_TEST_IMAGE   a local image (default cutipfs-busybox:latest; contrib/engines-up.sh)
+#   CUTIPFS_BIN            the binary (meson passes it)
+#   CUTIPFS_TEST_ENGINE    unix:///PATH of the engine, the witness (default
+#                          unix:///run/docker.sock); with CUTIPFS_TEST_ENDPOINT=local the mount
+#                          goes there too
+#   CUTIPFS_TEST_ENDPOINT  how the mount reaches that engine (default local):
+#       local        -o engine=$CUTIPFS_TEST_ENGINE
+#       tls          -o engine=tcp://127.0.0.1:2376,tlsverify,tlscacert=,tlscert=,tlskey= (the test CA)
+#       env-tls      DOCKER_HOST=tcp://127.0.0.1:2376 DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=.../tls
+#       docker-ssh   -o engine=ssh://cutipfs-ssh-test (an ssh_config alias: see contrib/endpoints-up.sh)
+#       podman-ssh   CONTAINER_HOST=ssh://cutipfs-ssh-test/run/podman/podman.sock, no -o engine
+#       context      DOCKER_CONFIG=.../docker-config -o context=cutipfs-tls
+#       context-env  DOCKER_CONFIG=.../docker-config DOCKER_CONTEXT=cutipfs-tls, no -o
+#       context-current  DOCKER_CONFIG=.../docker-config-current (currentContext), no -o
+#     The remote kinds need contrib/endpoints-up.sh (and engines-up.sh) to have run, and
+#     CUTIPFS_TEST_ENGINE must be the same engine's socket (podman's for podman-ssh).
+#   CUTIPFS_TEST_MOUNT_OPTS  instead of the kind: the engine part of -o, as is (may be empty)
+#   CUTIPFS_TEST_MOUNT_ENV   instead of the kind: VAR=VALUE words for the daemon's environment
+#   CUTIPFS_TEST_DIR       where endpoints-up.sh keeps certificates, keys, contexts
+#                          (default /var/lib/cutipfs-test)
+#   CUTIPFS_TEST_IMAGE     a local image (default cutipfs-busybox:latest; contrib/engines-up.sh)
+# The daemon never inherits DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, DOCKER_CONTEXT,
+# CONTAINER_HOST or CONTAINER_SSHKEY from the caller, and gets an empty DOCKER_CONFIG unless the
+# kind sets one: only what the kind says reaches it.
+#
+# By hand, one kind, one case or all:
+#   bash contrib/engines-up.sh && bash contrib/endpoints-up.sh
+#   CUTIPFS_TEST_ENDPOINT=docker-ssh meson test -C build --suite mount
+#   CUTIPFS_TEST_ENGINE=unix:///run/podman/podman.sock CUTIPFS_TEST_ENDPOINT=podman-ssh \
+#       meson test -C build mount-tree
+#   CUTIPFS_BIN=build/cutipfs CUTIPFS_TEST_ENDPOINT=tls bash tests/mount/case-tree.sh
+#   meson test -C build --suite remote     # the remote fault cases (Docker; their own endpoints)
 # Exit status: 0 pass, 1 fail, 77 skip (no /dev/fuse).
 
 set -euo pipefail
@@ -19,6 +51,12 @@ ENGINE=${CUTIPFS_TEST_ENGINE:-unix:///run/docker.sock}
 SOCK=${ENGINE#unix://}
 TEST_IMAGE=${CUTIPFS_TEST_IMAGE:-cutipfs-busybox:latest}
 API=http://engine/v1.41
+KIND=${CUTIPFS_TEST_ENDPOINT:-local}
+TESTDIR=${CUTIPFS_TEST_DIR:-/var/lib/cutipfs-test}
+TLS=$TESTDIR/tls
+# The ssh_config alias of sshd through a port a case's proxy listens on (endpoints-up.sh).
+SSH_PROXY_HOST=cutipfs-ssh-proxy
+SSH_PROXY_PORT=${CUTIPFS_TEST_SSH_PROXY_PORT:-2223}
 
 if [ ! -c /dev/fuse ]; then
 	echo "SKIP: no /dev/fuse"
@@ -108,18 +146,134 @@ engine_create_foreign() {
 	api -X POST "$API/containers/$1/start" >/dev/null
 }
 
+# ---- the endpoint the mount goes through ----
+
+# endpoint_for KIND [ARG]: how mount_fs reaches the engine. Sets MOUNT_OPT (the engine part of
+# -o, may be empty), MOUNT_ENV (VAR=VALUE words for the daemon), ENDPOINT (what the engine
+# file's "endpoint:" line must say), CONTEXT (its "context:" line, or empty) and TLS_ON (1 when
+# the engine file must say "tls: on"). ARG: local: the unix:// URL; tls, env-tls: the port;
+# docker-ssh, podman-ssh: the ssh host (alias); context*: the DOCKER_CONFIG directory.
+# Called by a case, it fixes the endpoint for the rest of the case.
+ENDPOINT_FIXED=
+endpoint_for() {
+	local kind=$1 arg=${2:-} cfg
+	ENDPOINT_FIXED=${ENDPOINT_LOADING-1}
+	MOUNT_ENV=()
+	CONTEXT=
+	TLS_ON=
+	case $kind in
+	local)
+		ENDPOINT=${arg:-$ENGINE}
+		MOUNT_OPT="engine=$ENDPOINT" ;;
+	tls)
+		ENDPOINT=tcp://127.0.0.1:${arg:-2376}
+		MOUNT_OPT="engine=$ENDPOINT,tlsverify,tlscacert=$TLS/ca.pem,tlscert=$TLS/cert.pem,tlskey=$TLS/key.pem"
+		TLS_ON=1 ;;
+	env-tls)
+		ENDPOINT=tcp://127.0.0.1:${arg:-2376}
+		MOUNT_OPT=
+		MOUNT_ENV=("DOCKER_HOST=$ENDPOINT" DOCKER_TLS_VERIFY=1 "DOCKER_CERT_PATH=$TLS")
+		TLS_ON=1 ;;
+	docker-ssh)
+		ENDPOINT=ssh://${arg:-cutipfs-ssh-test}
+		MOUNT_OPT="engine=$ENDPOINT" ;;
+	podman-ssh)
+		ENDPOINT=ssh://${arg:-cutipfs-ssh-test}/run/podman/podman.sock
+		MOUNT_OPT=
+		MOUNT_ENV=("CONTAINER_HOST=$ENDPOINT") ;;
+	context | context-env | context-current)
+		if [ "$kind" = context-current ]; then cfg=${arg:-$TESTDIR/docker-config-current}; else cfg=${arg:-$TESTDIR/docker-config}; fi
+		CONTEXT=cutipfs-tls
+		ENDPOINT=$(context_host "$cfg" "$CONTEXT")
+		TLS_ON=1
+		case $kind in
+		context) MOUNT_OPT="context=$CONTEXT"; MOUNT_ENV=("DOCKER_CONFIG=$cfg") ;;
+		context-env) MOUNT_OPT=; MOUNT_ENV=("DOCKER_CONFIG=$cfg" "DOCKER_CONTEXT=$CONTEXT") ;;
+		context-current) MOUNT_OPT=; MOUNT_ENV=("DOCKER_CONFIG=$cfg") ;;
+		esac ;;
+	*) fail "CUTIPFS_TEST_ENDPOINT: unknown kind '$kind'" ;;
+	esac
+}
+# The Host of context NAME in the context store of DOCKER_CONFIG directory CFG.
+context_host() {
+	local id
+	id=$(printf '%s' "$2" | sha256sum | cut -d' ' -f1)
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Endpoints"]["docker"]["Host"])' \
+		"$1/contexts/meta/$id/meta.json" || fail "no context $2 in $1 (contrib/endpoints-up.sh makes it)"
+}
+# make_context CFG NAME HOST [CA CERT KEY]: a context store as the docker CLI writes it.
+make_context() {
+	local cfg=$1 name=$2 host=$3 id
+	id=$(printf '%s' "$name" | sha256sum | cut -d' ' -f1)
+	mkdir -p "$cfg/contexts/meta/$id" "$cfg/contexts/tls/$id/docker"
+	printf '{"Name":"%s","Metadata":{},"Endpoints":{"docker":{"Host":"%s","SkipTLSVerify":false}}}\n' \
+		"$name" "$host" >"$cfg/contexts/meta/$id/meta.json"
+	cp "${4:-$TLS/ca.pem}" "$cfg/contexts/tls/$id/docker/ca.pem"
+	cp "${5:-$TLS/cert.pem}" "$cfg/contexts/tls/$id/docker/cert.pem"
+	cp "${6:-$TLS/key.pem}" "$cfg/contexts/tls/$id/docker/key.pem"
+	printf '{}\n' >"$cfg/config.json"
+}
+ENDPOINT_LOADING="" endpoint_for "$KIND"
+if [ -n "${CUTIPFS_TEST_MOUNT_OPTS+set}" ] || [ -n "${CUTIPFS_TEST_MOUNT_ENV+set}" ]; then
+	MOUNT_OPT=${CUTIPFS_TEST_MOUNT_OPTS:-}
+	read -r -a MOUNT_ENV <<<"${CUTIPFS_TEST_MOUNT_ENV:-}"
+	ENDPOINT=
+	case ",$MOUNT_OPT" in *,engine=*) ENDPOINT=${MOUNT_OPT#*engine=}; ENDPOINT=${ENDPOINT%%,*} ;; esac
+	CONTEXT=
+	TLS_ON=
+	ENDPOINT_FIXED=1
+fi
+# A remote kind: the engine file's endpoint line is not the witness socket.
+is_remote() { [ "$KIND" != local ] || [ -n "${CUTIPFS_TEST_MOUNT_OPTS+set}${CUTIPFS_TEST_MOUNT_ENV+set}" ]; }
+is_ssh() { case $ENDPOINT in ssh://*) return 0 ;; esac; return 1; }
+
+# free_port: a TCP port on 127.0.0.1 nobody listens on now.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# tcp_proxy PORT TARGET-PORT: a socat on 127.0.0.1:PORT forwarding to 127.0.0.1:TARGET-PORT,
+# in its own process group (kill -- -PGID stops it and its per-connection children); sets
+# TCP_PROXY_PID. The case's cleanup stops it.
+TCP_PROXY_PID=
+tcp_proxy() {
+	setsid socat "TCP-LISTEN:$1,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$2" 2>>"$T/socat.log" &
+	TCP_PROXY_PID=$!
+	wait_until 5 sh -c "ss -Hltn 'sport = :$1' | grep -q ." || fail "socat did not listen on $1"
+}
+tcp_proxy_stop() {
+	[ -n "$TCP_PROXY_PID" ] || return 0
+	kill -- "-$TCP_PROXY_PID" 2>/dev/null
+	wait "$TCP_PROXY_PID" 2>/dev/null || true
+	TCP_PROXY_PID=
+}
+
 # ---- the mount ----
 
 # A script's background job starts with SIGINT ignored, and libfuse leaves an ignored signal
 # alone: start the daemon with SIGINT at its default, as from a terminal, so Ctrl-C works.
+# With MOUNT_SETSID=1 the daemon also gets a session of its own (no controlling tty: ssh cannot
+# prompt; and `pgrep -s $PID` finds whatever it left behind).
+MOUNT_SETSID=${MOUNT_SETSID:-}
 sigint_default() {
 	exec python3 -c 'import os, signal, sys
 signal.signal(signal.SIGINT, signal.SIG_DFL)
-os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+if sys.argv[1] == "1": os.setsid()
+os.execvp(sys.argv[2], sys.argv[2:])' "${MOUNT_SETSID:-0}" "$@"
 }
 
+# The daemon's environment: nothing of the caller's engine settings, then the kind's.
+MOUNT_BASE_ENV=(env -u DOCKER_HOST -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_CONTEXT
+	-u CONTAINER_HOST -u CONTAINER_SSHKEY -u CONTAINER_CONNECTION "DOCKER_CONFIG=$T/docker-config-empty")
+
 mount_fs() {
-	sigint_default "$CUTIPFS_BIN" -f -o "engine=$ENGINE,workspace=$W" "$@" "$M" 2>>"$LOG" &
+	# A case that changed $ENGINE and did not choose an endpoint mounts $ENGINE.
+	if [ "$KIND" = local ] && [ -z "$ENDPOINT_FIXED" ]; then
+		endpoint_for local
+		ENDPOINT_FIXED=
+	fi
+	mkdir -p "$T/docker-config-empty"
+	sigint_default "${MOUNT_BASE_ENV[@]}" "${MOUNT_ENV[@]}" "$CUTIPFS_BIN" -f \
+		-o "${MOUNT_OPT:+$MOUNT_OPT,}workspace=$W" "$@" "$M" </dev/null 2>>"$LOG" &
 	PID=$!
 	local i
 	for i in $(seq 100); do
@@ -165,6 +319,7 @@ cleanup() {
 		wait "$PID" 2>/dev/null
 	fi
 	for c in "${CLEANUP[@]}"; do eval "$c"; done
+	tcp_proxy_stop
 	engine_remove_labelled "cutipfs.workspace=$W"
 	engine_remove_labelled "cutipfs.test=$W"
 	engine_remove_tags

@@ -22,7 +22,12 @@
 #include "fs.h"
 
 struct fs_options {
-	char *engine;	      /* -o engine=unix:///PATH; NULL: discovery */
+	char *engine;	      /* -o engine=URL; NULL: the environment, then discovery */
+	char *context;	      /* -o context=NAME: a Docker context */
+	int tlsverify;	      /* -o tlsverify */
+	char *tlscacert;      /* -o tlscacert=FILE, tlscert=FILE, tlskey=FILE */
+	char *tlscert;
+	char *tlskey;
 	char *backend;	      /* -o backend=docker|podman; NULL: detect */
 	char *workspace;      /* -o workspace=DIR */
 	unsigned events_ring; /* -o events_ring=N; 0: FS_EVENTS_RING */
@@ -34,6 +39,11 @@ struct fs_options {
 	}
 static const struct fuse_opt fs_opts[] = {
     FS_OPT("engine=%s", engine),
+    FS_OPT("context=%s", context),
+    FS_OPT("tlsverify", tlsverify),
+    FS_OPT("tlscacert=%s", tlscacert),
+    FS_OPT("tlscert=%s", tlscert),
+    FS_OPT("tlskey=%s", tlskey),
     FS_OPT("backend=%s", backend),
     FS_OPT("workspace=%s", workspace),
     FS_OPT("events_ring=%u", events_ring),
@@ -50,9 +60,21 @@ static void usage(const char *prog)
 	       "Unmount with `fusermount3 -u MOUNTPOINT` (or SIGTERM/SIGINT).\n"
 	       "\n"
 	       "cutipfs options:\n"
-	       "    -o engine=URL          the engine's socket, unix:///PATH (default: the first\n"
-	       "                           of DOCKER_HOST, CONTAINER_HOST, the usual Docker and\n"
-	       "                           Podman sockets that answers)\n"
+	       "    -o engine=URL          the engine: unix:///PATH, tcp://HOST:PORT or\n"
+	       "                           ssh://[USER@]HOST[:PORT][/SOCKET] (through your ssh,\n"
+	       "                           its config, agent and known_hosts)\n"
+	       "    -o context=NAME        a Docker context (docker context ls); not with engine=\n"
+	       "                           Default, as the docker CLI: DOCKER_HOST, DOCKER_CONTEXT,\n"
+	       "                           currentContext in $DOCKER_CONFIG/config.json, then\n"
+	       "                           CONTAINER_HOST (CONTAINER_SSHKEY), then the first usual\n"
+	       "                           Docker or Podman socket that answers. A named endpoint\n"
+	       "                           is used even while it does not answer.\n"
+	       "    -o tlsverify           tcp:// over TLS, verifying the engine's certificate;\n"
+	       "                           also DOCKER_TLS_VERIFY=1 (files from DOCKER_CERT_PATH,\n"
+	       "                           default ~/.docker: ca.pem cert.pem key.pem)\n"
+	       "    -o tlscacert=FILE      the CA to verify the engine with (implies tlsverify)\n"
+	       "    -o tlscert=FILE        the client certificate and its key\n"
+	       "    -o tlskey=FILE\n"
 	       "    -o backend=NAME        docker or podman (default: detected)\n"
 	       "    -o workspace=DIR       the workspace (default: $XDG_STATE_HOME/cutipfs or\n"
 	       "                           ~/.local/state/cutipfs); cards live in DIR/cutip/cards\n"
@@ -112,23 +134,40 @@ static char *workspace_dir(const char *opt)
 	return abs;
 }
 
+static struct engine_open_opts engine_opts(const struct fs_options *o)
+{
+	/* With nothing named and nothing answering, mount anyway on the conventional socket,
+	 * which comes up later or not; the engine file says which. */
+	return (struct engine_open_opts){.engine = o->engine,
+					 .context = o->context,
+					 .backend = o->backend,
+					 .tlsverify = o->tlsverify != 0,
+					 .tlscacert = o->tlscacert,
+					 .tlscert = o->tlscert,
+					 .tlskey = o->tlskey,
+					 .wait_default = true};
+}
+
 static int open_engine(const struct fs_options *o, struct engine **out)
 {
+	struct engine_open_opts eo = engine_opts(o);
 	char err[512] = "";
-	int rc = engine_open(o->engine, o->backend, out, err, sizeof(err));
-	if (rc == 0 || o->engine)
-		goto done;
-	/* Nobody answers: mount anyway on the conventional socket, which comes up later or
-	 * not; the engine file says which. */
-	fprintf(stderr,
-		"cutipfs: no engine answered (%s); waiting on unix:///var/run/docker.sock\n", err);
-	err[0] = '\0';
-	rc = engine_open("unix:///var/run/docker.sock", o->backend, out, err, sizeof(err));
-done:
-	if (rc < 0)
-		fprintf(stderr, "cutipfs: engine %s: %s\n", o->engine ? o->engine : "",
-			err[0] ? err : strerror(-rc));
-	return rc;
+	int rc = engine_open_ex(&eo, out, err, sizeof(err));
+	if (rc < 0) {
+		fprintf(stderr, "cutipfs: %s\n", err[0] ? err : strerror(-rc));
+		return rc;
+	}
+	if (engine_reachable(*out))
+		return 0;
+	/* Named but not answering (TLS refused, ssh's host key, down): the mount comes up on
+	 * it all the same, and says why once here; the engine file keeps saying it. */
+	if (!strcmp(engine_source(*out), "discovered"))
+		fprintf(stderr, "cutipfs: no engine answered (%s); waiting on %s\n", err,
+			engine_endpoint(*out));
+	else
+		fprintf(stderr, "cutipfs: engine %s (%s) is unreachable: %s\n",
+			engine_endpoint(*out), engine_source(*out), err);
+	return 0;
 }
 
 /* The engine, the workspace and the cards directory; the mount is up but not served yet. */
@@ -211,6 +250,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cutipfs: backend=%s: want docker or podman\n", o.backend);
 		goto out_args;
 	}
+	/* A wrong context, scheme or TLS file is refused before anything is mounted. */
+	struct engine_open_opts eo = engine_opts(&o);
+	char eerr[512] = "";
+	if (engine_check_opts(&eo, eerr, sizeof(eerr)) < 0) {
+		fprintf(stderr, "cutipfs: %s\n", eerr);
+		goto out_args;
+	}
 	root = workspace_dir(o.workspace);
 	if (!root)
 		goto out_args;
@@ -286,6 +332,10 @@ out_args:
 	free(opts.mountpoint);
 	fuse_opt_free_args(&args);
 	free(o.engine);
+	free(o.context);
+	free(o.tlscacert);
+	free(o.tlscert);
+	free(o.tlskey);
 	free(o.backend);
 	free(o.workspace);
 	return ret;

@@ -1,6 +1,6 @@
 /*
- * Finding the engine and agreeing on how to talk to it: endpoint parsing and discovery, the
- * unversioned ping (backend detection from its headers), and API version negotiation.
+ * Finding the engine and agreeing on how to talk to it: opening the resolved endpoint
+ * (endpoint.c) or probing the usual sockets, the unversioned ping (backend detection from its headers), and API version negotiation.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include <sys/un.h>
 
 #include "engine-int.h"
+#include "ssh.h"
 
 /* ---- API versions ---- */
 
@@ -95,7 +96,7 @@ int engine_probe(struct engine *e, char *err, size_t errlen)
 {
 	struct ereq r = {.method = "GET",
 			 .path = "/_ping",
-			 .flags = EREQ_UNVERSIONED | EREQ_NO_PROBE,
+			 .flags = EREQ_UNVERSIONED | EREQ_NO_PROBE | EREQ_CERTINFO,
 			 .timeout_ms = ENGINE_PING_TIMEOUT_MS};
 	char msg[512] = "", min[16], ver[64], api[16];
 	enum engine_backend backend;
@@ -163,52 +164,24 @@ static int parse_backend(const char *s, enum engine_backend *b, char *err, size_
 	return -EINVAL;
 }
 
-/* "unix:///abs/path" or "/abs/path" -> the socket path. */
-static int parse_url(const char *url, const char *source, char *path, size_t pathlen, char *err,
-		     size_t errlen)
+/*
+ * A named endpoint: opened whether it answers or not (the mount reports it and recovers); only an
+ * engine that answers but speaks no API version we know is refused, since waiting will not help.
+ * @err gets why it is unreachable, for the caller to show.
+ */
+static int open_named(struct endpoint *ep, enum engine_backend forced, struct engine **out,
+		      char *err, size_t errlen)
 {
-	const char *p = url;
-	size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
-
-	if (!strncmp(url, "unix://", 7))
-		p = url + 7;
-	else if (url[0] != '/') {
-		engine_seterr(err, errlen,
-			      "%s: unsupported engine endpoint \"%s\" (only unix:///path sockets)",
-			      source, url);
-		return -EPROTONOSUPPORT;
-	}
-	if (!*p)
-		p = "/var/run/docker.sock"; /* "unix://" alone, as docker-py reads it */
-	if (p[0] != '/') {
-		engine_seterr(err, errlen, "%s: engine socket path must be absolute: \"%s\"",
-			      source, url);
-		return -EINVAL;
-	}
-	if (strlen(p) > max || strlen(p) >= pathlen) {
-		engine_seterr(err, errlen, "%s: socket path longer than %zu bytes: \"%s\"", source,
-			      max, p);
-		return -EINVAL;
-	}
-	snprintf(path, pathlen, "%s", p);
-	return 0;
-}
-
-static int open_explicit(const char *url, const char *source, enum engine_backend forced,
-			 struct engine **out, char *err, size_t errlen)
-{
-	char path[128];
 	struct engine *e;
 	int rc;
 
-	rc = parse_url(url, source, path, sizeof(path), err, errlen);
+	rc = engine_alloc_ep(ep, forced, &e, err, errlen);
 	if (rc < 0)
 		return rc;
-	e = engine_alloc(path, forced);
-	if (!e)
-		return -ENOMEM;
-	/* A down engine is fine (the mount reports it and recovers); one that answers but speaks
-	 * no version we know will not get better by waiting. */
+	/* The first ssh needs a moment to log in and bind its socket; its outcome (forwarding, or
+	 * "Host key verification failed.") is what the first ping should see. */
+	if (e->ssh)
+		ssh_tunnel_wait_first(e->ssh, ENGINE_SSH_START_MS);
 	rc = engine_probe(e, err, errlen);
 	if (rc == -EPROTONOSUPPORT) {
 		engine_close(e);
@@ -253,31 +226,15 @@ int engine_discover(const char *const *candidates, enum engine_backend forced, s
 	return -ECONNREFUSED;
 }
 
-int engine_open(const char *url, const char *force_backend, struct engine **out, char *err,
-		size_t errlen)
+/* Nothing named: the usual local sockets, the first that answers. */
+static int discover_local(enum engine_backend forced, struct engine **out, char *err,
+			  size_t errlen)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME"), *env;
+	const char *xdg = getenv("XDG_RUNTIME_DIR"), *home = getenv("HOME");
 	char xdg_docker[256] = "", xdg_podman[256] = "", colima[256] = "", drun[256] = "",
 	     ddesk[256] = "";
 	const char *cands[12];
-	enum engine_backend forced;
-	int rc, n = 0;
-
-	*out = NULL;
-	pthread_once(&curl_once, curl_init_once);
-	rc = parse_backend(force_backend, &forced, err, errlen);
-	if (rc < 0)
-		return rc;
-
-	if (url && *url)
-		return open_explicit(url, "engine URL", forced, out, err, errlen);
-	/* The variables are a user's explicit choice too: honour them even if down right now. */
-	env = getenv("DOCKER_HOST");
-	if (env && *env)
-		return open_explicit(env, "DOCKER_HOST", forced, out, err, errlen);
-	env = getenv("CONTAINER_HOST");
-	if (env && *env)
-		return open_explicit(env, "CONTAINER_HOST", forced, out, err, errlen);
+	int n = 0;
 
 	if (xdg && *xdg) {
 		snprintf(xdg_docker, sizeof(xdg_docker), "%s/docker.sock", xdg);
@@ -302,4 +259,67 @@ int engine_open(const char *url, const char *force_backend, struct engine **out,
 	}
 	cands[n] = NULL;
 	return engine_discover(cands, forced, out, err, errlen);
+}
+
+int engine_open_ex(const struct engine_open_opts *o, struct engine **out, char *err,
+		   size_t errlen)
+{
+	struct endpoint ep;
+	enum engine_backend forced;
+	char why[512] = "";
+	int rc;
+
+	*out = NULL;
+	pthread_once(&curl_once, curl_init_once);
+	rc = parse_backend(o->backend, &forced, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = endpoint_resolve(o, &ep, err, errlen);
+	if (rc < 0) {
+		endpoint_free(&ep);
+		return rc;
+	}
+	/* Whatever names an endpoint (an option, a variable, a context) is the user's choice:
+	 * it is used even when down, never swapped for another that happens to answer. */
+	if (!ep.discover)
+		return open_named(&ep, forced, out, err, errlen);
+	endpoint_free(&ep);
+	rc = discover_local(forced, out, why, sizeof(why));
+	if (rc != -ECONNREFUSED || !o->wait_default) {
+		if (rc < 0)
+			engine_seterr(err, errlen, "%s", why);
+		return rc;
+	}
+	/* Nobody answers: wait on the conventional socket, which comes up later or not; the
+	 * engine file says which. */
+	rc = endpoint_parse_url("unix:///var/run/docker.sock", ENDPOINT_SRC_DISCOVERED, false, &ep,
+				err, errlen);
+	ep.source = ENDPOINT_SRC_DISCOVERED;
+	if (rc == 0)
+		rc = engine_alloc_ep(&ep, forced, out, err, errlen);
+	else
+		endpoint_free(&ep);
+	if (rc == 0)
+		engine_seterr(err, errlen, "%s", why);
+	return rc;
+}
+
+int engine_check_opts(const struct engine_open_opts *o, char *err, size_t errlen)
+{
+	enum engine_backend forced;
+	struct endpoint ep = {.discover = false};
+	int rc = parse_backend(o->backend, &forced, err, errlen);
+
+	if (rc == 0)
+		rc = endpoint_resolve(o, &ep, err, errlen);
+	endpoint_free(&ep);
+	return rc;
+}
+
+int engine_open(const char *url, const char *force_backend, struct engine **out, char *err,
+		size_t errlen)
+{
+	struct engine_open_opts o = {.engine = url, .backend = force_backend};
+
+	return engine_open_ex(&o, out, err, errlen);
 }

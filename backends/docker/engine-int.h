@@ -9,12 +9,16 @@
 
 #include <curl/curl.h>
 
+#include "endpoint.h"
 #include "engine.h"
 
 #define ENGINE_CONNECT_TIMEOUT_MS 1000L
 #define ENGINE_TIMEOUT_MS 10000L
 /* A ping must fit, with its connect, in the "fail within two seconds" budget of a down engine. */
 #define ENGINE_PING_TIMEOUT_MS 1000L
+/* At open, how long the first ssh of an ssh:// endpoint may take to log in and forward (its
+ * ConnectTimeout is 5 s). */
+#define ENGINE_SSH_START_MS 6000
 /* How often a stream with a stop flag looks at it. */
 #define ENGINE_STOP_POLL_MS 100
 /* Idle easy handles kept for reuse (each keeps its connection to the engine open). */
@@ -22,11 +26,16 @@
 /* Largest non-streamed response body accepted. */
 #define ENGINE_BODY_MAX (64u << 20)
 
+struct ssh_tunnel;
+
 struct engine {
 	/* Immutable after engine_open(). */
-	char *endpoint;	 /* "unix:///run/docker.sock" */
-	char *sock_path; /* "/run/docker.sock" */
+	char *endpoint;	 /* as given: "unix:///run/docker.sock", "tcp://h:2376", "ssh://u@h" */
+	char *sock_path; /* unix: "/run/docker.sock"; ssh: the forwarded socket; tcp: NULL */
 	bool backend_forced;
+	struct endpoint ep;	/* where it came from and how to reach it (endpoint.h) */
+	char *base_url;		/* "http://localhost", "https://127.0.0.1:2376" */
+	struct ssh_tunnel *ssh; /* ssh:// endpoints: the tunnel (ssh.c), else NULL */
 
 	/* Guards the engine state below; never held across a request. */
 	pthread_mutex_t state_lock;
@@ -34,7 +43,8 @@ struct engine {
 	char api[16];		     /* guarded by state_lock: negotiated, "1.41" */
 	char engine_version[64];     /* guarded by state_lock: "20.10.24", "4.3.1" */
 	bool reachable;		     /* guarded by state_lock */
-	char last_error[256];	     /* guarded by state_lock: why unreachable */
+	char last_error[512];	     /* guarded by state_lock: why unreachable */
+	char tls_subject[256];	     /* guarded by state_lock: the server certificate's subject */
 
 	/* HTTP requests started through ereq_run(), pings included (engine_requests()). */
 	atomic_ulong requests;
@@ -63,6 +73,7 @@ enum {
 	EREQ_UNVERSIONED = 1u << 0, /* /_ping: no /vX.Y prefix */
 	EREQ_304_OK = 1u << 1,	    /* start/stop/restart: "already so" is success */
 	EREQ_NO_PROBE = 1u << 2,    /* do not ping an unreachable engine first (the ping itself) */
+	EREQ_CERTINFO = 1u << 3,    /* TLS: record the server certificate's subject (the ping) */
 };
 
 /* Receives a 2xx body as it arrives: 0 continue, > 0 stop (success), < 0 abort with that -errno. */
@@ -113,6 +124,23 @@ int engine_errno(CURLcode cc, long status, const char *body, size_t blen, int on
 		 bool ok304, const char *endpoint, const char *curl_detail, char *err,
 		 size_t errlen);
 
+/* What the mapping needs to put a TLS failure in words. */
+struct engine_errctx {
+	const char *endpoint; /* the URL as given */
+	bool tls;
+	const char *ca;	      /* NULL: the system's CA store */
+	const char *cert;     /* the client certificate, NULL when none is sent */
+	char hostport[320];   /* "127.0.0.1:2376" */
+};
+/*
+ * engine_errno with the endpoint's TLS set-up: TLS failures (untrusted server certificate, CA
+ * file, client certificate required or refused, not TLS at all) are -ECONNREFUSED, the engine
+ * being unreachable, with the cause in words.
+ */
+int engine_errno_ctx(CURLcode cc, long status, const char *body, size_t blen, int on_conflict,
+		     bool ok304, const struct engine_errctx *x, const char *curl_detail, char *err,
+		     size_t errlen);
+
 /* snprintf into an optional caller buffer. */
 void engine_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -126,6 +154,26 @@ char *engine_label_filter(const char *label);
 
 /* A handle on @sock_path, not yet contacted (unreachable until a probe succeeds). */
 struct engine *engine_alloc(const char *sock_path, enum engine_backend forced);
+/* A handle on @ep, which it takes over (also on failure); starts an ssh tunnel for ssh://. */
+int engine_alloc_ep(struct endpoint *ep, enum engine_backend forced, struct engine **out,
+		    char *err, size_t errlen);
+
+/* ---- the transport of each endpoint kind (transport.c) ---- */
+
+/* base_url, sock_path and, for ssh://, the tunnel (started, not waited for). */
+int engine_transport_init(struct engine *e, char *err, size_t errlen);
+void engine_transport_close(struct engine *e);
+/* The connection options of one request: socket, TLS files and verification. */
+void engine_transport_setopt(struct engine *e, CURL *h, bool certinfo);
+/* After a transfer on a fresh TLS connection: keep the server certificate's subject. */
+void engine_transport_certinfo(struct engine *e, CURL *h);
+/* ssh:// with its ssh down: true, and why. A request then fails at once, with that reason. */
+bool engine_transport_down(struct engine *e, char *why, size_t len);
+/* Appends what the transport knows about a failed request (ssh's last complaint). */
+void engine_transport_explain(struct engine *e, char *msg, size_t len);
+void engine_transport_errctx(const struct engine *e, struct engine_errctx *x);
+/* The engine file's "source:", "context:", "via:" and "tls:" lines. */
+int engine_transport_info(struct engine *e, char *buf, size_t len);
 void engine_mark_unreachable(struct engine *e, const char *why);
 void engine_mark_reachable(struct engine *e);
 

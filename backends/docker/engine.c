@@ -102,20 +102,19 @@ char *engine_label_filter(const char *label)
 
 /* ---- state ---- */
 
-struct engine *engine_alloc(const char *sock_path, enum engine_backend forced)
+int engine_alloc_ep(struct endpoint *ep, enum engine_backend forced, struct engine **out,
+		    char *err, size_t errlen)
 {
 	struct engine *e = calloc(1, sizeof(*e));
+	int rc;
 
-	if (!e)
-		return NULL;
-	e->sock_path = strdup(sock_path);
-	if (e->sock_path && asprintf(&e->endpoint, "unix://%s", sock_path) < 0)
-		e->endpoint = NULL;
-	if (!e->sock_path || !e->endpoint) {
-		free(e->sock_path);
-		free(e);
-		return NULL;
+	*out = NULL;
+	if (!e) {
+		endpoint_free(ep);
+		return -ENOMEM;
 	}
+	e->ep = *ep;
+	memset(ep, 0, sizeof(*ep));
 	pthread_mutex_init(&e->state_lock, NULL);
 	pthread_mutex_init(&e->pool_lock, NULL);
 	e->backend = forced;
@@ -124,6 +123,32 @@ struct engine *engine_alloc(const char *sock_path, enum engine_backend forced)
 	 * speaks it. */
 	snprintf(e->api, sizeof(e->api), "%s", ENGINE_API_MIN);
 	snprintf(e->last_error, sizeof(e->last_error), "not contacted yet");
+	e->endpoint = strdup(e->ep.url ? e->ep.url : "");
+	if (e->ep.kind == ENDPOINT_UNIX && !(e->sock_path = strdup(e->ep.sock_path)))
+		rc = -ENOMEM;
+	else
+		rc = e->endpoint ? engine_transport_init(e, err, errlen) : -ENOMEM;
+	if (rc < 0) {
+		engine_close(e);
+		return rc;
+	}
+	*out = e;
+	return 0;
+}
+
+struct engine *engine_alloc(const char *sock_path, enum engine_backend forced)
+{
+	struct endpoint ep = {.kind = ENDPOINT_UNIX, .source = ENDPOINT_SRC_DISCOVERED};
+	struct engine *e = NULL;
+
+	ep.sock_path = strdup(sock_path);
+	if (!ep.sock_path || asprintf(&ep.url, "unix://%s", sock_path) < 0) {
+		ep.url = NULL;
+		endpoint_free(&ep);
+		return NULL;
+	}
+	if (engine_alloc_ep(&ep, forced, &e, NULL, 0) < 0)
+		return NULL;
 	return e;
 }
 
@@ -133,10 +158,13 @@ void engine_close(struct engine *e)
 
 	if (!e)
 		return;
+	engine_transport_close(e);
 	for (i = 0; i < e->npool; i++)
 		curl_easy_cleanup(e->pool[i]);
 	pthread_mutex_destroy(&e->pool_lock);
 	pthread_mutex_destroy(&e->state_lock);
+	endpoint_free(&e->ep);
+	free(e->base_url);
 	free(e->endpoint);
 	free(e->sock_path);
 	free(e);
@@ -194,6 +222,11 @@ const char *engine_endpoint(const struct engine *e)
 	return e->endpoint;
 }
 
+const char *engine_source(const struct engine *e)
+{
+	return e->ep.source ? e->ep.source : ENDPOINT_SRC_ENGINE;
+}
+
 void engine_api_version(struct engine *e, char *buf, size_t len)
 {
 	pthread_mutex_lock(&e->state_lock);
@@ -208,18 +241,22 @@ unsigned long engine_requests(struct engine *e)
 
 int engine_info(struct engine *e, char *buf, size_t len)
 {
+	char how[1024];
 	int n;
 
+	/* Before state_lock: the transport takes it (and the tunnel's) on its own. */
+	engine_transport_info(e, how, sizeof(how));
 	pthread_mutex_lock(&e->state_lock);
 	n = snprintf(buf, len,
 		     "backend: %s%s\n"
 		     "endpoint: %s\n"
+		     "%s"
 		     "engine-version: %s\n"
 		     "api-version: %s\n"
 		     "state: %s%s%s%s\n"
 		     "requests: %lu\n",
 		     engine_backend_name(e->backend), e->backend_forced ? " (forced)" : "",
-		     e->endpoint, e->engine_version[0] ? e->engine_version : "unknown", e->api,
+		     e->endpoint, how, e->engine_version[0] ? e->engine_version : "unknown", e->api,
 		     e->reachable ? "reachable" : "unreachable", e->reachable ? "" : " (",
 		     e->reachable ? "" : e->last_error, e->reachable ? "" : ")",
 		     engine_requests(e));
@@ -304,16 +341,108 @@ static const struct {
     {"not known", ENOENT},
 };
 
+/* TLS alerts and OpenSSL errors, as libcurl words them in its error buffer. */
+static bool has(const char *detail, const char *needle)
+{
+	return strcasestr(detail, needle) != NULL;
+}
+
+/*
+ * The words for a TLS failure, or NULL when @cc is not one. The server's alert is the only clue
+ * to what it disliked: "certificate required" (TLS 1.3) or a handshake failure / bad certificate
+ * alert without a client certificate (TLS 1.2) mean it wants one; "unknown ca" / "bad
+ * certificate" with one mean it does not trust ours.
+ */
+static const char *tls_words(CURLcode cc, const char *detail, const struct engine_errctx *x,
+			     char *buf, size_t len)
+{
+	const char *ca = x->ca ? x->ca : "the system's CA store";
+	bool alert_cert = has(detail, "certificate required") || has(detail, "bad certificate") ||
+			  has(detail, "unknown ca") || has(detail, "certificate unknown") ||
+			  (!x->cert && has(detail, "alert handshake failure"));
+
+	if (!x->tls)
+		return NULL;
+	switch (cc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		if (has(detail, "subject name") || has(detail, "does not match"))
+			snprintf(buf, len, "TLS: server certificate is not for %s (%s)",
+				 x->hostport, detail);
+		else if (has(detail, "expired"))
+			snprintf(buf, len, "TLS: server certificate expired (%s)", detail);
+		else
+			snprintf(buf, len, "TLS: server certificate not trusted (CA %s)", ca);
+		return buf;
+	case CURLE_SSL_CACERT_BADFILE:
+		snprintf(buf, len, "TLS: cannot use the CA certificate %s (%s)", ca, detail);
+		return buf;
+	case CURLE_SSL_CERTPROBLEM:
+		snprintf(buf, len, "TLS: cannot use the client certificate %s (%s)",
+			 x->cert ? x->cert : "", detail);
+		return buf;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+		if (alert_cert && !x->cert)
+			snprintf(buf, len, "TLS: the engine requires a client certificate");
+		else if (alert_cert)
+			snprintf(buf, len, "TLS: the engine does not accept the client certificate "
+					   "%s (%s)",
+				 x->cert, detail);
+		else if (has(detail, "wrong version number") || has(detail, "packet length"))
+			snprintf(buf, len, "TLS: %s does not speak TLS (%s)", x->hostport, detail);
+		else if (cc == CURLE_SSL_CONNECT_ERROR)
+			snprintf(buf, len, "TLS: handshake with %s failed (%s)", x->hostport,
+				 detail);
+		else
+			return NULL; /* a dropped connection, not TLS's doing */
+		return buf;
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_CLIENTCERT:
+		snprintf(buf, len, "TLS: %s", detail);
+		return buf;
+	default:
+		return NULL;
+	}
+}
+
 int engine_errno(CURLcode cc, long status, const char *body, size_t blen, int on_conflict,
 		 bool ok304, const char *endpoint, const char *curl_detail, char *err,
 		 size_t errlen)
 {
-	char msg[512], cause[128];
+	struct engine_errctx x = {.endpoint = endpoint};
+
+	return engine_errno_ctx(cc, status, body, blen, on_conflict, ok304, &x, curl_detail, err,
+				errlen);
+}
+
+int engine_errno_ctx(CURLcode cc, long status, const char *body, size_t blen, int on_conflict,
+		     bool ok304, const struct engine_errctx *x, const char *curl_detail, char *err,
+		     size_t errlen)
+{
+	char msg[512], cause[128], tls[400];
 	const char *detail = curl_detail && *curl_detail ? curl_detail : curl_easy_strerror(cc);
+	const char *endpoint = x->endpoint, *words;
 	size_t i;
 
 	if (!on_conflict)
 		on_conflict = EBUSY;
+
+	/* A TLS failure is the engine being out of reach, for a reason the user can fix. */
+	if (cc != CURLE_OK && status == 0 && (words = tls_words(cc, detail, x, tls, sizeof(tls)))) {
+		engine_seterr(err, errlen, "cannot reach engine at %s: %s", endpoint, words);
+		return -ECONNREFUSED;
+	}
 
 	if (cc != CURLE_OK && (status == 0 || (status >= 200 && status < 300))) {
 		if (cc == CURLE_OPERATION_TIMEDOUT) {
@@ -488,8 +617,16 @@ int ereq_run(struct engine *e, struct ereq *r, char *err, size_t errlen)
 	struct curl_slist *hdrs = NULL;
 	char *url = NULL, *json = NULL;
 	bool own_handle = r->stop != NULL || r->timeout_ms < 0;
+	struct engine_errctx x;
 	CURLcode cc;
 	int rc;
+
+	/* An ssh:// engine whose ssh is down is unreachable for ssh's reason: say it at once. */
+	if (engine_transport_down(e, msg, sizeof(msg))) {
+		engine_mark_unreachable(e, msg);
+		engine_seterr(err, errlen, "%s", msg);
+		return -ECONNREFUSED;
+	}
 
 	/* The circuit breaker: while the engine is known down, a short ping decides whether to
 	 * try at all, so calls fail within the ping's budget instead of their own timeout. */
@@ -500,7 +637,7 @@ int ereq_run(struct engine *e, struct ereq *r, char *err, size_t errlen)
 	}
 
 	engine_api_version(e, api, sizeof(api));
-	if (asprintf(&url, "http://localhost%s%s%s", (r->flags & EREQ_UNVERSIONED) ? "" : "/v",
+	if (asprintf(&url, "%s%s%s%s", e->base_url, (r->flags & EREQ_UNVERSIONED) ? "" : "/v",
 		     (r->flags & EREQ_UNVERSIONED) ? "" : api, r->path) < 0)
 		return -ENOMEM;
 
@@ -514,7 +651,7 @@ int ereq_run(struct engine *e, struct ereq *r, char *err, size_t errlen)
 	r->cancelled = false;
 	r->sink_rc = 0;
 
-	curl_easy_setopt(r->h, CURLOPT_UNIX_SOCKET_PATH, e->sock_path);
+	engine_transport_setopt(e, r->h, r->flags & EREQ_CERTINFO);
 	curl_easy_setopt(r->h, CURLOPT_URL, url);
 	curl_easy_setopt(r->h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(r->h, CURLOPT_CONNECTTIMEOUT_MS, ENGINE_CONNECT_TIMEOUT_MS);
@@ -567,11 +704,16 @@ int ereq_run(struct engine *e, struct ereq *r, char *err, size_t errlen)
 		if (rc < 0)
 			engine_seterr(err, errlen, "%s", strerror(-rc));
 	} else {
-		rc = engine_errno(cc, r->status, r->body.data, r->body.len, r->on_conflict,
-				  r->flags & EREQ_304_OK, e->endpoint, cerr, msg, sizeof(msg));
+		engine_transport_errctx(e, &x);
+		rc = engine_errno_ctx(cc, r->status, r->body.data, r->body.len, r->on_conflict,
+				      r->flags & EREQ_304_OK, &x, cerr, msg, sizeof(msg));
+		if (rc < 0 && r->status == 0)
+			engine_transport_explain(e, msg, sizeof(msg));
 		if (rc < 0)
 			engine_seterr(err, errlen, "%s", msg);
 	}
+	if (cc == CURLE_OK && (r->flags & EREQ_CERTINFO))
+		engine_transport_certinfo(e, r->h);
 	if (r->status > 0)
 		engine_mark_reachable(e);
 	else if (is_transport_failure(rc, r->status))

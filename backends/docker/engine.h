@@ -1,6 +1,6 @@
 /*
  * cutipfs engine client: the Docker Engine API (Docker, Podman's Docker-compatible service) over a
- * unix socket, with libcurl and cJSON.
+ * unix socket, TCP (plain or TLS) or a socket forwarded by ssh, with libcurl and cJSON.
  *
  * Conventions, the same for every function here:
  *  - Returns 0 on success or a negative errno. The errno set is fixed so that the FUSE layer can
@@ -53,10 +53,10 @@ struct engine;
 /* ---- handle ---- */
 
 /*
- * Opens a handle on the engine at @url ("unix:///path" or a bare absolute path). An explicit
- * @url (or DOCKER_HOST / CONTAINER_HOST during discovery) succeeds even if the engine is down at
- * the moment: the handle reports unreachable and recovers on the next successful call or
- * engine_ping(). With @url NULL the usual sockets are probed in order (DOCKER_HOST, CONTAINER_HOST,
+ * Opens a handle on the engine at @url (any URL of engine_open_ex, below). An explicit
+ * @url (or DOCKER_HOST, a context, CONTAINER_HOST during discovery) succeeds even if the engine is
+ * down at the moment: the handle reports unreachable and recovers on the next successful call or
+ * engine_ping(). With @url NULL: engine_open_ex's precedence, then the usual sockets are probed (
  * /var/run/docker.sock, /run/docker.sock, $XDG_RUNTIME_DIR/docker.sock,
  * $XDG_RUNTIME_DIR/podman/podman.sock, /run/podman/podman.sock, ~/.colima/default/docker.sock,
  * ~/.docker/run/docker.sock, ~/.docker/desktop/docker.sock) and the first that answers a ping
@@ -65,6 +65,38 @@ struct engine;
  */
 int engine_open(const char *url, const char *force_backend, struct engine **out, char *err,
 		size_t errlen);
+/*
+ * Every endpoint kind the docker and podman CLIs reach, chosen with the docker CLI's precedence:
+ * @engine / @context (never both) > DOCKER_HOST > DOCKER_CONTEXT > config.json "currentContext"
+ * ($DOCKER_CONFIG, default ~/.docker) > CONTAINER_HOST > probing the usual sockets.
+ *   unix:///path or /path        a local socket
+ *   tcp://HOST[:PORT]            plain HTTP, or TLS (https) when @tlsverify, a @tls* file,
+ *                                or DOCKER_TLS_VERIFY (files from DOCKER_CERT_PATH, default
+ *                                ~/.docker: ca.pem cert.pem key.pem) for @engine / DOCKER_HOST
+ *   ssh://[USER@]HOST[:PORT][/SOCKET]  the remote socket (default /var/run/docker.sock, or
+ *                                /run/podman/podman.sock for CONTAINER_HOST, with
+ *                                CONTAINER_SSHKEY as the identity) forwarded by the user's ssh
+ *   a Docker context             its meta.json endpoint and its TLS material; "default" = none
+ * A named endpoint is never replaced by another: it opens (0) reachable or not, @err then
+ * holding why it is not. Refused with one line in @err: both @engine and @context (-EINVAL), a
+ * context that does not exist or a TLS file named but unreadable (-ENOENT), an unsupported
+ * scheme (-EPROTONOSUPPORT). With nothing named and nothing answering: -ECONNREFUSED, or with
+ * @wait_default a handle on unix:///var/run/docker.sock, unreachable for now (@err says why).
+ */
+struct engine_open_opts {
+	const char *engine;  /* -o engine=URL */
+	const char *context; /* -o context=NAME */
+	const char *backend; /* NULL/"" to detect, "docker", "podman" */
+	bool tlsverify;	     /* -o tlsverify */
+	const char *tlscacert, *tlscert, *tlskey; /* -o tlscacert= ...; any of them implies TLS */
+	bool wait_default;
+};
+int engine_open_ex(const struct engine_open_opts *o, struct engine **out, char *err,
+		   size_t errlen);
+/* The refusals of engine_open_ex, without opening anything (no thread, no connection): for a
+ * caller that wants to refuse before it mounts. */
+int engine_check_opts(const struct engine_open_opts *o, char *err, size_t errlen);
+
 /* No call may still be running on @e (stop streams first: their stop flag, then join). */
 void engine_close(struct engine *e);
 
@@ -76,6 +108,8 @@ const char *engine_backend_name(enum engine_backend b);
 bool engine_reachable(struct engine *e);
 /* "unix:///run/docker.sock"; valid for the life of the handle. */
 const char *engine_endpoint(const struct engine *e);
+/* Where the endpoint came from: "-o engine", "DOCKER_HOST", ..., "discovered" (engine_open_ex). */
+const char *engine_source(const struct engine *e);
 /* Copies the negotiated API version ("1.41") into buf. */
 void engine_api_version(struct engine *e, char *buf, size_t len);
 

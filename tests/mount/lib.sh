@@ -240,12 +240,44 @@ tcp_proxy() {
 	TCP_PROXY_PID=$!
 	wait_until 5 sh -c "ss -Hltn 'sport = :$1' | grep -q ." || fail "socat did not listen on $1"
 }
+# tcp_proxy_close: stop listening only; connections already made stay up (socat's children).
+tcp_proxy_close() {
+	[ -n "$TCP_PROXY_PID" ] || return 0
+	local pg=$TCP_PROXY_PID
+	CLEANUP+=("kill -- -$pg 2>/dev/null")
+	kill "$TCP_PROXY_PID" 2>/dev/null
+	wait "$TCP_PROXY_PID" 2>/dev/null || true
+	TCP_PROXY_PID=
+}
 tcp_proxy_stop() {
 	[ -n "$TCP_PROXY_PID" ] || return 0
 	kill -- "-$TCP_PROXY_PID" 2>/dev/null
 	wait "$TCP_PROXY_PID" 2>/dev/null || true
 	TCP_PROXY_PID=
 }
+
+# within SECONDS CMD...: CMD must be done within SECONDS (killed after twice that), whatever it
+# says; its output goes to $T/within.out and its exit status to $WITHIN_RC.
+WITHIN_RC=0
+within() {
+	local secs=$1 t0=$EPOCHREALTIME e
+	shift
+	WITHIN_RC=0
+	timeout -k 1 $((secs * 2)) "$@" >"$T/within.out" 2>&1 </dev/null || WITHIN_RC=$?
+	e=$(elapsed_since "$t0")
+	python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < float(sys.argv[2]) else 1)" "$e" "$secs" ||
+		fail "took $e s (limit $secs s, exit $WITHIN_RC): $* ($(cat "$T/within.out"))"
+}
+# not_enotconn CMD...: CMD may fail, but not as a dead FUSE daemon does, and within 5 s.
+not_enotconn() {
+	within 5 "$@"
+	! grep -q "Transport endpoint is not connected" "$T/within.out" || fail "ENOTCONN from: $* ($(cat "$T/within.out"))"
+	grep -q " $M fuse" /proc/mounts && kill -0 "$PID" 2>/dev/null || fail "the daemon died at: $*"
+}
+# engine_line KEY: the value of KEY: in MOUNT/engine.
+engine_line() { sed -n "s/^$1: //p" "$M/engine"; }
+engine_unreachable() { grep -q '^state: unreachable' "$M/engine"; }
+engine_reachable() { grep -qx 'state: reachable' "$M/engine"; }
 
 # ---- the mount ----
 

@@ -475,6 +475,14 @@ int engine_errno_ctx(CURLcode cc, long status, const char *body, size_t blen, in
 		return 0;
 
 	body_message(body, blen, status, msg, sizeof(msg), cause, sizeof(cause));
+	/* Go's answer to plain HTTP on a TLS port: no engine to talk to until TLS is on. */
+	if (status == 400 && !x->tls && strstr(msg, "HTTP request to an HTTPS server")) {
+		engine_seterr(err, errlen,
+			      "cannot reach engine at %s: TLS: the engine speaks TLS on %s; mount "
+			      "with -o tlsverify (or DOCKER_TLS_VERIFY=1) and its certificates",
+			      endpoint, x->hostport[0] ? x->hostport : endpoint);
+		return -ECONNREFUSED;
+	}
 	engine_seterr(err, errlen, "%s", msg);
 
 	switch (status) {

@@ -7,8 +7,7 @@
  * A supervisor thread owned by the tunnel starts ssh, watches it and restarts it with backoff.
  * ssh is forked from that thread on purpose: PR_SET_PDEATHSIG fires when the forking *thread*
  * exits, and this one lives exactly as long as the tunnel, so ssh dies with the mount even when
- * the mount is killed. Nothing may prompt: BatchMode, stdin from /dev/null and a new session
- * without a controlling terminal. ssh's stderr comes back through a pipe: its last line is why
+ * the mount is killed. Nothing may prompt: BatchMode, and stdin from /dev/null. ssh's stderr comes back through a pipe: its last line is why
  * the engine is unreachable ("Host key verification failed.").
  */
 #include <errno.h>
@@ -245,8 +244,10 @@ static void child(const struct ssh_tunnel *t, pid_t parent, int devnull, int err
 
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(127); /* the supervisor is already gone: nobody would reap or kill us */
-	/* No controlling terminal: ssh cannot open /dev/tty to ask anything. */
-	setsid();
+	/* Out of the terminal's foreground group (a Ctrl-C is the mount's to handle: it then
+	 * stops ssh itself), but in the mount's session, where tools look for its processes.
+	 * BatchMode and stdin from /dev/null are what keep ssh from asking anything. */
+	setpgid(0, 0);
 	/* FUSE ignores SIGPIPE and worker threads block signals; exec keeps both. */
 	sigaction(SIGPIPE, &dfl, NULL);
 	sigemptyset(&none);

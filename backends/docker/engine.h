@@ -5,7 +5,8 @@
  * Conventions, the same for every function here:
  *  - Returns 0 on success or a negative errno. The errno set is fixed so that the FUSE layer can
  *    hand it straight to the kernel (sshfs style):
- *      -ECONNREFUSED  engine unreachable (no socket, refused, connection dropped)
+ *      -ECONNREFUSED  engine unreachable (no socket, refused, connection dropped, a TLS
+ *                     failure, the ssh of an ssh:// endpoint down)
  *      -ETIMEDOUT     engine did not answer in time
  *      -ENOENT        no such object (HTTP 404)
  *      -EEXIST        name already taken (409 on create)

@@ -235,6 +235,15 @@ static bool read_stderr(struct ssh_tunnel *t, int fd, struct lines *l)
 
 /* ---- one run of ssh ---- */
 
+/* dup2, except that a descriptor already in place only loses its O_CLOEXEC (dup2 of a
+ * descriptor onto itself would leave it set, and exec would close it). */
+static int move_fd(int from, int to)
+{
+	if (from == to)
+		return fcntl(to, F_SETFD, 0);
+	return dup2(from, to);
+}
+
 /* In the child: async-signal-safe calls only, then exec. */
 static void child(const struct ssh_tunnel *t, pid_t parent, int devnull, int errfd)
 {
@@ -252,7 +261,7 @@ static void child(const struct ssh_tunnel *t, pid_t parent, int devnull, int err
 	sigaction(SIGPIPE, &dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(errfd, 2) < 0)
+	if (move_fd(devnull, 0) < 0 || move_fd(devnull, 1) < 0 || move_fd(errfd, 2) < 0)
 		_exit(127);
 	/* Neither the FUSE device nor the engine's connections may stay open in ssh. */
 	if (close_range(3, ~0U, 0) < 0)

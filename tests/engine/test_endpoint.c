@@ -739,9 +739,25 @@ int main(void)
 	    cmocka_unit_test_setup(test_tls_contexts, clean_env),
 	    cmocka_unit_test_setup(test_named_tcp_unreachable, clean_env),
 	    cmocka_unit_test_setup(test_named_ssh_unreachable, clean_env),
+	    /* Kept last: main() leaves them out when their variable is unset. */
 	    cmocka_unit_test_setup(test_real_tls, clean_env),
 	    cmocka_unit_test_setup(test_real_ssh, clean_env),
 	};
+	size_t n = sizeof(tests) / sizeof(tests[0]) - 2;
+	const char *tls = getenv("CUTIPFS_TEST_TLS_DIR"), *ssh = getenv("CUTIPFS_TEST_SSH_HOST");
+	struct CMUnitTest run[sizeof(tests) / sizeof(tests[0])];
 
-	return cmocka_run_group_tests_name("engine_endpoint", tests, group_setup, group_teardown);
+	/* cmocka 1.1 prints skip() as "not ok # SKIP", which meson counts as a failure (see
+	 * test_skip_all): a real-endpoint case whose variable is unset is not run at all (its
+	 * skip() is for running this binary by hand with the variable empty). */
+	memcpy(run, tests, n * sizeof(tests[0]));
+	if (tls && *tls)
+		run[n++] = tests[sizeof(tests) / sizeof(tests[0]) - 2];
+	else
+		printf("# test_real_tls not run: CUTIPFS_TEST_TLS_DIR is unset\n");
+	if (ssh && *ssh)
+		run[n++] = tests[sizeof(tests) / sizeof(tests[0]) - 1];
+	else
+		printf("# test_real_ssh not run: CUTIPFS_TEST_SSH_HOST is unset\n");
+	return _cmocka_run_group_tests("engine_endpoint", run, n, group_setup, group_teardown);
 }

@@ -9,7 +9,8 @@
 #            stream-local forwarding on), and the client side in
 #            /etc/ssh/ssh_config.d/cutipfs-test.conf: `Host cutipfs-ssh-test` (known host key),
 #            `Host cutipfs-ssh-unknown` (same server, empty known_hosts, strict checking), and
-#            `Host cutipfs-ssh-proxy` (port 2223, where a test's socat proxy to 2222 listens).
+#            `Host cutipfs-ssh-proxy` (HostKeyAlias cutipfs-ssh-test: for a test's proxy in front of
+#            2222 on any port, ssh://cutipfs-ssh-proxy:PORT).
 #   context  a Docker context "cutipfs-tls" for the TLS endpoint, in a private DOCKER_CONFIG.
 #
 # Everything lives under a stable directory, $CUTIPFS_TEST_DIR (default /var/lib/cutipfs-test),

@@ -9,9 +9,9 @@
 #   tls, env-tls     TCP-LISTEN on a free 127.0.0.1 port in front of dockerd's 2376: the server
 #                    certificate names IP:127.0.0.1, so TLS verifies through it
 #   context*         the same TCP proxy, through a context of the same name whose host is it
-#   docker-ssh, podman-ssh  TCP-LISTEN on 127.0.0.1:2223 in front of sshd's 2222, reached through
-#                    the ssh_config alias cutipfs-ssh-proxy (HostKeyAlias cutipfs-ssh-test, so
-#                    the host key verifies). Stopping the proxy drops the ssh connection; the
+#   docker-ssh, podman-ssh  TCP-LISTEN on a free 127.0.0.1 port in front of sshd's 2222, reached
+#                    as ssh://cutipfs-ssh-proxy:PORT (an ssh_config alias with HostKeyAlias
+#                    cutipfs-ssh-test, so the host key verifies on any port). Stopping the proxy drops the ssh connection; the
 #                    daemon's ssh exits and every new one is refused until the proxy is back.
 . "$(dirname "$0")/lib.sh"
 command -v socat >/dev/null || fail "socat is not installed (contrib/engines-up.sh installs it)"
@@ -26,7 +26,7 @@ context | context-env | context-current)
 	make_context "$T/dc" cutipfs-tls "tcp://127.0.0.1:$PORT"
 	[ "$KIND" != context-current ] || printf '{"currentContext":"cutipfs-tls"}\n' >"$T/dc/config.json"
 	endpoint_for "$KIND" "$T/dc" ;;
-docker-ssh | podman-ssh) PORT=$SSH_PROXY_PORT; endpoint_for "$KIND" "$SSH_PROXY_HOST" ;;
+docker-ssh | podman-ssh) PORT=$(free_port); endpoint_for "$KIND" "$SSH_PROXY_HOST:$PORT" ;;
 *) fail "no proxy for kind $KIND" ;;
 esac
 # socat forks a child per connection, and libcurl keeps connections open: the proxy runs in

@@ -10,8 +10,9 @@
 . "$(dirname "$0")/lib.sh"
 LOG_ALLOW='ssh|unreachable|engine|[Cc]onnection|closed|reset|refused|events|[Bb]roken pipe|killed|signal|exit'
 MOUNT_SETSID=1
-endpoint_for docker-ssh "$SSH_PROXY_HOST"
-tcp_proxy "$SSH_PROXY_PORT" "${CUTIPFS_TEST_SSH_PORT:-2222}"
+PORT=$(free_port)
+endpoint_for docker-ssh "$SSH_PROXY_HOST:$PORT"
+tcp_proxy "$PORT" "${CUTIPFS_TEST_SSH_PORT:-2222}"
 # the daemon's ssh processes (its children, and whatever else of its session)
 ssh_pids() { { pgrep -P "$PID" -x ssh || true; pgrep -s "$SID" -x ssh || true; } 2>/dev/null | sort -u; }
 has_ssh() { [ -n "$(ssh_pids)" ]; }
@@ -59,7 +60,7 @@ within 2 ls "$M/containers"
 kill -0 "$FOLLOW" || fail "follow ended when ssh died"
 
 log "   the proxy listens again: the daemon reconnects by itself"
-tcp_proxy "$SSH_PROXY_PORT" "${CUTIPFS_TEST_SSH_PORT:-2222}"
+tcp_proxy "$PORT" "${CUTIPFS_TEST_SSH_PORT:-2222}"
 wait_until 30 engine_reachable || fail "not reachable again: $(cat "$M/engine")"
 wait_until 10 has_ssh || fail "no new ssh"
 ssh_pids >>"$SEEN"

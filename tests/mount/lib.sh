@@ -54,9 +54,9 @@ API=http://engine/v1.41
 KIND=${CUTIPFS_TEST_ENDPOINT:-local}
 TESTDIR=${CUTIPFS_TEST_DIR:-/var/lib/cutipfs-test}
 TLS=$TESTDIR/tls
-# The ssh_config alias of sshd through a port a case's proxy listens on (endpoints-up.sh).
+# The ssh_config alias of the test sshd for a case's proxy in front of it: the case gives the
+# proxy's port in the URL (ssh://cutipfs-ssh-proxy:PORT); HostKeyAlias makes the key verify.
 SSH_PROXY_HOST=cutipfs-ssh-proxy
-SSH_PROXY_PORT=${CUTIPFS_TEST_SSH_PROXY_PORT:-2223}
 
 if [ ! -c /dev/fuse ]; then
 	echo "SKIP: no /dev/fuse"

@@ -24,6 +24,9 @@ if is_ssh; then
 	grep -q '^via: .*ssh' "$M/engine" || fail "engine does not say via ssh: $(cat "$M/engine")"
 fi
 grep -Eq '^backend: (docker|podman)$' "$M/engine" || fail "engine backend: $(cat "$M/engine")"
+# Whatever the path to it, the backend is the engine's (podman over ssh is podman).
+[ -z "${CUTIPFS_TEST_BACKEND:-}" ] || grep -qx "backend: $CUTIPFS_TEST_BACKEND" "$M/engine" ||
+	fail "engine backend, want $CUTIPFS_TEST_BACKEND: $(cat "$M/engine")"
 [ "$(stat -c %s "$M/README")" -eq "$(cat "$M/README" | wc -c)" ] || fail "README size"
 [ "$(stat -c %s "$M/engine")" -eq "$(cat "$M/engine" | wc -c)" ] || fail "engine size"
 [ "$(stat -c %m "$M")" = "$M" ] || true

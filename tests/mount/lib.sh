@@ -325,13 +325,19 @@ stop_bg() {
 }
 
 # Unmounts the way a user does; the daemon must exit 0.
+# Over ssh, the daemon's ssh processes must be gone too.
 umount_fs() {
 	stop_bg
+	local sshs p
+	sshs=$(pgrep -P "$PID" -x ssh || true)
 	fusermount3 -u "$M" || fail "fusermount3 -u failed"
 	local rc=0
 	wait "$PID" || rc=$?
 	PID=
 	[ "$rc" -eq 0 ] || fail "cutipfs exited with $rc after unmount"
+	for p in $sshs; do
+		wait_until 5 not_running "$p" || fail "the daemon's ssh $p outlived it: $(ps -o pid,ppid,args -p "$p")"
+	done
 }
 
 cleanup() {

@@ -11,63 +11,6 @@
 /* Pulls from a registry may be slow; a pull that has not finished in half an hour is stuck. */
 #define WS_PULL_TIMEOUT_S 1800
 
-cJSON *ws_labels(struct workspace *ws, const char *relpath, const char *hash,
-		 const struct card_map *extra)
-{
-	cJSON *l = cJSON_CreateObject();
-
-	for (size_t i = 0; l && extra && i < extra->count; i++)
-		cJSON_AddStringToObject(l, extra->items[i].key, extra->items[i].value);
-	/* Ours last, so that a card's own labels cannot fake or hide them. */
-	cJSON_DeleteItemFromObjectCaseSensitive(l, WS_LABEL_MANAGED);
-	cJSON_DeleteItemFromObjectCaseSensitive(l, WS_LABEL_WORKSPACE);
-	cJSON_DeleteItemFromObjectCaseSensitive(l, WS_LABEL_CARD);
-	cJSON_DeleteItemFromObjectCaseSensitive(l, WS_LABEL_HASH);
-	cJSON_AddStringToObject(l, WS_LABEL_MANAGED, "1");
-	cJSON_AddStringToObject(l, WS_LABEL_WORKSPACE, ws->root);
-	if (relpath)
-		cJSON_AddStringToObject(l, WS_LABEL_CARD, relpath);
-	if (hash)
-		cJSON_AddStringToObject(l, WS_LABEL_HASH, hash);
-	return l;
-}
-
-static const char *label(const cJSON *labels, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-bool ws_labels_ours(struct workspace *ws, const cJSON *labels)
-{
-	const char *managed = label(labels, WS_LABEL_MANAGED);
-	const char *root = label(labels, WS_LABEL_WORKSPACE);
-	return managed && strcmp(managed, "1") == 0 && root && strcmp(root, ws->root) == 0;
-}
-
-const char *ws_image_short(const char *ref)
-{
-	static const char *const prefixes[] = {"docker.io/library/", "localhost/", "docker.io/"};
-
-	for (size_t i = 0; ref && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strncmp(ref, prefixes[i], strlen(prefixes[i])) == 0)
-			return ref + strlen(prefixes[i]);
-	return ref ? ref : "";
-}
-
-const char *ws_id_short(const char *id)
-{
-	if (id && strncmp(id, "sha256:", 7) == 0)
-		return id + 7;
-	return id ? id : "";
-}
-
-static const char *jstr(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* ---- images ---- */
 
 struct log_ctx {
@@ -94,48 +37,28 @@ static void log_start(struct workspace *ws, struct ws_entry *e, const char *acti
 	log_append(ws, e, what);
 }
 
-/* Progress messages of a pull or build, as lines a person reads. */
-static int on_progress(const cJSON *msg, void *arg)
+/* Progress of a pull or build, as the driver words it. */
+static int on_progress(const char *line, void *arg)
 {
 	struct log_ctx *c = arg;
-	const cJSON *detail = cJSON_GetObjectItemCaseSensitive(msg, "progressDetail");
-	const cJSON *error = cJSON_GetObjectItemCaseSensitive(msg, "errorDetail");
-	char *line = NULL;
 
-	if (*jstr(msg, "stream")) {
-		log_append(c->ws, c->e, jstr(msg, "stream"));
-		return 0;
-	}
-	if (error || *jstr(msg, "error")) {
-		const char *m =
-		    *jstr(error, "message") ? jstr(error, "message") : jstr(msg, "error");
-		if (asprintf(&line, "error: %s\n", m) < 0)
-			line = NULL;
-	} else if (*jstr(msg, "status") && !cJSON_GetObjectItemCaseSensitive(detail, "current")) {
-		/* Download and extract progress bars would bury the lines that matter. */
-		const char *id = jstr(msg, "id");
-		if (asprintf(&line, "%s%s%s\n", id, *id ? ": " : "", jstr(msg, "status")) < 0)
-			line = NULL;
-	}
-	if (line)
-		log_append(c->ws, c->e, line);
-	free(line);
+	log_append(c->ws, c->e, line);
 	return 0;
 }
 
 /* The image id behind a name, or -ENOENT. */
-static int image_id(struct workspace *ws, const char *name, char *id, size_t idlen, cJSON **inspect,
-		    char *err, size_t errlen)
+static int image_id(struct workspace *ws, const char *name, char *id, size_t idlen,
+		    struct be_obj **inspect, char *err, size_t errlen)
 {
-	cJSON *img = NULL;
-	int rc = engine_image_inspect(ws->engine, name, &img, err, errlen);
+	struct be_obj *img = NULL;
+	int rc = ws->be->ops->inspect(ws->be, BE_IMAGE, name, &img, err, errlen);
 
 	if (rc == 0)
-		ws_fmt(id, idlen, "%s", jstr(img, "Id"));
+		ws_fmt(id, idlen, "%s", img->id);
 	if (inspect)
 		*inspect = img;
 	else
-		cJSON_Delete(img);
+		be_obj_free(img);
 	return rc;
 }
 
@@ -145,7 +68,7 @@ static int apply_pull(struct workspace *ws, struct ws_entry *e, const struct car
 		      struct ws_result *res)
 {
 	const struct card_image_spec *im = &card->spec.image;
-	char src[512], aid[ENGINE_ID_SIZE] = "", sid[ENGINE_ID_SIZE] = "", line[1100];
+	char src[512], aid[BE_ID_SIZE] = "", sid[BE_ID_SIZE] = "", line[1100];
 	struct log_ctx lc = {ws, e};
 	int ra, rs, rc;
 
@@ -168,8 +91,8 @@ static int apply_pull(struct workspace *ws, struct ws_entry *e, const struct car
 		/* The change the images/ name gets: "pulled", not "tagged". */
 		ws_state_hint(ws, src, "pulled");
 		ws_state_hint(ws, res->object, "pulled");
-		rc = engine_image_pull(ws->engine, im->image, im->tag, on_progress, &lc,
-				       WS_PULL_TIMEOUT_S, res->err, sizeof(res->err));
+		rc = ws->be->ops->image_pull(ws->be, im->image, im->tag, on_progress, &lc,
+					     WS_PULL_TIMEOUT_S, res->err, sizeof(res->err));
 		if (rc < 0) {
 			ws_fmt(line, sizeof(line), "pull of %s failed: %s\n", src, res->err);
 			log_append(ws, e, line);
@@ -185,22 +108,13 @@ static int apply_pull(struct workspace *ws, struct ws_entry *e, const struct car
 		log_start(ws, e, NULL, line);
 	}
 	if (strcmp(src, res->object) != 0) {
-		rc = engine_image_tag(ws->engine, src, card->name.s, im->tag, res->err,
-				      sizeof(res->err));
+		rc = ws->be->ops->image_tag(ws->be, src, card->name.s, im->tag, res->err,
+					    sizeof(res->err));
 		if (rc < 0)
 			return rc;
 	}
 	return image_id(ws, res->object, res->id, sizeof(res->id), NULL, res->err,
 			sizeof(res->err));
-}
-
-static cJSON *map_json(const struct card_map *m)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	for (size_t i = 0; o && i < m->count; i++)
-		cJSON_AddStringToObject(o, m->items[i].key, m->items[i].value);
-	return o;
 }
 
 /* source: build. Rebuilt only when the card changed: the image carries the card's hash. */
@@ -209,7 +123,7 @@ static int apply_build(struct workspace *ws, struct ws_entry *e, const struct ca
 {
 	const struct card_image_spec *im = &card->spec.image;
 	struct log_ctx lc = {ws, e};
-	cJSON *img = NULL;
+	struct be_obj *img = NULL;
 	char line[1200];
 	int rc;
 
@@ -217,12 +131,10 @@ static int apply_build(struct workspace *ws, struct ws_entry *e, const struct ca
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	if (rc == 0) {
-		const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(img, "Config"), "Labels");
-		const char *have = label(labels, WS_LABEL_HASH);
-		bool ours = ws_labels_ours(ws, labels);
+		const char *have = be_obj_label(img, WS_LABEL_HASH);
+		bool ours = ws_labels_ours(ws, img);
 		bool same = ours && have && strcmp(have, hash) == 0;
-		cJSON_Delete(img);
+		be_obj_free(img);
 		if (same)
 			return 0;
 		/* Our previous build: once its containers are made again, nothing uses it. */
@@ -253,18 +165,16 @@ static int apply_build(struct workspace *ws, struct ws_entry *e, const struct ca
 		       staged);
 		log_append(ws, e, line);
 	}
-	cJSON *labels = ws_labels(ws, e->relpath, hash, &card->labels);
-	cJSON *args = im->build_args.count ? map_json(&im->build_args) : NULL;
-	struct engine_build_opts o = {
+	struct be_build o = {
 	    .context_dir = staged ? staged : context,
 	    .dockerfile = dockerfile,
 	    .tag = res->object,
-	    .buildargs = args,
-	    .labels = labels,
-	    .networkmode = im->network_mode,
+	    .build_args = &im->build_args,
+	    .labels = ws_labels(ws, e->relpath, hash, &card->labels),
+	    .network_mode = im->network_mode,
 	};
-	rc = engine_image_build(ws->engine, &o, on_progress, &lc, res->id, sizeof(res->id),
-				res->err, sizeof(res->err));
+	rc = ws->be->ops->image_build(ws->be, &o, on_progress, &lc, res->id, sizeof(res->id),
+				      res->err, sizeof(res->err));
 	if (rc < 0) {
 		ws_fmt(line, sizeof(line), "build failed: %s\n", res->err);
 		log_append(ws, e, line);
@@ -276,8 +186,7 @@ static int apply_build(struct workspace *ws, struct ws_entry *e, const struct ca
 		rc = image_id(ws, res->object, res->id, sizeof(res->id), NULL, res->err,
 			      sizeof(res->err));
 	}
-	cJSON_Delete(labels);
-	cJSON_Delete(args);
+	ws_labels_free(&o.labels);
 	ws_stage_free(staged);
 	free(context);
 	return rc;
@@ -331,24 +240,25 @@ static void canon_subnet(const char *text, char *out, size_t len)
 }
 
 /* Whether an existing network has the subnet; *have gets its first one for the message. */
-static bool network_has_subnet(const cJSON *net, const char *want, char *have, size_t len)
+static bool network_has_subnet(const struct be_obj *net, const char *want, char *have, size_t len)
 {
-	const cJSON *configs = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(net, "IPAM"), "Config");
-	const cJSON *cfg;
-	char s[64];
+	const char *p = net->subnets ? net->subnets : "";
+	char sub[64], s[64];
+	bool first = true;
 
 	ws_fmt(have, len, "none");
-	cJSON_ArrayForEach(cfg, configs)
-	{
-		const char *sub = jstr(cfg, "Subnet");
-		if (!*sub)
-			continue;
-		canon_subnet(sub, s, sizeof(s));
-		if (strcmp(s, want) == 0)
-			return true;
-		if (cfg == configs->child)
-			ws_fmt(have, len, "%s", s);
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		if (n && n < sizeof(sub)) {
+			ws_fmt(sub, sizeof(sub), "%.*s", (int)n, p);
+			canon_subnet(sub, s, sizeof(s));
+			if (strcmp(s, want) == 0)
+				return true;
+			if (first)
+				ws_fmt(have, len, "%s", s);
+			first = false;
+		}
+		p += n + (p[n] == '\n');
 	}
 	return false;
 }
@@ -369,11 +279,16 @@ static int create_network(struct workspace *ws, const char *relpath, const struc
 		/* As CUTIP does: the first host of the subnet. */
 		format_ip(net + 1, gateway, sizeof(gateway));
 	}
-	cJSON *labels = ws_labels(ws, relpath, hash, &card->labels);
-	rc = engine_network_create(ws->engine, card->name.s, n->driver, subnet,
-				   gateway[0] ? gateway : NULL, labels, res->id, sizeof(res->id),
-				   &created, res->err, sizeof(res->err));
-	cJSON_Delete(labels);
+	struct be_network req = {
+	    .name = card->name.s,
+	    .driver = n->driver,
+	    .subnet = subnet,
+	    .gateway = gateway[0] ? gateway : NULL,
+	    .labels = ws_labels(ws, relpath, hash, &card->labels),
+	};
+	rc = ws->be->ops->network_create(ws->be, &req, res->id, sizeof(res->id), &created,
+					 res->err, sizeof(res->err));
+	ws_labels_free(&req.labels);
 	return rc;
 }
 
@@ -381,35 +296,35 @@ int ws_apply_network(struct workspace *ws, const char *relpath, const struct car
 		     const char *hash, struct ws_result *res)
 {
 	char subnet[64], have[64];
-	cJSON *net = NULL;
+	struct be_obj *net = NULL;
 	int rc;
 
 	ws_fmt(res->object, sizeof(res->object), "%s", card->name.s);
 	canon_subnet(card->spec.network.subnet, subnet, sizeof(subnet));
-	rc = engine_network_inspect(ws->engine, card->name.s, &net, res->err, sizeof(res->err));
+	rc = ws->be->ops->inspect(ws->be, BE_NETWORK, card->name.s, &net, res->err,
+				  sizeof(res->err));
 	if (rc == -ENOENT)
 		return create_network(ws, relpath, card, hash, subnet, res);
 	if (rc < 0)
 		return rc;
-	ws_fmt(res->id, sizeof(res->id), "%s", jstr(net, "Id"));
+	ws_fmt(res->id, sizeof(res->id), "%s", net->id);
 	if (!network_has_subnet(net, subnet, have, sizeof(have))) {
 		/* Never silently kept: containers would land on an address plan nobody wrote. */
 		ws_fmt(res->err, sizeof(res->err),
 		       "network '%s' exists with subnet %s, card wants %s", card->name.s, have,
 		       subnet);
-		cJSON_Delete(net);
+		be_obj_free(net);
 		return -EEXIST;
 	}
-	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(net, "Labels");
-	const char *have_hash = label(labels, WS_LABEL_HASH);
-	bool ours = ws_labels_ours(ws, labels);
+	const char *have_hash = be_obj_label(net, WS_LABEL_HASH);
+	bool ours = ws_labels_ours(ws, net);
 	bool same = !ours || (have_hash && strcmp(have_hash, hash) == 0);
-	cJSON_Delete(net);
+	be_obj_free(net);
 	/* Someone else's network with the same subnet is adopted as it is (and never removed
 	 * for the card). Ours with another hash (driver, gateway) is made again. */
 	if (same)
 		return 0;
-	rc = engine_network_remove(ws->engine, card->name.s, res->err, sizeof(res->err));
+	rc = ws->be->ops->remove(ws->be, BE_NETWORK, card->name.s, 0, res->err, sizeof(res->err));
 	if (rc == -EBUSY)
 		ws_fmt(res->err, sizeof(res->err),
 		       "network '%s' must be made again for the card's change, but containers "
@@ -426,27 +341,20 @@ int ws_apply_volume(struct workspace *ws, const char *relpath, const struct card
 		    const char *hash, struct ws_result *res)
 {
 	const struct card_volume_spec *v = &card->spec.volume;
-	cJSON *vol = NULL, *body;
+	struct be_volume req = {
+	    .name = card->name.s,
+	    .driver = v->driver,
+	    .options = &v->options,
+	    .labels = ws_labels(ws, relpath, hash, &v->labels),
+	};
 	int rc;
 
 	ws_fmt(res->object, sizeof(res->object), "%s", card->name.s);
 	ws_fmt(res->id, sizeof(res->id), "%s", card->name.s);
 	/* An existing volume is data: it is kept as it is, whoever made it. */
-	rc = engine_volume_inspect(ws->engine, card->name.s, &vol, res->err, sizeof(res->err));
-	cJSON_Delete(vol);
-	if (rc != -ENOENT)
-		return rc;
-	body = cJSON_CreateObject();
-	if (!body)
-		return -ENOMEM;
-	cJSON_AddStringToObject(body, "Name", card->name.s);
-	cJSON_AddStringToObject(body, "Driver", v->driver);
-	cJSON_AddItemToObject(body, "DriverOpts", map_json(&v->options));
-	cJSON_AddItemToObject(body, "Labels", ws_labels(ws, relpath, hash, &v->labels));
-	rc = engine_request(ws->engine, "POST", "/volumes/create", body, NULL, res->err,
-			    sizeof(res->err));
-	cJSON_Delete(body);
-	return rc == -EEXIST || rc == -EBUSY ? 0 : rc;
+	rc = ws->be->ops->volume_create(ws->be, &req, NULL, res->err, sizeof(res->err));
+	ws_labels_free(&req.labels);
+	return rc;
 }
 
 /* ---- removal ---- */
@@ -454,101 +362,89 @@ int ws_apply_volume(struct workspace *ws, const char *relpath, const struct card
 /* Whether some container (any state) was made from this image name. */
 static int image_in_use(struct workspace *ws, const char *name, char *err, size_t errlen)
 {
-	cJSON *list = NULL;
-	const cJSON *c;
-	int rc = engine_container_list(ws->engine, NULL, &list, err, errlen);
+	struct be_obj **list = NULL;
+	size_t n = 0;
+	int rc = ws->be->ops->list(ws->be, BE_CONTAINER, &list, &n, err, errlen);
 
-	if (rc < 0)
-		return rc;
-	cJSON_ArrayForEach(c, list)
-	{
-		if (strcmp(ws_image_short(jstr(c, "Image")), ws_image_short(name)) == 0) {
-			const cJSON *names = cJSON_GetObjectItemCaseSensitive(c, "Names");
-			const char *who = cJSON_IsArray(names) && cJSON_IsString(names->child)
-					      ? names->child->valuestring
-					      : jstr(c, "Id");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		if (strcmp(list[i]->image, be_image_short(name)) == 0) {
 			ws_fmt(err, errlen, "image '%s' is used by container %s", name,
-			       *who == '/' ? who + 1 : who);
+			       list[i]->name[0] ? list[i]->name : list[i]->id);
 			rc = -EBUSY;
-			break;
 		}
 	}
-	cJSON_Delete(list);
+	be_objv_free(list, n);
 	return rc;
 }
 
 static int unapply_image(struct workspace *ws, const char *name, bool force, char *err,
 			 size_t errlen)
 {
-	cJSON *img = NULL;
-	int rc = engine_image_inspect(ws->engine, name, &img, err, errlen);
+	struct be_obj *img = NULL;
+	int rc = ws->be->ops->inspect(ws->be, BE_IMAGE, name, &img, err, errlen);
 
 	if (rc < 0)
 		return rc;
-	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(img, "Config"), "Labels");
-	int tags = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(img, "RepoTags"));
+	size_t tags = 0;
+	for (const char *p = img->tags ? img->tags : ""; (p = strchr(p, '\n')) && p[1]; p++)
+		tags++;
 	/* Built here, or an alias of an image that keeps another name (untagging loses
 	 * nothing). A pulled image known only by this name stays: pulling costs. */
-	bool ours = ws_labels_ours(ws, labels) || tags > 1;
-	cJSON_Delete(img);
+	bool ours = ws_labels_ours(ws, img) || tags > 1;
+	be_obj_free(img);
 	if (!ours && !force)
 		return 0;
 	rc = image_in_use(ws, name, err, errlen);
 	if (rc == 0)
-		rc = engine_image_remove(ws->engine, name, false, err, errlen);
+		rc = ws->be->ops->remove(ws->be, BE_IMAGE, name, 0, err, errlen);
 	return rc;
 }
 
 int ws_container_destroy(struct workspace *ws, const char *id, char *err, size_t errlen)
 {
-	int rc = engine_container_stop(ws->engine, id, WS_STOP_GRACE_S, err, errlen);
+	struct be_ctl stop = {.op = BE_STOP, .timeout_s = WS_STOP_GRACE_S};
+	int rc = ws->be->ops->ctl(ws->be, BE_CONTAINER, id, &stop, err, errlen);
 
 	if (rc == -ENOENT)
 		return rc;
 	/* A stop that failed (a paused container, say) is settled by the forced remove. */
-	return engine_container_remove(ws->engine, id, true, false, err, errlen);
+	return ws->be->ops->remove(ws->be, BE_CONTAINER, id, BE_RM_FORCE, err, errlen);
 }
 
 static int unapply(struct workspace *ws, enum card_kind kind, const char *object, bool force,
 		   char *err, size_t errlen)
 {
-	cJSON *obj = NULL;
-	const cJSON *labels;
+	struct be_obj *obj = NULL;
+	enum be_kind bk;
 	int rc;
 
 	switch (kind) {
 	case CARD_IMAGE:
 		return unapply_image(ws, object, force, err, errlen);
 	case CARD_CONTAINER:
-		rc = engine_container_inspect(ws->engine, object, &obj, err, errlen);
-		labels = cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(obj, "Config"), "Labels");
+		bk = BE_CONTAINER;
 		break;
 	case CARD_NETWORK:
-		rc = engine_network_inspect(ws->engine, object, &obj, err, errlen);
-		labels = cJSON_GetObjectItemCaseSensitive(obj, "Labels");
+		bk = BE_NETWORK;
 		break;
 	case CARD_VOLUME:
-		rc = engine_volume_inspect(ws->engine, object, &obj, err, errlen);
-		labels = cJSON_GetObjectItemCaseSensitive(obj, "Labels");
+		bk = BE_VOLUME;
 		break;
 	default:
 		return 0;
 	}
+	rc = ws->be->ops->inspect(ws->be, bk, object, &obj, err, errlen);
 	if (rc < 0)
 		return rc;
-	bool ours = ws_labels_ours(ws, labels);
-	char id[ENGINE_ID_SIZE];
-	ws_fmt(id, sizeof(id), "%s", *jstr(obj, "Id") ? jstr(obj, "Id") : object);
-	cJSON_Delete(obj);
+	bool ours = ws_labels_ours(ws, obj);
+	char id[BE_ID_SIZE];
+	ws_fmt(id, sizeof(id), "%s", obj->id[0] ? obj->id : object);
+	be_obj_free(obj);
 	if (!ours && !force)
 		return 0; /* not ours: the card is forgotten, the object stays */
 	if (kind == CARD_CONTAINER)
 		return ws_container_destroy(ws, id, err, errlen);
-	if (kind == CARD_NETWORK)
-		return engine_network_remove(ws->engine, object, err, errlen);
-	return engine_volume_remove(ws->engine, object, false, err, errlen);
+	return ws->be->ops->remove(ws->be, bk, object, 0, err, errlen);
 }
 
 int ws_unapply(struct workspace *ws, enum card_kind kind, const char *object, bool force, char *err,

@@ -10,35 +10,6 @@
 
 #include "ws-int.h"
 
-static const enum card_kind card_kinds[] = {
-    [WS_IMAGE] = CARD_IMAGE, [WS_NETWORK] = CARD_NETWORK, [WS_CONTAINER] = CARD_CONTAINER};
-
-const char *ws_kind_dir(enum ws_kind kind)
-{
-	switch (kind) {
-	case WS_IMAGE:
-		return "images";
-	case WS_NETWORK:
-		return "networks";
-	case WS_CONTAINER:
-		return "containers";
-	default:
-		return "cards";
-	}
-}
-
-bool ws_card_named(struct workspace *ws, enum ws_kind kind, const char *name)
-{
-	bool named;
-
-	if (kind != WS_IMAGE && kind != WS_NETWORK && kind != WS_CONTAINER)
-		return false;
-	pthread_mutex_lock(&ws->lock);
-	named = ws_entry_for(ws, card_kinds[kind], name) != NULL;
-	pthread_mutex_unlock(&ws->lock);
-	return named;
-}
-
 /* ---- text ---- */
 
 static bool needs_quotes(const char *v)

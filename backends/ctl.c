@@ -120,7 +120,7 @@ static int parse(const char *command, const char *arg, enum ctl_cmd *cmd, int *s
 
 int ws_container_ctl(struct workspace *ws, const char *name, const char *command, const char *arg)
 {
-	char cmdbuf[32], argbuf[64], sig[16] = "", id[ENGINE_ID_SIZE], err[512] = "";
+	char cmdbuf[32], argbuf[64], sig[16] = "", id[BE_ID_SIZE], err[512] = "";
 	enum ctl_cmd cmd;
 	int secs, rc;
 
@@ -148,26 +148,12 @@ int ws_container_ctl(struct workspace *ws, const char *name, const char *command
 	ws_fmt(id, sizeof(id), "%s", o ? o->id : name);
 	pthread_mutex_unlock(&ws->slock);
 
-	switch (cmd) {
-	case CTL_START:
-		rc = engine_container_start(ws->engine, id, err, sizeof(err));
-		break;
-	case CTL_STOP:
-		rc = engine_container_stop(ws->engine, id, secs, err, sizeof(err));
-		break;
-	case CTL_RESTART:
-		rc = engine_container_restart(ws->engine, id, secs, err, sizeof(err));
-		break;
-	case CTL_KILL:
-		rc = engine_container_kill(ws->engine, id, sig, err, sizeof(err));
-		break;
-	case CTL_PAUSE:
-		rc = engine_container_pause(ws->engine, id, err, sizeof(err));
-		break;
-	case CTL_UNPAUSE:
-		rc = engine_container_unpause(ws->engine, id, err, sizeof(err));
-		break;
-	}
+	static const enum be_ctl_op ops[] = {
+	    [CTL_START] = BE_START, [CTL_STOP] = BE_STOP,   [CTL_RESTART] = BE_RESTART,
+	    [CTL_KILL] = BE_KILL,   [CTL_PAUSE] = BE_PAUSE, [CTL_UNPAUSE] = BE_UNPAUSE,
+	};
+	struct be_ctl c = {.op = ops[cmd], .timeout_s = secs, .signal = sig[0] ? sig : NULL};
+	rc = ws->be->ops->ctl(ws->be, BE_CONTAINER, id, &c, err, sizeof(err));
 	if (rc < 0 && rc != -ENOENT)
 		ws_error_add(ws, "containers/%s/ctl: %s: %s", name, cmdbuf,
 			     err[0] ? err : strerror(-rc));

@@ -1,5 +1,4 @@
-/* The workspace's `errors` log: a bounded ring of "TIME MESSAGE" lines, newest last, and the
- * tail-keeping byte buffer the image logs use too. */
+/* The workspace's `errors` log: a bounded ring of "TIME MESSAGE" lines, newest last. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,50 +7,6 @@
 #include <time.h>
 
 #include "ws-int.h"
-
-int ws_buf_append(struct ws_buf *b, const char *p, size_t n, size_t max)
-{
-	if (n >= max) {
-		/* Only the newest max bytes of this piece can survive. */
-		p += n - max;
-		n = max;
-	}
-	if (b->len + n > max) {
-		/* Drop the oldest bytes: the end of a log is what a reader wants. */
-		size_t drop = b->len + n - max;
-		memmove(b->data, b->data + drop, b->len - drop);
-		b->len -= drop;
-	}
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *data = realloc(b->data, cap);
-		if (!data)
-			return -ENOMEM;
-		b->data = data;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
-void ws_fmt(char *out, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(out, len, fmt, ap);
-	va_end(ap);
-}
-
-void ws_buf_free(struct ws_buf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
 
 void ws_errorv(struct workspace *ws, const char *fmt, va_list ap)
 {
@@ -140,4 +95,17 @@ unsigned long ws_errors_generation(struct workspace *ws)
 	gen = ws->err_gen;
 	pthread_mutex_unlock(&ws->errlock);
 	return gen;
+}
+
+void ws_error_diags(struct workspace *ws, const struct card_diags *diags)
+{
+	for (size_t i = 0; i < diags->count; i++) {
+		const struct card_diag *d = &diags->items[i];
+		const char *warn = d->severity == CARD_WARNING ? "warning: " : "";
+		if (d->line > 0)
+			ws_error_add(ws, "%s:%d:%d: %s%s", d->file ? d->file : "?", d->line, d->col,
+				     warn, d->message);
+		else
+			ws_error_add(ws, "%s: %s%s", d->file ? d->file : "?", warn, d->message);
+	}
 }

@@ -1,14 +1,16 @@
 /* The events thread: the engine's event stream (GET /events for containers, networks and
  * images), read for the state thread and kept up across engine restarts.
  *
- * At start a reconcile (the baseline) is asked for and the stream opened with since=<now>, so
+ * At start a reconcile (the baseline) is asked for and the stream opened from the engine's now, so
  * that what happens during the first list is replayed. When the stream ends (the engine went
  * away, restarted, or a proxy dropped it), the state is marked stale and the thread reconnects
  * with back-off (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS): first a bounded replay of
  * what it missed (since=<last event> until=<now>; Docker keeps only its last 256 events), then
  * a reconcile with full lists for whatever the replay could not give, then the live stream from
  * <until> on. `since` is inclusive, and replays overlap: events are deduplicated by (timeNano,
- * id, action). The engine is on this host (a unix socket): its clock is ours. */
+ * id, action). Every time here is the engine's (its events' times, and ops->clock for now and
+ * until): a remote engine's clock may be minutes off ours, and a since= from our clock would
+ * miss events or replay too many. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,7 +29,8 @@ struct feed {
 	struct workspace *ws;
 	uint64_t seen[WS_SEEN];
 	size_t seen_next;
-	long long last; /* timeNano of the newest event */
+	long long last;	 /* the engine's time of the newest event */
+	char cursor[40]; /* where to resume after it */
 };
 
 static uint64_t fnv(uint64_t h, const char *s)
@@ -54,71 +57,24 @@ static bool seen_before(struct feed *f, long long time_nano, const char *id, con
 	return false;
 }
 
-static const char *attr(const cJSON *attrs, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(attrs, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static int on_event(const cJSON *ev, void *ctx)
+static int on_event(const struct be_event *ev, void *ctx)
 {
 	struct feed *f = ctx;
-	const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "Type");
-	const cJSON *action = cJSON_GetObjectItemCaseSensitive(ev, "Action");
-	const cJSON *actor = cJSON_GetObjectItemCaseSensitive(ev, "Actor");
-	const cJSON *attrs = cJSON_GetObjectItemCaseSensitive(actor, "Attributes");
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(actor, "ID");
-	const cJSON *tn = cJSON_GetObjectItemCaseSensitive(ev, "timeNano");
-	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(ev, "time");
-	struct ws_ev w;
+	struct be_event w = *ev;
 
-	if (!cJSON_IsString(type) || !cJSON_IsString(action))
-		return 0;
-	memset(&w, 0, sizeof(w));
-	if (strcmp(type->valuestring, "container") == 0)
-		w.kind = WS_CONTAINER;
-	else if (strcmp(type->valuestring, "network") == 0)
-		w.kind = WS_NETWORK;
-	else if (strcmp(type->valuestring, "image") == 0)
-		w.kind = WS_IMAGE;
-	else
-		return 0;
-	/* timeNano does not fit a double exactly; the same event rounds the same way. */
-	w.time_nano = cJSON_IsNumber(tn)   ? (long long)tn->valuedouble
-		      : cJSON_IsNumber(ts) ? (long long)ts->valuedouble * 1000000000LL
-					   : 0;
-	ws_fmt(w.id, sizeof(w.id), "%s", cJSON_IsString(id) ? id->valuestring : "");
-	ws_fmt(w.action, sizeof(w.action), "%s", action->valuestring);
 	if (seen_before(f, w.time_nano, w.id, w.action))
 		return 0;
-	if (w.time_nano > f->last)
+	if (w.time_nano > f->last) {
 		f->last = w.time_nano;
+		ws_fmt(f->cursor, sizeof(f->cursor), "%s", w.cursor);
+	}
 	if (!w.time_nano) {
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		w.time_nano = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
 	}
-	ws_fmt(w.name, sizeof(w.name), "%s", attr(attrs, "name"));
-	const char *old = attr(attrs, "oldName");
-	ws_fmt(w.old_name, sizeof(w.old_name), "%s", old + (*old == '/'));
-	ws_fmt(w.exit_code, sizeof(w.exit_code), "%s", attr(attrs, "exitCode"));
-	ws_fmt(w.signal, sizeof(w.signal), "%s", attr(attrs, "signal"));
-	/* Docker: Action "health_status: healthy"; Podman: an attribute. */
-	const char *colon = strchr(w.action, ':');
-	if (strncmp(w.action, "health_status", 13) == 0 && colon)
-		ws_fmt(w.health, sizeof(w.health), "%s", colon + 1 + (colon[1] == ' '));
-	else
-		ws_fmt(w.health, sizeof(w.health), "%s", attr(attrs, "health_status"));
 	ws_post_event(f->ws, &w);
 	return 0;
-}
-
-static long long now_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
 }
 
 static long mono_ms(void)
@@ -127,11 +83,6 @@ static long mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
-}
-
-static void fmt_time(long long ns, char *buf, size_t len)
-{
-	ws_fmt(buf, len, "%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
 }
 
 /* Sleeps, waking within 100 ms of ws_events_stop(); false when stopping. */
@@ -146,76 +97,77 @@ static bool nap(struct workspace *ws, long ms)
 	return !atomic_load(&ws->ev_stop);
 }
 
-static cJSON *type_filters(void)
+/* The engine's clock now, as a cursor; false (and the state stale) when it does not answer. */
+static bool engine_now(struct workspace *ws, char *cursor, size_t len)
 {
-	static const char *const types[] = {"container", "network", "image"};
-	cJSON *f = cJSON_CreateObject();
-	cJSON *t = f ? cJSON_AddArrayToObject(f, "type") : NULL;
+	char err[512] = "";
+	long long ns;
+	int rc = ws->be->ops->clock(ws->be, &ns, err, sizeof(err));
 
-	for (size_t i = 0; t && i < sizeof(types) / sizeof(types[0]); i++)
-		cJSON_AddItemToArray(t, cJSON_CreateString(types[i]));
-	return f;
+	if (rc < 0)
+		ws_state_stale(ws, err[0] ? err : strerror(-rc));
+	else
+		ws_fmt(cursor, len, "%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
+	return rc == 0;
 }
 
 static void *events_main(void *arg)
 {
 	struct workspace *ws = arg;
 	struct feed *f = calloc(1, sizeof(*f));
-	cJSON *filters = type_filters();
 	long backoff = WS_BACKOFF_MIN_MS;
-	long long since = now_ns();
+	char since[40] = "", until[40], err[512];
 	bool replay = false;
-	char err[512], s[40], u[40];
 	int rc;
 
 	ws_post_reconcile(ws); /* the baseline */
-	if (!f || !filters) {
+	if (!f) {
 		ws_state_stale(ws, "out of memory for the event stream");
-		free(f);
-		cJSON_Delete(filters);
 		return NULL;
 	}
 	f->ws = ws;
+	/* From the engine's now, so that what happens during the first list is replayed; an
+	 * engine down at start is live from whenever it answers. */
+	if (!engine_now(ws, since, sizeof(since)))
+		since[0] = '\0';
 	while (!atomic_load(&ws->ev_stop)) {
 		if (replay) {
-			long long until = now_ns();
-			fmt_time(since, s, sizeof(s));
-			fmt_time(until, u, sizeof(u));
 			err[0] = '\0';
-			rc = engine_events_stream(ws->engine, s, u, filters, on_event, f,
-						  &ws->ev_stop, err, sizeof(err));
+			rc = engine_now(ws, until, sizeof(until))
+				 ? ws->be->ops->watch(ws->be, since[0] ? since : NULL, until,
+						      on_event, f, &ws->ev_stop, err, sizeof(err))
+				 : -ECONNREFUSED;
 			if (atomic_load(&ws->ev_stop))
 				break;
 			if (rc < 0) {
-				ws_state_stale(ws, err[0] ? err : strerror(-rc));
+				if (err[0])
+					ws_state_stale(ws, err);
 				nap(ws, backoff);
 				backoff = backoff * 2 > WS_BACKOFF_MAX_MS ? WS_BACKOFF_MAX_MS
 									  : backoff * 2;
 				continue;
 			}
 			replay = false;
-			since = until;
+			ws_fmt(since, sizeof(since), "%s", until);
 			ws_state_stale(ws, NULL);
 			ws_post_reconcile(ws); /* what the replay could not give */
 		}
-		fmt_time(since, s, sizeof(s));
 		long t0 = mono_ms();
 		err[0] = '\0';
-		rc = engine_events_stream(ws->engine, s, NULL, filters, on_event, f, &ws->ev_stop,
-					  err, sizeof(err));
+		rc = ws->be->ops->watch(ws->be, since[0] ? since : NULL, NULL, on_event, f,
+					&ws->ev_stop, err, sizeof(err));
 		if (atomic_load(&ws->ev_stop))
 			break;
 		/* Ended without being asked to: the engine went away or restarted. */
 		ws_state_stale(ws, err[0] ? err : strerror(rc < 0 ? -rc : EIO));
-		if (f->last > since)
-			since = f->last;
+		if (f->cursor[0])
+			ws_fmt(since, sizeof(since), "%s", f->cursor);
 		replay = true;
 		if (mono_ms() - t0 > WS_HEALTHY_MS)
 			backoff = WS_BACKOFF_MIN_MS;
 		nap(ws, backoff);
 		backoff = backoff * 2 > WS_BACKOFF_MAX_MS ? WS_BACKOFF_MAX_MS : backoff * 2;
 	}
-	cJSON_Delete(filters);
 	free(f);
 	return NULL;
 }

@@ -6,7 +6,8 @@
  * No output is shown twice or skipped across a restart: `since` moves to the time the last
  * byte came (the engine stamps a line before we read it, so everything older was read), and
  * down to the new run's StartedAt when that is earlier (a restart faster than our reading).
- * The engine is on this host: its clock is ours. */
+ * Every time given to the engine is on its own clock (ours plus the skew measured at the start
+ * with ops->clock): a remote engine's clock may be minutes off. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,18 +72,19 @@ static long long rfc3339_ns(const char *s)
 }
 
 struct fsink {
-	engine_log_sink sink;
+	be_log_sink sink;
 	void *ctx;
 	int rc;		   /* the caller's sink's non-zero return */
-	long long last_ns; /* when the last byte came */
+	long long last_ns; /* when the last byte came, on the engine's clock */
+	long long skew;	   /* the engine's clock minus ours */
 };
 
-static int forward(enum engine_stream stream, const char *buf, size_t len, void *arg)
+static int forward(enum be_stream stream, const char *buf, size_t len, void *arg)
 {
 	struct fsink *f = arg;
 	int rc = f->sink(stream, buf, len, f->ctx);
 
-	f->last_ns = now_ns();
+	f->last_ns = now_ns() + f->skew;
 	if (rc)
 		f->rc = rc;
 	return rc;
@@ -144,13 +146,30 @@ static bool transport(int rc)
 	return rc == -ECONNREFUSED || rc == -ETIMEDOUT || rc == -EIO;
 }
 
+/* How far the engine's clock is off ours: the engine's time at the middle of one request. A
+ * clock within a second of ours counts as ours (the same host, or synchronised): our own
+ * reading of when a byte came is then exact, where the estimate is only as good as the
+ * request's latency, and `since` must not fall before a line already shown. */
+static long long clock_skew(struct workspace *ws)
+{
+	long long t0 = now_ns(), engine_ns, skew;
+
+	if (ws->be->ops->clock(ws->be, &engine_ns, NULL, 0) < 0)
+		return 0;
+	skew = engine_ns - (t0 + now_ns()) / 2;
+	return skew > -1000000000LL && skew < 1000000000LL ? 0 : skew;
+}
+
 int ws_container_follow(struct workspace *ws, const char *name, const char *since,
-			engine_log_sink sink, void *ctx, const atomic_bool *stop)
+			be_log_sink sink, void *ctx, const atomic_bool *stop)
 {
 	struct fsink fs = {.sink = sink, .ctx = ctx};
-	char id[ENGINE_ID_SIZE], at[40], run[40] = "", err[512];
-	long long from = since ? parse_since(since) : now_ns();
+	char id[BE_ID_SIZE], at[40], run[40] = "", err[512];
+	long long skew = clock_skew(ws);
 	struct snap s;
+
+	fs.skew = skew;
+	long long from = since ? parse_since(since) : now_ns() + skew;
 
 	if (!name || !sink)
 		return -EINVAL;
@@ -185,8 +204,8 @@ int ws_container_follow(struct workspace *ws, const char *name, const char *sinc
 		ws_fmt(at, sizeof(at), "%lld.%09lld", from / 1000000000LL, from % 1000000000LL);
 		err[0] = '\0';
 		fs.last_ns = 0;
-		int rc = engine_container_logs_follow(ws->engine, id, s.tty, at, forward, &fs, stop,
-						      err, sizeof(err));
+		struct be_logs lo = {.tty = s.tty, .follow = true, .since = at, .stop = stop};
+		int rc = ws->be->ops->logs(ws->be, id, &lo, forward, &fs, err, sizeof(err));
 		if (fs.last_ns && fs.last_ns + 1 > from)
 			from = fs.last_ns + 1;
 		if (fs.rc)

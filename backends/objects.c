@@ -8,14 +8,6 @@
 
 #include "ws-int.h"
 
-void ws_invalidate(struct workspace *ws)
-{
-	ws->gen++;
-}
-
-static const enum card_kind card_kinds[] = {
-    [WS_IMAGE] = CARD_IMAGE, [WS_NETWORK] = CARD_NETWORK, [WS_CONTAINER] = CARD_CONTAINER};
-
 /* The names collected so far, hashed: a listing of N objects costs O(N), not O(N^2). */
 struct collect {
 	const char *only; /* one name (lookup), or NULL */
@@ -121,7 +113,7 @@ static void merge_engine(struct workspace *ws, enum ws_kind kind, struct collect
 		struct ws_object *o = so->name[0] ? add(c, so->name) : NULL;
 		if (!o)
 			continue;
-		struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], so->name);
+		struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), so->name);
 		ws_fmt(o->id, sizeof(o->id), "%s", so->id);
 		ws_fmt(o->state, sizeof(o->state), "%s", so->state);
 		o->managed = so->managed;
@@ -135,7 +127,7 @@ static void merge_engine(struct workspace *ws, enum ws_kind kind, struct collect
 	}
 	for (size_t i = 0; i < ws->nentries; i++) {
 		const struct ws_entry *e = ws->entries[i];
-		if (!e->card || e->card->kind != card_kinds[kind])
+		if (!e->card || e->card->kind != ws_card_kind(kind))
 			continue;
 		struct ws_object *o = add(c, e->card->name.s);
 		/* Applied, but the engine never gave a list: a container's state is not known. */
@@ -279,7 +271,7 @@ static int network_users(struct workspace *ws, const char *net)
 static void render_status(struct workspace *ws, FILE *f, enum ws_kind kind, const char *name,
 			  const struct ws_object *obj)
 {
-	struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], name);
+	struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), name);
 	struct ws_sobj *so = engine_object(ws, kind, name, e);
 	char object[300];
 
@@ -344,7 +336,7 @@ int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char *
 	pthread_mutex_lock(&ws->slock);
 	rc = lookup_locked(ws, kind, name, &obj);
 	if (rc == 0) {
-		struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], name);
+		struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), name);
 		struct ws_sobj *so = engine_object(ws, kind, name, e);
 		if (so && so->inspect && !(raw = strdup(so->inspect)))
 			rc = -ENOMEM;
@@ -354,9 +346,7 @@ int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char *
 	if (rc < 0)
 		return rc;
 	/* Formatted outside the locks; a card's object not made yet is an empty document. */
-	cJSON *doc = raw ? cJSON_Parse(raw) : NULL;
-	char *s = doc ? cJSON_Print(doc) : NULL;
-	cJSON_Delete(doc);
+	char *s = raw ? be_json_pretty(raw) : NULL;
 	free(raw);
 	if (asprintf(text, "%s\n", s ? s : "{}") < 0) {
 		free(s);
@@ -390,7 +380,7 @@ int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *le
 
 /* Keeps the newest WS_CONTAINER_LOGS_MAX bytes; drops the oldest in big steps, so that a huge
  * log costs O(size), not O(size^2). */
-static int logs_sink(enum engine_stream stream, const char *buf, size_t n, void *ctx)
+static int logs_sink(enum be_stream stream, const char *buf, size_t n, void *ctx)
 {
 	struct ws_buf *b = ctx;
 
@@ -407,7 +397,7 @@ int ws_container_logs(struct workspace *ws, const char *name, char **text, size_
 {
 	struct ws_object obj;
 	struct ws_buf b = {0};
-	char id[ENGINE_ID_SIZE] = "";
+	char id[BE_ID_SIZE] = "";
 	bool tty = false;
 	int rc;
 
@@ -424,7 +414,8 @@ int ws_container_logs(struct workspace *ws, const char *name, char **text, size_
 	if (rc < 0)
 		return rc;
 	if (id[0]) {
-		rc = engine_container_logs(ws->engine, id, tty, logs_sink, &b, NULL, 0);
+		struct be_logs o = {.tty = tty};
+		rc = ws->be->ops->logs(ws->be, id, &o, logs_sink, &b, NULL, 0);
 		if (rc == -ENOENT)
 			rc = 0; /* removed meanwhile: nothing to show */
 	}
@@ -451,7 +442,7 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 	int rc;
 
 	pthread_mutex_lock(&ws->lock);
-	struct ws_entry *e = ws_entry_for(ws, card_kinds[kind], name);
+	struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), name);
 	have = e != NULL;
 	if (e && kind == WS_IMAGE)
 		image_object(e, object, sizeof(object));
@@ -461,7 +452,7 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 	if (kind == WS_IMAGE && !have)
 		return -ENOENT; /* images/ shows ImageCards only */
 	/* Whoever made it: the user asked for this one by name. */
-	rc = ws_unapply(ws, card_kinds[kind], object, true, err, sizeof(err));
+	rc = ws_unapply(ws, ws_card_kind(kind), object, true, err, sizeof(err));
 	if (rc == -ENOENT && !have)
 		return -ENOENT;
 	if (rc < 0 && rc != -ENOENT) {
@@ -470,7 +461,7 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 		return rc;
 	}
 	pthread_mutex_lock(&ws->lock);
-	e = ws_entry_for(ws, card_kinds[kind], name);
+	e = ws_entry_for(ws, ws_card_kind(kind), name);
 	pthread_mutex_unlock(&ws->lock);
 	/* The card goes too, or the next apply would make the object again. */
 	if (e)

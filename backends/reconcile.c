@@ -103,7 +103,7 @@ static int effective(struct workspace *ws, struct ws_entry *e, const struct card
 struct outcome {
 	enum ws_state state;
 	char reason[512];
-	char id[ENGINE_ID_SIZE];
+	char id[BE_ID_SIZE];
 	char hash[65];
 };
 
@@ -313,7 +313,7 @@ void ws_prune_images(struct workspace *ws)
 {
 	for (size_t i = 0; i < ws->nentries; i++) {
 		struct ws_entry *e = ws->entries[i];
-		char id[ENGINE_ID_SIZE];
+		char id[BE_ID_SIZE];
 		if (!e->prev_id[0])
 			continue;
 		pthread_mutex_lock(&ws->lock);
@@ -322,7 +322,7 @@ void ws_prune_images(struct workspace *ws)
 		pthread_mutex_unlock(&ws->lock);
 		/* Still used (a container the user stopped, say): it stays, unnamed, as the
 		 * engine keeps any image a container needs. */
-		engine_image_remove(ws->engine, id, false, NULL, 0);
+		ws->be->ops->remove(ws->be, BE_IMAGE, id, 0, NULL, 0);
 	}
 }
 
@@ -340,7 +340,7 @@ void ws_retry_pending(struct workspace *ws, const struct card_values *values)
 					continue;
 				/* A dead engine fails each call at once; no need to ask it for
 				 * every card. */
-				if (e->engine_wait && !engine_reachable(ws->engine))
+				if (e->engine_wait && !ws->be->ops->reachable(ws->be))
 					continue;
 				ws_apply_entry(ws, e, values);
 				if (e->state == WS_ST_APPLIED) {

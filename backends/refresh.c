@@ -9,13 +9,6 @@
 
 #include "ws-int.h"
 
-void ws_strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Whether the string is (a prefix of) the id of an object the state has (slock taken). */
 static bool known_id(struct workspace *ws, enum ws_kind kind, const char *s)
 {
@@ -30,11 +23,11 @@ static bool known_id(struct workspace *ws, enum ws_kind kind, const char *s)
 int ws_refresh_container(struct workspace *ws, const char *name_or_id)
 {
 	unsigned long t = ws_ticket(ws);
-	cJSON *doc = NULL;
-	int rc = engine_container_inspect(ws->engine, name_or_id, &doc, NULL, 0);
+	struct be_obj *b = NULL;
+	int rc = ws->be->ops->inspect(ws->be, BE_CONTAINER, name_or_id, &b, NULL, 0);
 
 	if (rc == 0) {
-		struct ws_sobj *o = ws_sobj_container(ws, doc);
+		struct ws_sobj *o = ws_sobj_from(ws, b);
 		if (o)
 			ws_state_put(ws, WS_CONTAINER, o, t, NULL);
 	} else if (rc == -ENOENT) {
@@ -42,18 +35,17 @@ int ws_refresh_container(struct workspace *ws, const char *name_or_id)
 		ws_state_drop(ws, WS_CONTAINER, id ? name_or_id : NULL, id ? NULL : name_or_id, t,
 			      NULL);
 	}
-	cJSON_Delete(doc);
 	return rc;
 }
 
 int ws_refresh_network(struct workspace *ws, const char *name_or_id)
 {
 	unsigned long t = ws_ticket(ws);
-	cJSON *doc = NULL;
-	int rc = engine_network_inspect(ws->engine, name_or_id, &doc, NULL, 0);
+	struct be_obj *b = NULL;
+	int rc = ws->be->ops->inspect(ws->be, BE_NETWORK, name_or_id, &b, NULL, 0);
 
 	if (rc == 0) {
-		struct ws_sobj *o = ws_sobj_network(ws, doc);
+		struct ws_sobj *o = ws_sobj_from(ws, b);
 		if (o)
 			ws_state_put(ws, WS_NETWORK, o, t, NULL);
 	} else if (rc == -ENOENT) {
@@ -61,7 +53,6 @@ int ws_refresh_network(struct workspace *ws, const char *name_or_id)
 		ws_state_drop(ws, WS_NETWORK, id ? name_or_id : NULL, id ? NULL : name_or_id, t,
 			      NULL);
 	}
-	cJSON_Delete(doc);
 	return rc;
 }
 
@@ -92,24 +83,24 @@ int ws_refresh_images(struct workspace *ws)
 {
 	char **refs = ws_card_image_refs(ws), **missing;
 	unsigned long t = ws_ticket(ws);
-	cJSON *list = NULL;
-	int rc = engine_request(ws->engine, "GET", "/images/json", NULL, &list, NULL, 0);
+	struct be_obj **list = NULL;
+	size_t n = 0;
+	int rc = ws->be->ops->list(ws->be, BE_IMAGE, &list, &n, NULL, 0);
 
-	if (rc == 0 && !cJSON_IsArray(list))
-		rc = -EIO;
 	if (rc < 0) {
-		cJSON_Delete(list);
 		ws_strv_free(refs);
 		return rc;
 	}
-	missing = ws_state_images(ws, list, t, refs);
+	missing = ws_state_images(ws, list, n, t, refs);
 	/* The inspect documents of the images cards name: images/NAME/inspect. */
 	for (size_t i = 0; missing && missing[i]; i++) {
-		cJSON *doc = NULL;
+		struct be_obj *b = NULL;
 		unsigned long ti = ws_ticket(ws);
-		if (engine_image_inspect(ws->engine, missing[i], &doc, NULL, 0) == 0)
-			ws_state_image_inspect(ws, missing[i], cJSON_PrintUnformatted(doc), ti);
-		cJSON_Delete(doc);
+		if (ws->be->ops->inspect(ws->be, BE_IMAGE, missing[i], &b, NULL, 0) == 0) {
+			ws_state_image_inspect(ws, missing[i], b->inspect, ti);
+			b->inspect = NULL;
+		}
+		be_obj_free(b);
 	}
 	ws_strv_free(missing);
 	ws_strv_free(refs);

@@ -25,12 +25,6 @@ static void deadline_in(struct timespec *ts, long ms)
 	}
 }
 
-static const char *jstr(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
 /* ---- queue ---- */
 
 static void push_locked(struct workspace *ws, struct ws_work *w)
@@ -45,7 +39,7 @@ static void push_locked(struct workspace *ws, struct ws_work *w)
 	pthread_cond_signal(&ws->wqcond);
 }
 
-void ws_post_event(struct workspace *ws, const struct ws_ev *ev)
+void ws_post_event(struct workspace *ws, const struct be_event *ev)
 {
 	struct ws_work *w = malloc(sizeof(*w));
 
@@ -95,7 +89,7 @@ int ws_state_wait_warm(struct workspace *ws, int timeout_ms)
 
 /* ---- events ---- */
 
-static void ev_time(const struct ws_ev *ev, struct timespec *ts)
+static void ev_time(const struct be_event *ev, struct timespec *ts)
 {
 	ts->tv_sec = (time_t)(ev->time_nano / 1000000000LL);
 	ts->tv_nsec = (long)(ev->time_nano % 1000000000LL);
@@ -192,16 +186,15 @@ static void run_rechecks(struct workspace *ws)
 			continue;
 		}
 		unsigned long t = ws_ticket(ws);
-		cJSON *doc = NULL;
+		struct be_obj *b = NULL;
 		struct ws_sobj *o = NULL;
 		char name[128] = "", health[16] = "";
-		if (engine_container_inspect(ws->engine, r->id, &doc, NULL, 0) == 0 &&
-		    (o = ws_sobj_container(ws, doc))) {
+		if (ws->be->ops->inspect(ws->be, BE_CONTAINER, r->id, &b, NULL, 0) == 0 &&
+		    (o = ws_sobj_from(ws, b))) {
 			ws_fmt(name, sizeof(name), "%s", o->name);
 			ws_fmt(health, sizeof(health), "%s", o->health);
 			ws_state_put(ws, WS_CONTAINER, o, t, NULL);
 		}
-		cJSON_Delete(doc);
 		if (health[0] && strcmp(health, r->health) != 0) {
 			char attrs[64] = "";
 			ws_attr(attrs, sizeof(attrs), "health", health);
@@ -216,7 +209,7 @@ static void run_rechecks(struct workspace *ws)
 	}
 }
 
-static void container_event(struct workspace *ws, const struct ws_ev *ev)
+static void container_event(struct workspace *ws, const struct be_event *ev)
 {
 	struct ws_prev prev = {0};
 	struct timespec when;
@@ -238,12 +231,12 @@ static void container_event(struct workspace *ws, const struct ws_ev *ev)
 	}
 	/* One request, so that the state a reader sees is never older than the last event. */
 	unsigned long t = ws_ticket(ws);
-	cJSON *doc = NULL;
-	int rc = engine_container_inspect(ws->engine, ev->id, &doc, NULL, 0);
+	struct be_obj *b = NULL;
+	int rc = ws->be->ops->inspect(ws->be, BE_CONTAINER, ev->id, &b, NULL, 0);
 	int exit_code = 0;
 	char health[16] = "";
 	if (rc == 0) {
-		struct ws_sobj *o = ws_sobj_container(ws, doc);
+		struct ws_sobj *o = ws_sobj_from(ws, b);
 		if (o) {
 			ws_fmt(name, sizeof(name), "%s", o->name);
 			exit_code = o->exit_code;
@@ -260,7 +253,6 @@ static void container_event(struct workspace *ws, const struct ws_ev *ev)
 		ws_state_imply(ws, ev->id, action, when.tv_sec);
 	}
 	/* -ENOENT: removed since; its destroy event follows. */
-	cJSON_Delete(doc);
 	if (what < 2)
 		return;
 
@@ -292,7 +284,7 @@ static void container_event(struct workspace *ws, const struct ws_ev *ev)
 	ws_emit(ws, WS_CONTAINER, name, action, attrs, membership, &when);
 }
 
-static void network_event(struct workspace *ws, const struct ws_ev *ev)
+static void network_event(struct workspace *ws, const struct be_event *ev)
 {
 	const char *a = ev->action;
 
@@ -309,12 +301,12 @@ static bool image_event_next(struct workspace *ws)
 	bool next;
 
 	pthread_mutex_lock(&ws->wqlock);
-	next = ws->whead && ws->whead->type == WS_WORK_EVENT && ws->whead->ev.kind == WS_IMAGE;
+	next = ws->whead && ws->whead->type == WS_WORK_EVENT && ws->whead->ev.kind == BE_IMAGE;
 	pthread_mutex_unlock(&ws->wqlock);
 	return next;
 }
 
-static void image_event(struct workspace *ws, const struct ws_ev *ev)
+static void image_event(struct workspace *ws, const struct be_event *ev)
 {
 	/* pull: Actor.ID is the reference ("busybox:latest"); build: the name attribute. */
 	if (strcmp(ev->action, "pull") == 0)
@@ -326,16 +318,16 @@ static void image_event(struct workspace *ws, const struct ws_ev *ev)
 		ws_refresh_images(ws);
 }
 
-static void process_event(struct workspace *ws, const struct ws_ev *ev)
+static void process_event(struct workspace *ws, const struct be_event *ev)
 {
 	switch (ev->kind) {
-	case WS_CONTAINER:
+	case BE_CONTAINER:
 		container_event(ws, ev);
 		break;
-	case WS_NETWORK:
+	case BE_NETWORK:
 		network_event(ws, ev);
 		break;
-	case WS_IMAGE:
+	case BE_IMAGE:
 		image_event(ws, ev);
 		break;
 	default:
@@ -375,22 +367,6 @@ static bool drain(struct workspace *ws)
 		free(w);
 	}
 	return again;
-}
-
-/* The health a list's Status says: "Up 2 minutes (healthy)". */
-static void list_health(const char *status, char *out, size_t len)
-{
-	const char *p = strchr(status, '(');
-
-	out[0] = '\0';
-	if (!p)
-		return;
-	if (strncmp(p, "(health: starting)", 18) == 0)
-		ws_fmt(out, len, "starting");
-	else if (strncmp(p, "(healthy)", 9) == 0)
-		ws_fmt(out, len, "healthy");
-	else if (strncmp(p, "(unhealthy)", 11) == 0)
-		ws_fmt(out, len, "unhealthy");
 }
 
 /* The change a container's move from prev to now stands for. */
@@ -434,13 +410,12 @@ static void synthesize(struct workspace *ws, const struct ws_prev *prev, const s
 static void reconcile_one(struct workspace *ws, const char *id, bool baseline)
 {
 	unsigned long t = ws_ticket(ws);
-	cJSON *doc = NULL;
+	struct be_obj *b = NULL;
 	struct ws_prev prev;
 
-	if (engine_container_inspect(ws->engine, id, &doc, NULL, 0) < 0)
+	if (ws->be->ops->inspect(ws->be, BE_CONTAINER, id, &b, NULL, 0) < 0)
 		return; /* gone meanwhile, or the engine: the next reconcile */
-	struct ws_sobj *o = ws_sobj_container(ws, doc);
-	cJSON_Delete(doc);
+	struct ws_sobj *o = ws_sobj_from(ws, b);
 	if (!o)
 		return;
 	struct ws_sobj now = *o; /* the scalar fields, for synthesize() after the put */
@@ -460,71 +435,89 @@ static void reconcile_one(struct workspace *ws, const char *id, bool baseline)
 }
 
 /* What one container of a list needs: 1 read it, 0 nothing (slock held). */
-static bool needs_read(struct workspace *ws, const cJSON *it, unsigned long t)
+static bool needs_read(struct workspace *ws, const struct be_obj *it, unsigned long t)
 {
-	const cJSON *names = cJSON_GetObjectItemCaseSensitive(it, "Names");
-	const char *name =
-	    cJSON_IsArray(names) && cJSON_IsString(names->child) ? names->child->valuestring : "";
-	struct ws_sobj *o = ws_store_id(&ws->store[WS_CONTAINER], jstr(it, "Id"));
-	char health[16];
+	struct ws_sobj *o = ws_store_id(&ws->store[WS_CONTAINER], it->id);
 
 	if (!o)
-		return !ws_tombstoned(ws, jstr(it, "Id"), t);
+		return !ws_tombstoned(ws, it->id, t);
 	if (o->ticket > t)
 		return false; /* read after the list: newer than it */
-	list_health(jstr(it, "Status"), health, sizeof(health));
-	name += *name == '/';
-	return o->dirty || strcmp(o->state, ws_state_word(jstr(it, "State"))) != 0 ||
-	       strcmp(o->name, name) != 0 || (health[0] && strcmp(health, o->health) != 0) ||
-	       !o->inspect;
+	return o->dirty || strcmp(o->state, it->state) != 0 || strcmp(o->name, it->name) != 0 ||
+	       (it->health[0] && strcmp(it->health, o->health) != 0) || !o->inspect;
+}
+
+/* Whether an id is in a list. */
+static bool listed(struct be_obj **list, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i]->id, id) == 0)
+			return true;
+	return false;
+}
+
+/* A full list of containers or networks against the state: the ids to read again (new or
+ * changed) and the ids gone (malloc'd, NULL-terminated); whether it was the baseline. */
+static int diff_list(struct workspace *ws, enum ws_kind kind, unsigned long t, bool *again,
+		     char ***read_out, char ***gone_out, bool *baseline)
+{
+	struct be_obj **list = NULL;
+	size_t n = 0, nread = 0, ngone = 0;
+	char **read, **gone;
+	int rc = ws->be->ops->list(ws->be, kind == WS_CONTAINER ? BE_CONTAINER : BE_NETWORK, &list,
+				   &n, NULL, 0);
+
+	if (rc < 0)
+		return rc;
+	*again |= drain(ws);
+	read = calloc(n + 1, sizeof(*read));
+	pthread_mutex_lock(&ws->slock);
+	struct ws_store *s = &ws->store[kind];
+	*baseline = !s->listed;
+	gone = calloc(s->n + 1, sizeof(*gone));
+	for (size_t i = 0; read && i < n; i++) {
+		struct ws_sobj *o = ws_store_id(s, list[i]->id);
+		bool need = kind == WS_CONTAINER ? needs_read(ws, list[i], t)
+				  : o ? o->dirty || !o->inspect
+				      : !ws_tombstoned(ws, list[i]->id, t);
+		if (need)
+			read[nread++] = strdup(list[i]->id);
+	}
+	for (size_t i = 0; gone && i < s->n; i++)
+		if (!listed(list, n, s->v[i]->id) && s->v[i]->ticket <= t)
+			gone[ngone++] = strdup(s->v[i]->id);
+	pthread_mutex_unlock(&ws->slock);
+	be_objv_free(list, n);
+	*read_out = read;
+	*gone_out = gone;
+	return 0;
+}
+
+static void mark_listed(struct workspace *ws, enum ws_kind kind)
+{
+	pthread_mutex_lock(&ws->slock);
+	ws->store[kind].listed = true;
+	pthread_mutex_unlock(&ws->slock);
 }
 
 static int reconcile_containers(struct workspace *ws, bool *again)
 {
 	unsigned long t = ws_ticket(ws);
-	cJSON *list = NULL;
-	const cJSON *it;
 	char **read = NULL, **gone = NULL;
-	size_t nread = 0, ngone = 0;
-	int rc = engine_container_list(ws->engine, NULL, &list, NULL, 0);
+	bool baseline;
+	int rc = diff_list(ws, WS_CONTAINER, t, again, &read, &gone, &baseline);
 
 	if (rc < 0)
 		return rc;
-	*again |= drain(ws);
-	size_t n = (size_t)cJSON_GetArraySize(list);
-	read = calloc(n + 1, sizeof(*read));
-	pthread_mutex_lock(&ws->slock);
-	struct ws_store *s = &ws->store[WS_CONTAINER];
-	bool baseline = !s->listed;
-	gone = calloc(s->n + 1, sizeof(*gone));
-	cJSON_ArrayForEach(it, list)
-	{
-		if (read && needs_read(ws, it, t))
-			read[nread++] = strdup(jstr(it, "Id"));
-	}
-	for (size_t i = 0; gone && i < s->n; i++) {
-		bool listed = false;
-		cJSON_ArrayForEach(it, list) listed =
-		    listed || strcmp(jstr(it, "Id"), s->v[i]->id) == 0;
-		if (!listed && s->v[i]->ticket <= t)
-			gone[ngone++] = strdup(s->v[i]->id);
-	}
-	pthread_mutex_unlock(&ws->slock);
-	cJSON_Delete(list);
-
-	for (size_t i = 0; i < ngone; i++) {
+	for (size_t i = 0; gone && gone[i]; i++) {
 		struct ws_prev prev;
-		if (gone[i] && ws_state_drop(ws, WS_CONTAINER, gone[i], NULL, t, &prev) &&
-		    !baseline)
+		if (ws_state_drop(ws, WS_CONTAINER, gone[i], NULL, t, &prev) && !baseline)
 			ws_emit(ws, WS_CONTAINER, prev.name, "destroy", "",
 				!ws_card_named(ws, WS_CONTAINER, prev.name), NULL);
 	}
-	for (size_t i = 0; i < nread; i++)
-		if (read[i])
-			reconcile_one(ws, read[i], baseline);
-	pthread_mutex_lock(&ws->slock);
-	s->listed = true;
-	pthread_mutex_unlock(&ws->slock);
+	for (size_t i = 0; read && read[i]; i++)
+		reconcile_one(ws, read[i], baseline);
+	mark_listed(ws, WS_CONTAINER);
 	ws_strv_free(read);
 	ws_strv_free(gone);
 	return 0;
@@ -533,50 +526,18 @@ static int reconcile_containers(struct workspace *ws, bool *again)
 static int reconcile_networks(struct workspace *ws, bool *again)
 {
 	unsigned long t = ws_ticket(ws);
-	cJSON *list = NULL;
-	const cJSON *it;
 	char **read = NULL, **gone = NULL;
-	size_t nread = 0, ngone = 0;
-	int rc = engine_network_list(ws->engine, NULL, &list, NULL, 0);
+	bool baseline;
+	int rc = diff_list(ws, WS_NETWORK, t, again, &read, &gone, &baseline);
 
-	if (rc == 0 && !cJSON_IsArray(list))
-		rc = -EIO;
-	if (rc < 0) {
-		cJSON_Delete(list);
+	if (rc < 0)
 		return rc;
-	}
-	*again |= drain(ws);
-	read = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof(*read));
-	pthread_mutex_lock(&ws->slock);
-	struct ws_store *s = &ws->store[WS_NETWORK];
-	gone = calloc(s->n + 1, sizeof(*gone));
-	cJSON_ArrayForEach(it, list)
-	{
-		const char *id = jstr(it, "Id");
-		struct ws_sobj *o = ws_store_id(s, id);
-		if (read && (o ? o->dirty || !o->inspect : !ws_tombstoned(ws, id, t)))
-			read[nread++] = strdup(id);
-	}
-	for (size_t i = 0; gone && i < s->n; i++) {
-		bool listed = false;
-		cJSON_ArrayForEach(it, list) listed =
-		    listed || strcmp(jstr(it, "Id"), s->v[i]->id) == 0;
-		if (!listed && s->v[i]->ticket <= t)
-			gone[ngone++] = strdup(s->v[i]->id);
-	}
-	pthread_mutex_unlock(&ws->slock);
-	cJSON_Delete(list);
-
-	for (size_t i = 0; i < ngone; i++)
-		if (gone[i])
-			ws_state_drop(ws, WS_NETWORK, gone[i], NULL, t, NULL);
+	for (size_t i = 0; gone && gone[i]; i++)
+		ws_state_drop(ws, WS_NETWORK, gone[i], NULL, t, NULL);
 	/* New ones publish "create" (ws_state_put), except in the baseline. */
-	for (size_t i = 0; i < nread; i++)
-		if (read[i])
-			ws_refresh_network(ws, read[i]);
-	pthread_mutex_lock(&ws->slock);
-	s->listed = true;
-	pthread_mutex_unlock(&ws->slock);
+	for (size_t i = 0; read && read[i]; i++)
+		ws_refresh_network(ws, read[i]);
+	mark_listed(ws, WS_NETWORK);
 	ws_strv_free(read);
 	ws_strv_free(gone);
 	return 0;
@@ -669,7 +630,7 @@ static void *state_main(void *arg)
 	return NULL;
 }
 
-int ws_threads_start(struct workspace *ws, char *err, size_t errlen)
+int ws_state_thread_start(struct workspace *ws, char *err, size_t errlen)
 {
 	int rc = pthread_create(&ws->state_thread, NULL, state_main, ws);
 	if (rc != 0) {
@@ -678,15 +639,11 @@ int ws_threads_start(struct workspace *ws, char *err, size_t errlen)
 		return -rc;
 	}
 	ws->state_started = true;
-	rc = ws_events_start(ws);
-	if (rc < 0 && err)
-		ws_fmt(err, errlen, "events thread: %s", strerror(-rc));
-	return rc;
+	return 0;
 }
 
-void ws_threads_stop(struct workspace *ws)
+void ws_state_thread_stop(struct workspace *ws)
 {
-	ws_events_stop(ws);
 	pthread_mutex_lock(&ws->wqlock);
 	ws->wstop = true;
 	pthread_cond_broadcast(&ws->wqcond);

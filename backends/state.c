@@ -76,7 +76,7 @@ struct ws_sobj *ws_store_tag(struct ws_store *s, const char *tag)
 {
 	char needle[300];
 
-	ws_fmt(needle, sizeof(needle), "\n%s\n", ws_image_short(tag));
+	ws_fmt(needle, sizeof(needle), "\n%s\n", be_image_short(tag));
 	for (size_t i = 0; tag && *tag && i < s->n; i++)
 		if (s->v[i]->tags && strstr(s->v[i]->tags, needle))
 			return s->v[i];
@@ -254,7 +254,7 @@ void ws_state_imply(struct workspace *ws, const char *id, const char *action, ti
 
 void ws_state_hint(struct workspace *ws, const char *tag, const char *action)
 {
-	const char *t = ws_image_short(tag);
+	const char *t = be_image_short(tag);
 
 	pthread_mutex_lock(&ws->slock);
 	size_t i = 0;
@@ -287,7 +287,7 @@ static const char *take_hint(struct workspace *ws, const char *tag, char *buf, s
 static void image_name(const char *tag, char *const *refs, char *out, size_t len)
 {
 	for (size_t i = 0; refs && refs[i]; i++)
-		if (strcmp(ws_image_short(refs[i]), tag) == 0) {
+		if (strcmp(be_image_short(refs[i]), tag) == 0) {
 			const char *colon = strrchr(refs[i], ':');
 			ws_fmt(out, len, "%.*s",
 			       colon ? (int)(colon - refs[i]) : (int)strlen(refs[i]), refs[i]);
@@ -343,20 +343,19 @@ static void diff_tag(const char *tag, const struct ws_sobj *img, void *arg)
 	ws_emit(d->ws, WS_IMAGE, name, action, attrs, false, NULL);
 }
 
-char **ws_state_images(struct workspace *ws, cJSON *list, unsigned long ticket, char *const *refs)
+char **ws_state_images(struct workspace *ws, struct be_obj **list, size_t n, unsigned long ticket,
+		       char *const *refs)
 {
 	struct ws_store fresh = {0};
-	const cJSON *it;
 	char **missing = NULL;
 	size_t nmissing = 0;
 
-	cJSON_ArrayForEach(it, list)
-	{
-		struct ws_sobj *o = ws_sobj_image(it);
+	for (size_t i = 0; i < n; i++) {
+		struct ws_sobj *o = ws_sobj_from(ws, list[i]);
 		if (o && store_add(&fresh, o) < 0)
 			ws_sobj_free(o);
 	}
-	cJSON_Delete(list);
+	free(list);
 
 	pthread_mutex_lock(&ws->slock);
 	struct ws_store *s = &ws->store[WS_IMAGE];

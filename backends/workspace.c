@@ -12,27 +12,20 @@
 #include "check.h"
 #include "ws-int.h"
 
-/* mkdir -p; 0 or -errno. */
-int ws_mkdirs(const char *path)
+/* The state thread first: the events thread queues its work there. */
+static int threads_start(struct workspace *ws, char *err, size_t errlen)
 {
-	char *p = strdup(path);
-	int rc = 0;
+	int rc = ws_state_thread_start(ws, err, errlen);
 
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; rc == 0; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			rc = -errno;
-		*s = c;
-		if (!c)
-			break;
-	}
-	free(p);
+	if (rc == 0 && (rc = ws_events_start(ws)) < 0 && err)
+		ws_fmt(err, errlen, "events thread: %s", strerror(-rc));
 	return rc;
+}
+
+static void threads_stop(struct workspace *ws)
+{
+	ws_events_stop(ws);
+	ws_state_thread_stop(ws);
 }
 
 static void run_job(struct workspace *ws, struct ws_job *job)
@@ -95,7 +88,7 @@ static void *applier_main(void *arg)
 			deadline_in(&next, WS_RETRY_MS);
 			ws->busy = true;
 			pthread_mutex_unlock(&ws->qlock);
-			if (engine_ping(ws->engine, NULL, 0) == 0)
+			if (ws->be->ops->ping(ws->be, NULL, 0) == 0)
 				ws_apply_all(ws, false);
 			pthread_mutex_lock(&ws->qlock);
 		}
@@ -205,7 +198,7 @@ static void ws_free(struct workspace *ws)
 	free(ws);
 }
 
-int ws_open(const char *root, struct engine *engine, struct workspace **out, char *err,
+int ws_open(const char *root, struct backend *be, struct workspace **out, char *err,
 	    size_t errlen)
 {
 	struct workspace *ws;
@@ -213,7 +206,7 @@ int ws_open(const char *root, struct engine *engine, struct workspace **out, cha
 	int rc;
 
 	*out = NULL;
-	if (!root || !*root || !engine) {
+	if (!root || !*root || !be) {
 		if (err)
 			ws_fmt(err, errlen, "no workspace root given");
 		return -EINVAL;
@@ -236,7 +229,7 @@ int ws_open(const char *root, struct engine *engine, struct workspace **out, cha
 	pthread_cond_init(&ws->qcond, NULL);
 	pthread_cond_init(&ws->qdone, NULL);
 	ws_state_init(ws);
-	ws->engine = engine;
+	ws->be = be;
 	/* The resolved root is the workspace's identity in the engine's labels. */
 	ws->root = realpath(root, NULL);
 	if (!ws->root || asprintf(&ws->cutip_dir, "%s/cutip", ws->root) < 0 ||
@@ -251,9 +244,9 @@ int ws_open(const char *root, struct engine *engine, struct workspace **out, cha
 	ws_load_all(ws);
 
 	/* The engine state: a first full list, then the events keep it. */
-	rc = ws_threads_start(ws, err, errlen);
+	rc = threads_start(ws, err, errlen);
 	if (rc < 0) {
-		ws_threads_stop(ws);
+		threads_stop(ws);
 		ws_free(ws);
 		return rc;
 	}
@@ -274,7 +267,7 @@ int ws_open(const char *root, struct engine *engine, struct workspace **out, cha
 		free(job);
 		if (err)
 			ws_fmt(err, errlen, "applier thread: %s", strerror(rc));
-		ws_threads_stop(ws);
+		threads_stop(ws);
 		ws_free(ws);
 		return -rc;
 	}
@@ -294,7 +287,7 @@ void ws_close(struct workspace *ws)
 	if (ws->applier_started)
 		pthread_join(ws->applier, NULL);
 	/* The applier first: its last job may still read the engine into the state. */
-	ws_threads_stop(ws);
+	threads_stop(ws);
 	ws_free(ws);
 }
 
@@ -308,9 +301,9 @@ const char *ws_cards_dir(const struct workspace *ws)
 	return ws->cards_dir;
 }
 
-struct engine *ws_engine(struct workspace *ws)
+struct backend *ws_backend(struct workspace *ws)
 {
-	return ws->engine;
+	return ws->be;
 }
 
 /* Paths from the mount are relative to cards/; a leading "/" or "./" is tolerated. */

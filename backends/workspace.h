@@ -12,7 +12,7 @@
  * state: the events thread reads the engine's event stream, the state thread applies it and
  * delivers the changes (see "live state" below).
  *
- * Errors are -errno (see engine.h for the engine's set), with the text in the errors log:
+ * Errors are -errno (see backend.h for the engine's set), with the text in the errors log:
  *   -EINVAL invalid card; -EEXIST a name taken by something cutipfs did not make; -EBUSY in
  *   use; -ECONNREFUSED/-ETIMEDOUT engine unreachable; -EIO anything else. Never -ENOTCONN. */
 #ifndef CUTIPFS_BACKENDS_WORKSPACE_H
@@ -23,8 +23,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "backend.h"
 #include "card.h"
-#include "engine.h"
 
 /* Labels on everything cutipfs creates. */
 #define WS_LABEL_MANAGED "cutipfs.managed"     /* "1" */
@@ -40,7 +40,7 @@ struct workspace;
  * it answers. Loading and validation happen before this returns; the applying runs on the
  * applier thread (pulls and builds may take minutes), so objects may show as pending for a
  * while: ws_settle() waits for it. */
-int ws_open(const char *root, struct engine *engine, struct workspace **out, char *err,
+int ws_open(const char *root, struct backend *be, struct workspace **out, char *err,
 	    size_t errlen);
 /* Stops the applier (waiting for the job it is running, which may be a pull) and frees
  * everything. The engine is left as it is: containers keep running. */
@@ -52,7 +52,7 @@ void ws_close(struct workspace *ws);
 int ws_settle(struct workspace *ws, int timeout_ms);
 const char *ws_root(const struct workspace *ws);
 const char *ws_cards_dir(const struct workspace *ws); /* <root>/cutip/cards */
-struct engine *ws_engine(struct workspace *ws);
+struct backend *ws_backend(struct workspace *ws);
 
 /* ---- cards (paths are relative to the cards directory, e.g. "web/web.container.yaml") ---- */
 
@@ -90,7 +90,7 @@ enum ws_kind { WS_IMAGE, WS_NETWORK, WS_CONTAINER, WS_CARD /* changes only */ };
 
 struct ws_object {
 	char name[128];
-	char id[ENGINE_ID_SIZE]; /* empty while pending */
+	char id[BE_ID_SIZE]; /* empty while pending */
 	char state[16];		 /* first line of status: running, exited, pending, error, ... */
 	char card[512];		 /* relpath of the card that made it, or "" */
 	bool managed;		 /* made by this workspace */
@@ -207,7 +207,7 @@ int ws_container_ctl(struct workspace *ws, const char *name, const char *command
  * since: "secs[.nanos]" or NULL for now. No such container: -ENOENT at once. The engine down
  * meanwhile: retried every second. The mount must end its follows before ws_close. */
 int ws_container_follow(struct workspace *ws, const char *name, const char *since,
-			engine_log_sink sink, void *ctx, const atomic_bool *stop);
+			be_log_sink sink, void *ctx, const atomic_bool *stop);
 
 /* ---- the errors log: "TIME PATH:LINE:COL: MESSAGE", newest last ---- */
 

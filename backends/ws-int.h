@@ -1,6 +1,7 @@
-/* Internals shared by the workspace's files (workspace.c, wscards.c, apply*.c, objects.c,
- * errlog.c, and the live state: state.c, state-sync.c, events-feed.c, changes.c, ctl.c,
- * follow.c). Not for the mount.
+/* Internals shared by the workspace's files (workspace.c, wscards.c, entries.c, reconcile.c,
+ * apply*.c, labels.c, objects.c, errlog.c, util.c, and the live state: state.c, state-obj.c,
+ * refresh.c, state-sync.c, events-feed.c, changes.c, ctl.c, follow.c). Not for the mount.
+ * They speak to the engine through backend.h alone.
  *
  * Threads: the applier (cards -> engine, one job at a time), the state thread (engine events
  * -> the in-memory state, reconciles, and the delivery of every change to subscribers) and the
@@ -27,6 +28,7 @@
 #include "card.h"
 #include "placeholder.h"
 #include "registry.h"
+#include "backend.h"
 #include "workspace.h"
 
 /* Errors log: the newest entries kept. */
@@ -90,12 +92,12 @@ struct ws_entry {
 	const char *activity;	 /* images while applying: "pulling", "building" */
 	char reason[512];	 /* why pending or error */
 	char hash[65];		 /* effective hash last applied */
-	char id[ENGINE_ID_SIZE]; /* engine id of what it made */
+	char id[BE_ID_SIZE]; /* engine id of what it made */
 	char object[256];	 /* engine name: "web", images "web:latest" */
 	time_t changed;		 /* last state change */
 	struct ws_buf log;	 /* images: output of the last pull or build */
 	char
-	    prev_id[ENGINE_ID_SIZE]; /* images: our build a rebuild replaced, removed once unused */
+	    prev_id[BE_ID_SIZE]; /* images: our build a rebuild replaced, removed once unused */
 };
 
 /* ---- the engine state ----
@@ -103,7 +105,7 @@ struct ws_entry {
  * rendered once per engine read. Containers and networks are keyed by id (and found by name);
  * images by id, with their tags. */
 struct ws_sobj {
-	char id[ENGINE_ID_SIZE];
+	char id[BE_ID_SIZE];
 	char name[128];	     /* containers, networks; "" for images */
 	char state[16];	     /* containers: the engine's; others: "present" */
 	char health[16];     /* containers: State.Health.Status, or "" */
@@ -132,7 +134,7 @@ struct ws_store {
 };
 
 struct ws_tomb {
-	char id[ENGINE_ID_SIZE];
+	char id[BE_ID_SIZE];
 	unsigned long ticket;
 };
 
@@ -143,24 +145,11 @@ struct ws_hint {
 	char action[16];
 };
 
-/* One engine event as the events thread queues it for the state thread. */
-struct ws_ev {
-	enum ws_kind kind;
-	char id[ENGINE_ID_SIZE];
-	char name[128];	     /* Actor.Attributes.name */
-	char old_name[128];  /* rename: Attributes.oldName, without the "/" */
-	char action[64];     /* normalised (engine.h): "destroy", "die", "health_status: x" */
-	char exit_code[16];  /* die */
-	char signal[16];     /* kill */
-	char health[16];     /* health_status */
-	long long time_nano; /* the engine's timeNano */
-};
-
 enum ws_work_type { WS_WORK_EVENT, WS_WORK_RECONCILE };
 
 struct ws_work {
 	enum ws_work_type type;
-	struct ws_ev ev;
+	struct be_event ev; /* as the events thread queued it */
 	struct ws_work *next;
 };
 
@@ -170,7 +159,7 @@ struct ws_chg_item {
 };
 
 struct ws_recheck {
-	char id[ENGINE_ID_SIZE];
+	char id[BE_ID_SIZE];
 	char health[16];     /* as last published */
 	struct timespec due; /* CLOCK_REALTIME */
 	int tries;
@@ -200,7 +189,7 @@ struct workspace {
 	char *root;	 /* absolute, resolved */
 	char *cutip_dir; /* <root>/cutip */
 	char *cards_dir; /* <root>/cutip/cards */
-	struct engine *engine;
+	struct backend *be;
 
 	pthread_mutex_t lock;
 	struct card_registry reg;    /* guarded by lock */
@@ -265,26 +254,61 @@ struct workspace {
 	atomic_bool ev_stop;
 };
 
-/* ---- buffers and text (errlog.c) ---- */
+/* ---- small helpers (util.c) ---- */
 /* snprintf where cutting a long message short is fine (keeps the compiler quiet about it). */
 void ws_fmt(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int ws_buf_append(struct ws_buf *b, const char *p, size_t n, size_t max);
 void ws_buf_free(struct ws_buf *b);
-/* Appends one line "MESSAGE" with the time prefix, as ws_error_add does, to the log. */
-void ws_errorv(struct workspace *ws, const char *fmt, va_list ap)
-    __attribute__((format(printf, 2, 0)));
+/* Strips "sha256:". */
+const char *ws_id_short(const char *id);
+/* mkdir -p; 0 or -errno. */
+int ws_mkdirs(const char *path);
+/* "containers", "networks", "images". */
+const char *ws_kind_dir(enum ws_kind kind);
+void ws_strv_free(char **v);
+/* The card kind that makes what a directory shows. */
+enum card_kind ws_card_kind(enum ws_kind kind);
 
-/* ---- entries and cards (wscards.c); applier thread only unless said ---- */
+/* ---- entries (entries.c): lookups need ws->lock held, unless said ---- */
 struct ws_entry *ws_entry_find(struct workspace *ws, const char *relpath);
 /* The entry whose registered card has this kind and name. */
 struct ws_entry *ws_entry_for(struct workspace *ws, enum card_kind kind, const char *name);
+/* paths.yaml and secrets.yaml (errors to the log). */
+void ws_values_load(struct workspace *ws, struct card_values *values);
+/* Images, networks, volumes and containers; not units and groups. */
+bool ws_makes_objects(enum card_kind kind);
+/* A card's state changed (lock held): bumps ws->gen. */
+void ws_invalidate(struct workspace *ws);
+/* Whether a card of this kind and name exists (lock taken here). */
+bool ws_card_named(struct workspace *ws, enum ws_kind kind, const char *name);
+
+/* ---- labels (labels.c) ---- */
+/* Labels every object gets: the card's own (@extra), then managed, workspace, card and hash,
+ * which a card's labels cannot fake or hide. Borrowed strings; ws_labels_free. */
+struct be_labels ws_labels(struct workspace *ws, const char *relpath, const char *hash,
+			   const struct card_map *extra);
+void ws_labels_free(struct be_labels *l);
+/* Whether an engine object's labels say this workspace made it. */
+bool ws_labels_ours(struct workspace *ws, const struct be_obj *o);
+
+/* ---- the state's objects (state-obj.c) ---- */
+/* The state's object of a backend object (taking it; NULL on ENOMEM, @o freed either way). */
+struct ws_sobj *ws_sobj_from(struct workspace *ws, struct be_obj *o);
+void ws_sobj_free(struct ws_sobj *o);
+
+/* ---- the errors log (errlog.c) ---- */
+/* Appends one line "MESSAGE" with the time prefix, as ws_error_add does, to the log. */
+void ws_errorv(struct workspace *ws, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+/* Each diagnostic as a line: "cards/x.yaml:3:5: [warning: ]MESSAGE". */
+void ws_error_diags(struct workspace *ws, const struct card_diags *diags);
+
+/* ---- card files (wscards.c); applier thread only unless said ---- */
 /* Commit: parse, validate, register, apply, retry pending. */
 int ws_do_commit(struct workspace *ws, const char *relpath, const char *buf, size_t len);
 int ws_do_remove(struct workspace *ws, const char *relpath);
 int ws_do_rename(struct workspace *ws, const char *from, const char *to, const char *buf,
 		 size_t len);
-/* paths.yaml and secrets.yaml (errors to the log). */
-void ws_values_load(struct workspace *ws, struct card_values *values);
 /* Registers every card under cards/ without applying (ws_open). */
 void ws_load_all(struct workspace *ws);
 /* Applies every card (recovery), then the pending ones until nothing moves. */
@@ -301,8 +325,6 @@ void ws_prune_images(struct workspace *ws);
 void ws_retry_pending(struct workspace *ws, const struct card_values *values);
 /* Whether some card waits for the engine to answer. */
 bool ws_engine_waiting(struct workspace *ws);
-/* Images, networks, volumes and containers; not units and groups. */
-bool ws_makes_objects(enum card_kind kind);
 /* Drops an entry (and its card from the registry) without touching the engine. */
 void ws_entry_drop(struct workspace *ws, struct ws_entry *e);
 /* Deletes the card file of an entry and drops it. */
@@ -313,13 +335,13 @@ void ws_entry_delete_file(struct workspace *ws, struct ws_entry *e);
 /* What an apply needs from the cards a container names (copied under the lock). */
 struct ws_deps {
 	char image[256];	       /* "<name>:<tag>" */
-	char image_id[ENGINE_ID_SIZE]; /* "" when unknown */
+	char image_id[BE_ID_SIZE]; /* "" when unknown */
 	char network[128];	       /* NetworkCard name, or "" */
 };
 
 struct ws_result {
-	char id[ENGINE_ID_SIZE];
-	char replaced[ENGINE_ID_SIZE]; /* images: the id of our build this apply replaced */
+	char id[BE_ID_SIZE];
+	char replaced[BE_ID_SIZE]; /* images: the id of our build this apply replaced */
 	char object[256];
 	char err[512];
 };
@@ -337,17 +359,6 @@ int ws_apply_container(struct workspace *ws, const char *relpath, const struct c
 int ws_unapply(struct workspace *ws, enum card_kind kind, const char *object, bool force, char *err,
 	       size_t errlen);
 
-/* Labels every object gets: managed, workspace, card, hash (cJSON object, caller frees). */
-cJSON *ws_labels(struct workspace *ws, const char *relpath, const char *hash,
-		 const struct card_map *extra);
-/* Whether an engine object's Labels say this workspace made it. */
-bool ws_labels_ours(struct workspace *ws, const cJSON *labels);
-/* "docker.io/library/web:latest" and "localhost/web:latest" -> "web:latest". */
-const char *ws_image_short(const char *ref);
-/* Strips "sha256:". */
-const char *ws_id_short(const char *id);
-/* mkdir -p (workspace.c); 0 or -errno. */
-int ws_mkdirs(const char *path);
 /* Stops (with the grace period) and removes a container. */
 int ws_container_destroy(struct workspace *ws, const char *id, char *err, size_t errlen);
 
@@ -360,25 +371,12 @@ void ws_stage_free(char *dir);
 
 /* ---- objects (objects.c) ---- */
 int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *name);
-/* A card's state changed (lock held): bumps ws->gen. */
-void ws_invalidate(struct workspace *ws);
-/* "containers", "networks", "images". */
-const char *ws_kind_dir(enum ws_kind kind);
 
 /* ---- the engine state (state.c); slock taken inside unless said ---- */
 void ws_state_init(struct workspace *ws);
 void ws_state_free(struct workspace *ws);
 /* A ticket for an engine read about to be made: results are applied newest first. */
 unsigned long ws_ticket(struct workspace *ws);
-/* Objects from inspect documents (NULL on ENOMEM). */
-struct ws_sobj *ws_sobj_container(struct workspace *ws, const cJSON *doc);
-struct ws_sobj *ws_sobj_network(struct workspace *ws, const cJSON *doc);
-/* From one item of GET /images/json. */
-struct ws_sobj *ws_sobj_image(const cJSON *item);
-/* A container state in Docker's words: Podman's "stopped" is "exited", "configured" and
- * "initialized" are "created", "stopping" is still "running". */
-const char *ws_state_word(const char *engine_state);
-void ws_sobj_free(struct ws_sobj *o);
 /* Lookups (slock held). */
 struct ws_sobj *ws_store_id(struct ws_store *s, const char *id);
 struct ws_sobj *ws_store_name(struct ws_store *s, const char *name);
@@ -407,12 +405,12 @@ bool ws_state_drop(struct workspace *ws, enum ws_kind kind, const char *id, cons
 		   unsigned long ticket, struct ws_prev *prev);
 /* An event whose inspect failed: its state as the action implies it, read again later. */
 void ws_state_imply(struct workspace *ws, const char *id, const char *action, time_t when);
-/* The image list read with @ticket (an engine GET /images/json array, taken): diffs it against
- * the state, publishes "pulled", "built", "tagged", "removed", and gives back the ids of the
- * images a card names whose inspect is missing (malloc'd, NULL-terminated; may be NULL). */
-char **ws_state_images(struct workspace *ws, cJSON *list, unsigned long ticket,
+/* The image list read with @ticket (taken, with its array): diffs it against the state,
+ * publishes "pulled", "built", "tagged", "removed", and gives back the ids of the images a
+ * card names whose inspect is missing (malloc'd, NULL-terminated; may be NULL). */
+char **ws_state_images(struct workspace *ws, struct be_obj **list, size_t n, unsigned long ticket,
 		       char *const *card_refs);
-/* The inspect document of an image (unformatted JSON, taken). */
+/* The inspect document of an image (unformatted JSON, taken; may be NULL). */
 void ws_state_image_inspect(struct workspace *ws, const char *id, char *json, unsigned long ticket);
 /* The next change of this image tag is called @action. */
 void ws_state_hint(struct workspace *ws, const char *tag, const char *action);
@@ -429,13 +427,13 @@ int ws_refresh_images(struct workspace *ws);
 void ws_refresh_kind(struct workspace *ws, enum card_kind kind, const char *object);
 /* The object names of the ImageCards ("web:latest"), malloc'd and NULL-terminated. */
 char **ws_card_image_refs(struct workspace *ws);
-void ws_strv_free(char **v);
 
 /* ---- the state thread (state-sync.c) and the events thread (events-feed.c) ---- */
-int ws_threads_start(struct workspace *ws, char *err, size_t errlen);
-void ws_threads_stop(struct workspace *ws);
+/* The state thread (state-sync.c): started before the events thread, stopped after it. */
+int ws_state_thread_start(struct workspace *ws, char *err, size_t errlen);
+void ws_state_thread_stop(struct workspace *ws);
 /* Queues an event for the state thread (events thread). */
-void ws_post_event(struct workspace *ws, const struct ws_ev *ev);
+void ws_post_event(struct workspace *ws, const struct be_event *ev);
 /* Asks the state thread for a reconcile with full lists. */
 void ws_post_reconcile(struct workspace *ws);
 /* Waits until the first reconcile was tried: 0 or -ETIMEDOUT. */
@@ -457,8 +455,6 @@ void ws_deliver(struct workspace *ws, struct ws_chg_item *list);
  * ("containers/web") goes to attrs as ref=...; lock may be held. */
 void ws_card_change(struct workspace *ws, const char *relpath, const char *ref, const char *action,
 		    const char *key, const char *value, bool membership);
-/* Whether a card of this kind and name exists (lock taken here). */
-bool ws_card_named(struct workspace *ws, enum ws_kind kind, const char *name);
 /* Whether the state has an engine object of that name (slock taken here). */
 bool ws_state_has(struct workspace *ws, enum ws_kind kind, const char *name);
 

@@ -10,24 +10,6 @@
 #include "check.h"
 #include "ws-int.h"
 
-struct ws_entry *ws_entry_find(struct workspace *ws, const char *relpath)
-{
-	for (size_t i = 0; i < ws->nentries; i++)
-		if (strcmp(ws->entries[i]->relpath, relpath) == 0)
-			return ws->entries[i];
-	return NULL;
-}
-
-struct ws_entry *ws_entry_for(struct workspace *ws, enum card_kind kind, const char *name)
-{
-	for (size_t i = 0; i < ws->nentries; i++) {
-		const struct card *c = ws->entries[i]->card;
-		if (c && c->kind == kind && c->name.s && strcmp(c->name.s, name) == 0)
-			return ws->entries[i];
-	}
-	return NULL;
-}
-
 /* Lock held. */
 static struct ws_entry *entry_new(struct workspace *ws, const char *relpath)
 {
@@ -139,30 +121,6 @@ void ws_entry_delete_file(struct workspace *ws, struct ws_entry *e)
 	ws_entry_drop(ws, e);
 }
 
-/* One diagnostic as an errors-log line: "cards/x.yaml:3:5: [warning: ]MESSAGE". */
-static void log_diags(struct workspace *ws, const struct card_diags *diags)
-{
-	for (size_t i = 0; i < diags->count; i++) {
-		const struct card_diag *d = &diags->items[i];
-		const char *warn = d->severity == CARD_WARNING ? "warning: " : "";
-		if (d->line > 0)
-			ws_error_add(ws, "%s:%d:%d: %s%s", d->file ? d->file : "?", d->line, d->col,
-				     warn, d->message);
-		else
-			ws_error_add(ws, "%s: %s%s", d->file ? d->file : "?", warn, d->message);
-	}
-}
-
-/* paths.yaml and secrets.yaml, read again for every commit so that edits take effect. */
-void ws_values_load(struct workspace *ws, struct card_values *values)
-{
-	struct card_diags diags = {0};
-
-	if (card_values_load(values, ws->cutip_dir, ws->root, &diags) < 0)
-		log_diags(ws, &diags);
-	card_diags_free(&diags);
-}
-
 /* A ref field must name the kind it is for; anything else can never resolve. */
 static void check_ref_prefix(const struct card *card, const struct card_str *ref,
 			     enum card_kind want, const char *field, struct card_diags *diags)
@@ -212,7 +170,7 @@ static int validate(struct workspace *ws, const char *relpath, const char *buf, 
 				ws_fmt(why, whylen, "%.200s", d->message);
 			break;
 		}
-	log_diags(ws, &diags);
+	ws_error_diags(ws, &diags);
 	card_diags_free(&diags);
 	free(file);
 	if (rc == 0)
@@ -231,12 +189,6 @@ static void entry_object(const struct ws_entry *e, char *out, size_t len)
 		ws_fmt(out, len, "%s:%s", e->card->name.s, e->card->spec.image.tag);
 	else
 		ws_fmt(out, len, "%s", e->card->name.s);
-}
-
-bool ws_makes_objects(enum card_kind kind)
-{
-	return kind == CARD_IMAGE || kind == CARD_NETWORK || kind == CARD_VOLUME ||
-	       kind == CARD_CONTAINER;
 }
 
 /* Removes what an entry's card made (only what carries our labels). ENOENT is success. */
@@ -284,7 +236,7 @@ static struct ws_entry *register_card(struct workspace *ws, const char *relpath,
 			card_registry_add(&ws->reg, card, &diags);
 			if (why && diags.count)
 				ws_fmt(why, whylen, "%.200s", diags.items[0].message);
-			log_diags(ws, &diags); /* errlock is a leaf: fine under ws->lock */
+			ws_error_diags(ws, &diags); /* errlock is a leaf: fine under ws->lock */
 			card_diags_free(&diags);
 			free(text);
 			*rc = -EINVAL;

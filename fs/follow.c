@@ -127,7 +127,7 @@ static bool live_append_locked(struct fs_live *live, const char *buf, size_t len
 }
 
 /* On the follower thread, inside ws_container_follow: no workspace lock is held. */
-static int sink(enum engine_stream stream, const char *buf, size_t len, void *ctx)
+static int sink(enum be_stream stream, const char *buf, size_t len, void *ctx)
 {
 	struct fs_follower *f = ctx;
 	struct fs *fs = f->fs;

@@ -114,7 +114,7 @@ struct fs_node {
 /* The mount. One per process, created by main() and handed to fuse_session_new as userdata. */
 struct fs {
 	struct workspace *ws;
-	struct engine *engine;
+	struct backend *be;
 	int cards_fd; /* O_PATH|O_DIRECTORY on ws_cards_dir(): card paths are relative to it */
 	uid_t uid;    /* owner of the virtual files: whoever mounted */
 	gid_t gid;

@@ -134,49 +134,43 @@ static char *workspace_dir(const char *opt)
 	return abs;
 }
 
-static struct engine_open_opts engine_opts(const struct fs_options *o)
+static struct be_open backend_opts(const struct fs_options *o)
 {
 	/* With nothing named and nothing answering, mount anyway on the conventional socket,
 	 * which comes up later or not; the engine file says which. */
-	return (struct engine_open_opts){.engine = o->engine,
-					 .context = o->context,
-					 .backend = o->backend,
-					 .tlsverify = o->tlsverify != 0,
-					 .tlscacert = o->tlscacert,
-					 .tlscert = o->tlscert,
-					 .tlskey = o->tlskey,
-					 .wait_default = true};
+	return (struct be_open){.engine = o->engine,
+				.context = o->context,
+				.flavour = o->backend,
+				.tlsverify = o->tlsverify != 0,
+				.tlscacert = o->tlscacert,
+				.tlscert = o->tlscert,
+				.tlskey = o->tlskey,
+				.wait_default = true};
 }
 
-static int open_engine(const struct fs_options *o, struct engine **out)
+static int open_engine(const struct fs_options *o, struct backend **out)
 {
-	struct engine_open_opts eo = engine_opts(o);
+	struct be_open bo = backend_opts(o);
 	char err[512] = "";
-	int rc = engine_open_ex(&eo, out, err, sizeof(err));
+	int rc = backend_open(NULL, &bo, out, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "cutipfs: %s\n", err[0] ? err : strerror(-rc));
 		return rc;
 	}
-	if (engine_reachable(*out))
-		return 0;
 	/* Named but not answering (TLS refused, ssh's host key, down): the mount comes up on
 	 * it all the same, and says why once here; the engine file keeps saying it. */
-	if (!strcmp(engine_source(*out), "discovered"))
-		fprintf(stderr, "cutipfs: no engine answered (%s); waiting on %s\n", err,
-			engine_endpoint(*out));
-	else
-		fprintf(stderr, "cutipfs: engine %s (%s) is unreachable: %s\n",
-			engine_endpoint(*out), engine_source(*out), err);
+	if (!(*out)->ops->reachable(*out))
+		fprintf(stderr, "cutipfs: %s\n", err);
 	return 0;
 }
 
 /* The engine, the workspace and the cards directory; the mount is up but not served yet. */
 static int open_workspace(struct fs *fs, const struct fs_options *o, const char *root)
 {
-	if (open_engine(o, &fs->engine) < 0)
+	if (open_engine(o, &fs->be) < 0)
 		return -1;
 	char err[512] = "";
-	int rc = ws_open(root, fs->engine, &fs->ws, err, sizeof(err));
+	int rc = ws_open(root, fs->be, &fs->ws, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "cutipfs: workspace %s: %s\n", root, err[0] ? err : strerror(-rc));
 		return -1;
@@ -251,9 +245,9 @@ int main(int argc, char **argv)
 		goto out_args;
 	}
 	/* A wrong context, scheme or TLS file is refused before anything is mounted. */
-	struct engine_open_opts eo = engine_opts(&o);
+	struct be_open bo = backend_opts(&o);
 	char eerr[512] = "";
-	if (engine_check_opts(&eo, eerr, sizeof(eerr)) < 0) {
+	if (backend_check(NULL, &bo, eerr, sizeof(eerr)) < 0) {
 		fprintf(stderr, "cutipfs: %s\n", eerr);
 		goto out_args;
 	}
@@ -309,8 +303,7 @@ out_unmount:
 		fs_streams_free(&fs);
 		ws_close(fs.ws);
 	}
-	if (fs.engine)
-		engine_close(fs.engine);
+	backend_close(fs.be);
 	if (fs.cards_fd >= 0)
 		close(fs.cards_fd);
 out_signals:

@@ -1,4 +1,4 @@
-/* The top of the mount: README (static), engine (engine_info), errors (the workspace's errors
+/* The top of the mount: README (static), engine (the backend's info), errors (the workspace's errors
  * log; `: > errors` clears it), events (a stream, events.c), and the four directories. */
 #include <ctype.h>
 #include <errno.h>
@@ -74,14 +74,14 @@ static int render_engine(struct fs *fs, char **text, size_t *len)
 		return *text ? 0 : -ENOMEM;
 	}
 	pthread_mutex_unlock(&fs->lock);
-	(void)engine_ping(fs->engine, NULL, 0);
+	(void)fs->be->ops->ping(fs->be, NULL, 0);
 	char *buf = malloc(4096), *keep = malloc(4096);
 	if (!buf || !keep) {
 		free(buf);
 		free(keep);
 		return -ENOMEM;
 	}
-	int n = engine_info(fs->engine, buf, 4096);
+	int n = fs->be->ops->info(fs->be, buf, 4096);
 	*text = buf;
 	*len = n > 0 ? (size_t)n : 0;
 	if (*len >= 4096)

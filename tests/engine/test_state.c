@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "engine.h" /* the independent witness: the engine client itself */
 #include "workspace.h"
 
 #define IMAGE "cutipfs-busybox:latest"
@@ -34,7 +35,8 @@
 	"while true; do i=$((i+1)); echo tick-$r-$i; sleep 0.2; done"
 
 struct fx {
-	struct engine *e;
+	struct engine *e;     /* the witness: asked directly, never through the workspace */
+	struct backend *be;   /* what the workspace drives */
 	struct workspace *ws;
 	char root[128];
 	char pfx[32]; /* "cfs<pid>" */
@@ -229,8 +231,10 @@ static int group_setup(void **state)
 	char err[256];
 
 	snprintf(f.pfx, sizeof(f.pfx), "cfs%ld", (long)getpid());
+	struct be_open bo = {.engine = engine_url()};
 	if (engine_open(engine_url(), NULL, &f.e, err, sizeof(err)) < 0 ||
-	    engine_ping(f.e, err, sizeof(err)) < 0) {
+	    engine_ping(f.e, err, sizeof(err)) < 0 ||
+	    backend_open(NULL, &bo, &f.be, err, sizeof(err)) < 0) {
 		fprintf(stderr, "# engine %s: %s\n", engine_url(), err);
 		return -1;
 	}
@@ -241,6 +245,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	struct fx *f = *state;
+	backend_close(f->be);
 	engine_close(f->e);
 	return 0;
 }
@@ -248,7 +253,7 @@ static int group_teardown(void **state)
 static void open_ws(struct fx *f)
 {
 	char err[256] = "";
-	assert_int_equal(ws_open(f->root, f->e, &f->ws, err, sizeof(err)), 0);
+	assert_int_equal(ws_open(f->root, f->be, &f->ws, err, sizeof(err)), 0);
 	assert_int_equal(ws_settle(f->ws, 120000), 0);
 }
 
@@ -347,13 +352,13 @@ static void test_outside_changes(void **state)
 {
 	struct fx *f = *state;
 	struct seen s;
-	char id[ENGINE_ID_SIZE], n[128], line[1024];
+	char id[BE_ID_SIZE], n[128], line[1024];
 
 	seen_init(&s);
 	int sub = ws_subscribe(f->ws, on_change, &s);
 	assert_true(sub > 0);
 	full(f, n, sizeof(n), "out");
-	unsigned long r0 = engine_requests(f->e);
+	unsigned long r0 = f->be->ops->requests(f->be);
 	make(f, "out", "sleep 1; echo bye; exit 3", true, id, sizeof(id));
 	assert_true(wait_state(f, "out", "running", 2.0));
 	assert_true(wait_state(f, "out", "exited", 5.0));
@@ -385,7 +390,7 @@ static void test_outside_changes(void **state)
 	assert_non_null(strstr(line, want));
 	assert_true(line[4] == '-' && line[10] == 'T' && line[19] == '.' && line[29] == 'Z');
 	/* The engine was asked once per event at most (the inspect before publishing). */
-	fprintf(stderr, "# %lu requests for the container's life\n", engine_requests(f->e) - r0);
+	fprintf(stderr, "# %lu requests for the container's life\n", f->be->ops->requests(f->be) - r0);
 	ws_unsubscribe(f->ws, sub);
 	seen_free(&s);
 }
@@ -394,7 +399,7 @@ static void test_outside_changes(void **state)
 static void test_reads_make_no_request(void **state)
 {
 	struct fx *f = *state;
-	char id[ENGINE_ID_SIZE], n[128], *text;
+	char id[BE_ID_SIZE], n[128], *text;
 	size_t len;
 	bool quiet = false;
 
@@ -405,7 +410,7 @@ static void test_reads_make_no_request(void **state)
 	 * one quiet window of 100 rounds is the proof that reads cost nothing. */
 	int attempt = 0;
 	for (; attempt < 300 && !quiet; attempt++) {
-		unsigned long r0 = engine_requests(f->e);
+		unsigned long r0 = f->be->ops->requests(f->be);
 		for (int i = 0; i < 100; i++) {
 			struct ws_object *objs = NULL, obj;
 			size_t count;
@@ -415,14 +420,14 @@ static void test_reads_make_no_request(void **state)
 			assert_int_equal(ws_status(f->ws, WS_CONTAINER, n, &text, &len), 0);
 			free(text);
 		}
-		quiet = engine_requests(f->e) == r0;
+		quiet = f->be->ops->requests(f->be) == r0;
 		if (!quiet)
 			usleep(20000);
 	}
 	fprintf(stderr, "# a quiet window after %d attempt(s)\n", attempt);
 	/* The other kinds and inspect too. */
 	for (int i = 0; quiet && i < 100; i++) {
-		unsigned long r0 = engine_requests(f->e);
+		unsigned long r0 = f->be->ops->requests(f->be);
 		struct ws_object *objs = NULL;
 		size_t count;
 		assert_int_equal(ws_list(f->ws, WS_NETWORK, &objs, &count), 0);
@@ -431,7 +436,7 @@ static void test_reads_make_no_request(void **state)
 		free(objs);
 		assert_int_equal(ws_inspect(f->ws, WS_CONTAINER, n, &text, &len), 0);
 		free(text);
-		if (engine_requests(f->e) == r0)
+		if (f->be->ops->requests(f->be) == r0)
 			break;
 		assert_true(i < 99);
 	}
@@ -462,7 +467,7 @@ static void assert_now(struct fx *f, const char *name, const char *want)
 static void test_ctl(void **state)
 {
 	struct fx *f = *state;
-	char id[ENGINE_ID_SIZE], n[128];
+	char id[BE_ID_SIZE], n[128];
 	struct seen s;
 
 	seen_init(&s);
@@ -534,7 +539,7 @@ struct follower {
 	double ended;
 };
 
-static int follow_sink(enum engine_stream stream, const char *buf, size_t len, void *ctx)
+static int follow_sink(enum be_stream stream, const char *buf, size_t len, void *ctx)
 {
 	struct follower *w = ctx;
 
@@ -626,7 +631,7 @@ static bool wait_runs(struct follower *w, int runs, int min_lines, double timeou
 static void test_follow(void **state)
 {
 	struct fx *f = *state;
-	char id[ENGINE_ID_SIZE], n[128];
+	char id[BE_ID_SIZE], n[128];
 	struct follower w;
 	pthread_t t;
 	bool dup;
@@ -737,9 +742,9 @@ static void test_reconnect(void **state)
 	struct fx *f = *state;
 	const char *url = engine_url();
 	const char *upstream = strncmp(url, "unix://", 7) == 0 ? url + 7 : url;
-	char sock[200], purl[220], err[256], a_id[ENGINE_ID_SIZE], b_id[ENGINE_ID_SIZE];
+	char sock[200], purl[220], err[256], a_id[BE_ID_SIZE], b_id[BE_ID_SIZE];
 	char a[128], b[128], *text;
-	struct engine *pe = NULL;
+	struct backend *pe = NULL;
 	struct seen s;
 	size_t len;
 
@@ -747,7 +752,8 @@ static void test_reconnect(void **state)
 	snprintf(purl, sizeof(purl), "unix://%s", sock);
 	pid_t px = proxy_start(sock, upstream);
 	close_ws(f);
-	assert_int_equal(engine_open(purl, NULL, &pe, err, sizeof(err)), 0);
+	struct be_open po = {.engine = purl};
+	assert_int_equal(backend_open(NULL, &po, &pe, err, sizeof(err)), 0);
 	assert_int_equal(ws_open(f->root, pe, &f->ws, err, sizeof(err)), 0);
 	assert_int_equal(ws_settle(f->ws, 120000), 0);
 	seen_init(&s);
@@ -811,7 +817,7 @@ static void test_reconnect(void **state)
 
 	ws_unsubscribe(f->ws, sub);
 	close_ws(f);
-	engine_close(pe);
+	backend_close(pe);
 	proxy_kill(px, sock);
 	seen_free(&s);
 	open_ws(f);
@@ -957,7 +963,7 @@ static void test_card_changes(void **state)
 static void test_health(void **state)
 {
 	struct fx *f = *state;
-	char n[128], id[ENGINE_ID_SIZE], err[512] = "", path[200], *text;
+	char n[128], id[BE_ID_SIZE], err[512] = "", path[200], *text;
 	struct seen s;
 
 	seen_init(&s);
@@ -1033,11 +1039,12 @@ static void run_and_kill(struct fx *f)
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		struct engine *e = NULL;
+		struct backend *e = NULL;
 		struct workspace *ws = NULL;
+		struct be_open bo = {.engine = engine_url()};
 		char err[256];
 		close(fds[0]);
-		if (engine_open(engine_url(), NULL, &e, err, sizeof(err)) < 0 ||
+		if (backend_open(NULL, &bo, &e, err, sizeof(err)) < 0 ||
 		    ws_open(f->root, e, &ws, err, sizeof(err)) < 0 || ws_settle(ws, 120000) < 0)
 			_exit(1);
 		if (write(fds[1], "r", 1) != 1)
@@ -1059,7 +1066,7 @@ static void ctr_info(struct fx *f, const char *name, char *id, char *started)
 
 	full(f, n, sizeof(n), name);
 	assert_int_equal(engine_container_inspect(f->e, n, &doc, NULL, 0), 0);
-	snprintf(id, ENGINE_ID_SIZE, "%s", jstr(doc, "Id"));
+	snprintf(id, BE_ID_SIZE, "%s", jstr(doc, "Id"));
 	snprintf(started, 40, "%s",
 		 jstr(cJSON_GetObjectItemCaseSensitive(doc, "State"), "StartedAt"));
 	cJSON_Delete(doc);
@@ -1068,7 +1075,7 @@ static void ctr_info(struct fx *f, const char *name, char *id, char *started)
 static void test_recovery_after_kill(void **state)
 {
 	struct fx *f = *state;
-	char card[1024], id[ENGINE_ID_SIZE], id2[ENGINE_ID_SIZE], st[40], st2[40], n[128];
+	char card[1024], id[BE_ID_SIZE], id2[BE_ID_SIZE], st[40], st2[40], n[128];
 
 	close_ws(f);
 	image_card(f, card, sizeof(card), "img");
@@ -1083,7 +1090,7 @@ static void test_recovery_after_kill(void **state)
 
 	/* Killed and run again: nothing restarted or made again. */
 	run_and_kill(f);
-	char id3[ENGINE_ID_SIZE], st3[40];
+	char id3[BE_ID_SIZE], st3[40];
 	ctr_info(f, "web", id3, st3);
 	assert_string_equal(id, id3);
 	assert_string_equal(st, st3);

@@ -23,13 +23,15 @@
 
 #include <cmocka.h>
 
+#include "engine.h" /* the independent witness: the engine client itself */
 #include "workspace.h"
 
 /* Stops within a second of SIGTERM (busybox sleep as PID 1 would ignore it for 10 s). */
 #define LOOP(word) "sh -c 'trap \\\"exit 0\\\" TERM; while true; do echo " word "; sleep 1; done'"
 
 struct fx {
-	struct engine *e;
+	struct engine *e;     /* the witness: asked directly, never through the workspace */
+	struct backend *be;   /* what the workspace drives */
 	struct workspace *ws;
 	char root[128];
 	char pfx[32]; /* "cfw<pid>", the start of every name a test makes */
@@ -130,8 +132,10 @@ static int group_setup(void **state)
 	char err[256];
 
 	snprintf(f.pfx, sizeof(f.pfx), "cfw%ld", (long)getpid());
+	struct be_open bo = {.engine = engine_url()};
 	if (engine_open(engine_url(), NULL, &f.e, err, sizeof(err)) < 0 ||
-	    engine_ping(f.e, err, sizeof(err)) < 0) {
+	    engine_ping(f.e, err, sizeof(err)) < 0 ||
+	    backend_open(NULL, &bo, &f.be, err, sizeof(err)) < 0) {
 		fprintf(stderr, "# engine %s: %s\n", engine_url(), err);
 		return -1;
 	}
@@ -142,6 +146,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	struct fx *f = *state;
+	backend_close(f->be);
 	engine_close(f->e);
 	return 0;
 }
@@ -149,7 +154,7 @@ static int group_teardown(void **state)
 static void open_ws(struct fx *f)
 {
 	char err[256] = "";
-	assert_int_equal(ws_open(f->root, f->e, &f->ws, err, sizeof(err)), 0);
+	assert_int_equal(ws_open(f->root, f->be, &f->ws, err, sizeof(err)), 0);
 	assert_int_equal(ws_settle(f->ws, 120000), 0);
 }
 
@@ -320,7 +325,7 @@ static void web_up(struct fx *f, char *id, size_t idlen)
 static void test_commit_creates_and_is_idempotent(void **state)
 {
 	struct fx *f = *state;
-	char card[1024], id[ENGINE_ID_SIZE], id2[ENGINE_ID_SIZE], name[128];
+	char card[1024], id[BE_ID_SIZE], id2[BE_ID_SIZE], name[128];
 
 	web_up(f, id, sizeof(id));
 
@@ -394,7 +399,7 @@ static void test_commit_creates_and_is_idempotent(void **state)
 static void test_invalid_card_keeps_container(void **state)
 {
 	struct fx *f = *state;
-	char card[1024], id[ENGINE_ID_SIZE], id2[ENGINE_ID_SIZE];
+	char card[1024], id[BE_ID_SIZE], id2[BE_ID_SIZE];
 
 	web_up(f, id, sizeof(id));
 	/* Line 8, column 11: the mount type. */
@@ -436,7 +441,7 @@ static void test_invalid_card_keeps_container(void **state)
 static void test_foreign_container_refused(void **state)
 {
 	struct fx *f = *state;
-	char card[1024], name[128], id[ENGINE_ID_SIZE], id2[ENGINE_ID_SIZE];
+	char card[1024], name[128], id[BE_ID_SIZE], id2[BE_ID_SIZE];
 
 	full(f, name, sizeof(name), "web");
 	cJSON *config = cJSON_Parse("{\"Image\":\"cutipfs-busybox:latest\",\"Cmd\":[\"true\"]}");
@@ -578,7 +583,7 @@ static void test_network_and_busy_remove(void **state)
 static void test_network_subnet_conflict(void **state)
 {
 	struct fx *f = *state;
-	char card[1024], a[64], b[64], name[128], id[ENGINE_ID_SIZE];
+	char card[1024], a[64], b[64], name[128], id[BE_ID_SIZE];
 	bool created;
 
 	subnet(a, sizeof(a), 1);
@@ -605,7 +610,7 @@ static void test_network_subnet_conflict(void **state)
 static void test_editor_rename_dance(void **state)
 {
 	struct fx *f = *state;
-	char card[1024], id[ENGINE_ID_SIZE], id2[ENGINE_ID_SIZE], from[600], to[600];
+	char card[1024], id[BE_ID_SIZE], id2[BE_ID_SIZE], from[600], to[600];
 
 	web_up(f, id, sizeof(id));
 	container_card(f, card, sizeof(card), "web", "img", "one", "");
@@ -666,7 +671,7 @@ static void test_editor_rename_dance(void **state)
 static void test_recovery_at_open(void **state)
 {
 	struct fx *f = *state;
-	char card[1024], id[ENGINE_ID_SIZE], id2[ENGINE_ID_SIZE];
+	char card[1024], id[BE_ID_SIZE], id2[BE_ID_SIZE];
 
 	web_up(f, id, sizeof(id));
 	close_ws(f);
@@ -701,13 +706,14 @@ static void test_recovery_at_open(void **state)
 static void test_engine_down(void **state)
 {
 	struct fx *f = *state;
-	struct engine *dead = NULL;
+	struct backend *dead = NULL;
+	struct be_open bo = {.engine = "unix:///nonexistent/cutipfs.sock"};
 	struct workspace *ws = NULL;
 	char card[1024], err[256], name[128], *text;
 	size_t len;
 
 	assert_int_equal(
-	    engine_open("unix:///nonexistent/cutipfs.sock", NULL, &dead, err, sizeof(err)), 0);
+	    backend_open(NULL, &bo, &dead, err, sizeof(err)), 0);
 	close_ws(f);
 	assert_int_equal(ws_open(f->root, dead, &ws, err, sizeof(err)), 0);
 	assert_int_equal(ws_settle(ws, 5000), 0);
@@ -735,7 +741,7 @@ static void test_engine_down(void **state)
 	free(text);
 	t0 = now();
 	ws_close(ws);
-	engine_close(dead);
+	backend_close(dead);
 	assert_true(now() - t0 < 3.0);
 
 	/* The engine "answers" again: what waited is applied at open. */
@@ -782,7 +788,7 @@ static void test_build_image(void **state)
 	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(
 	    cJSON_GetObjectItemCaseSensitive(img, "Config"), "Labels");
 	assert_string_equal(jstr(labels, WS_LABEL_WORKSPACE), f->root);
-	char id[ENGINE_ID_SIZE];
+	char id[BE_ID_SIZE];
 	snprintf(id, sizeof(id), "%s", jstr(img, "Id"));
 	cJSON_Delete(img);
 	full(f, name, sizeof(name), "built");
@@ -827,7 +833,7 @@ static void test_build_image(void **state)
 static void test_remove_object(void **state)
 {
 	struct fx *f = *state;
-	char id[ENGINE_ID_SIZE], name[128], path[512];
+	char id[BE_ID_SIZE], name[128], path[512];
 
 	web_up(f, id, sizeof(id));
 	full(f, name, sizeof(name), "web");
@@ -1025,7 +1031,7 @@ static void test_volume_card(void **state)
 static void test_rebuild_replaces_container(void **state)
 {
 	struct fx *f = *state;
-	char card[1024], id[ENGINE_ID_SIZE], id2[ENGINE_ID_SIZE];
+	char card[1024], id[BE_ID_SIZE], id2[BE_ID_SIZE];
 
 	write_dockerfile(f, "ctx",
 			 "FROM cutipfs-busybox:latest\nARG GREETING\n"
@@ -1040,7 +1046,7 @@ static void test_rebuild_replaces_container(void **state)
 		 "apiVersion: cutip/v1\nkind: ImageCard\nmetadata:\n  name: %s-app\nspec:\n"
 		 "  source: build\n  context: ctx\n  build_args: {GREETING: bye}\n",
 		 f->pfx);
-	char name[128], old_image[ENGINE_ID_SIZE];
+	char name[128], old_image[BE_ID_SIZE];
 	cJSON *img = NULL;
 	full(f, name, sizeof(name), "app:latest");
 	assert_int_equal(engine_image_inspect(f->e, name, &img, NULL, 0), 0);
@@ -1093,7 +1099,7 @@ static void test_concurrent_readers(void **state)
 	struct fx *f = *state;
 	struct reader r[4];
 	pthread_t t[4];
-	char card[1024], id[ENGINE_ID_SIZE];
+	char card[1024], id[BE_ID_SIZE];
 
 	for (int i = 0; i < 4; i++) {
 		r[i] = (struct reader){.f = f};
@@ -1261,12 +1267,13 @@ static void test_engine_comes_back(void **state)
 	struct fx *f = *state;
 	const char *url0 = engine_url();
 	struct proxy px = {.upstream = strncmp(url0, "unix://", 7) == 0 ? url0 + 7 : url0};
-	struct engine *e = NULL;
+	struct backend *e = NULL;
 	char card[1024], err[256], url[160];
 
 	snprintf(px.path, sizeof(px.path), "%.80s/engine.sock", f->root);
 	snprintf(url, sizeof(url), "unix://%s", px.path);
-	assert_int_equal(engine_open(url, NULL, &e, err, sizeof(err)), 0);
+	struct be_open bo = {.engine = url};
+	assert_int_equal(backend_open(NULL, &bo, &e, err, sizeof(err)), 0);
 	close_ws(f);
 	assert_int_equal(ws_open(f->root, e, &f->ws, err, sizeof(err)), 0);
 	image_card(f, card, sizeof(card), "img");
@@ -1292,7 +1299,7 @@ static void test_engine_comes_back(void **state)
 	assert_string_equal(obj.state, "present");
 	close_ws(f);
 	proxy_stop(&px);
-	engine_close(e);
+	backend_close(e);
 }
 
 int main(void)

@@ -1,0 +1,40 @@
+/* The Docker driver's own internals: the backend ops table (driver.c) on top of the engine
+ * client (engine.h), the decoders of engine documents (decode.c) and the create bodies built
+ * from cards (spec.c). Nothing outside backends/docker/ includes this. */
+#ifndef CUTIPFS_BACKENDS_DOCKER_DOCKER_H
+#define CUTIPFS_BACKENDS_DOCKER_DOCKER_H
+
+#include <stdbool.h>
+
+#include <cjson/cJSON.h>
+
+#include "backend.h"
+#include "engine.h"
+#include "ops.h"
+
+/* ---- engine documents -> neutral objects (decode.c); NULL on ENOMEM ---- */
+/* A string member, or "" (never NULL). */
+const char *docker_jstr(const cJSON *obj, const char *key);
+struct be_obj *docker_container_obj(const cJSON *inspect);
+struct be_obj *docker_container_summary(const cJSON *list_item);
+struct be_obj *docker_network_obj(const cJSON *doc, bool summary);
+struct be_obj *docker_image_obj(const cJSON *inspect);
+struct be_obj *docker_image_summary(const cJSON *list_item);
+struct be_obj *docker_volume_obj(const cJSON *doc, bool summary);
+/* One event of GET /events; false for kinds the state does not follow. */
+bool docker_event(const cJSON *ev, struct be_event *out);
+/* A watch cursor: the engine's "secs.nanos". */
+void docker_cursor(long long ns, char *buf, size_t len);
+/* A progress message as a line a person reads (malloc'd), or NULL for one not worth it. */
+char *docker_progress_line(const cJSON *msg);
+
+/* ---- cards -> request bodies (spec.c) ---- */
+/* {"k":"v",...} of labels. */
+cJSON *docker_labels(const struct be_labels *l);
+/* {"k":"v",...} of a card map. */
+cJSON *docker_map(const struct card_map *m);
+/* The create body: Config + HostConfig + NetworkingConfig; -EINVAL with err for a command
+ * that cannot be split. */
+int docker_container_body(const struct be_container *c, cJSON **out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,118 @@
+/* Small helpers of the core, written once: bounded formatting, the tail-keeping byte buffer of
+ * the logs, mkdir -p, string vectors, ids and directory names. They call nothing else of the
+ * workspace. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ws-int.h"
+
+int ws_buf_append(struct ws_buf *b, const char *p, size_t n, size_t max)
+{
+	if (n >= max) {
+		/* Only the newest max bytes of this piece can survive. */
+		p += n - max;
+		n = max;
+	}
+	if (b->len + n > max) {
+		/* Drop the oldest bytes: the end of a log is what a reader wants. */
+		size_t drop = b->len + n - max;
+		memmove(b->data, b->data + drop, b->len - drop);
+		b->len -= drop;
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *data = realloc(b->data, cap);
+		if (!data)
+			return -ENOMEM;
+		b->data = data;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+void ws_fmt(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+}
+
+void ws_buf_free(struct ws_buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* mkdir -p; 0 or -errno. */
+int ws_mkdirs(const char *path)
+{
+	char *p = strdup(path);
+	int rc = 0;
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; rc == 0; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			rc = -errno;
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+void ws_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+const char *ws_id_short(const char *id)
+{
+	if (id && strncmp(id, "sha256:", 7) == 0)
+		return id + 7;
+	return id ? id : "";
+}
+
+const char *ws_kind_dir(enum ws_kind kind)
+{
+	switch (kind) {
+	case WS_IMAGE:
+		return "images";
+	case WS_NETWORK:
+		return "networks";
+	case WS_CONTAINER:
+		return "containers";
+	default:
+		return "cards";
+	}
+}
+
+enum card_kind ws_card_kind(enum ws_kind kind)
+{
+	switch (kind) {
+	case WS_IMAGE:
+		return CARD_IMAGE;
+	case WS_NETWORK:
+		return CARD_NETWORK;
+	default:
+		return CARD_CONTAINER;
+	}
+}

@@ -141,6 +141,11 @@ int ws_container_ctl(struct workspace *ws, const char *name, const char *command
 	rc = parse(cmdbuf, argbuf, &cmd, &secs, sig, sizeof(sig));
 	if (rc < 0)
 		return rc;
+	if ((cmd == CTL_PAUSE || cmd == CTL_UNPAUSE) && !(ws->be->ops->caps & BE_CAP_PAUSE)) {
+		backend_unsupported(ws->be, "pause and unpause", err, sizeof(err));
+		ws_error_add(ws, "containers/%s/ctl: %s: %s", name, cmdbuf, err);
+		return -EOPNOTSUPP;
+	}
 
 	/* The id, so that a container renamed meanwhile is still the one meant. */
 	pthread_mutex_lock(&ws->slock);

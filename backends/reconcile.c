@@ -169,9 +169,40 @@ static int commit_errno(int rc)
 	case EBUSY:
 	case EACCES:
 	case ENOMEM:
+	case EOPNOTSUPP:
 		return rc;
 	default:
 		return -EIO;
+	}
+}
+
+/* What the card asks of the engine kind, before anything is asked of the engine: a card it
+ * cannot apply whole is refused (-EOPNOTSUPP, with the reason), never half applied. */
+static int supported(struct workspace *ws, const struct card *card, char *err, size_t errlen)
+{
+	unsigned caps = ws->be->ops->caps;
+
+	switch (card->kind) {
+	case CARD_IMAGE:
+		if (strcmp(card->spec.image.source, "build") == 0 && !(caps & BE_CAP_BUILD))
+			return backend_unsupported(ws->be, "image builds (source: build)", err,
+						   errlen);
+		return 0;
+	case CARD_NETWORK:
+		if (card->spec.network.subnet && !(caps & BE_CAP_SUBNETS))
+			return backend_unsupported(ws->be, "networks with a subnet", err, errlen);
+		return 0;
+	case CARD_VOLUME:
+		return caps & BE_CAP_VOLUMES ? 0
+					     : backend_unsupported(ws->be, "named volumes", err,
+								   errlen);
+	case CARD_CONTAINER:
+		if (card->spec.container.volumes.count && !(caps & BE_CAP_VOLUMES))
+			return backend_unsupported(ws->be, "named volumes (spec.volumes)", err,
+						   errlen);
+		return 0;
+	default:
+		return 0;
 	}
 }
 
@@ -211,7 +242,10 @@ static int apply_entry(struct workspace *ws, struct ws_entry *e, const struct ca
 	set_state(ws, e, WS_ST_APPLYING, NULL);
 	pthread_mutex_unlock(&ws->lock);
 
-	switch (card->kind) {
+	rc = supported(ws, card, res.err, sizeof(res.err));
+	switch (rc < 0 ? CARD_UNIT : card->kind) {
+	case CARD_UNIT:
+		break; /* refused before anything was asked of the engine */
 	case CARD_IMAGE:
 		rc = ws_apply_image(ws, e, card, hash, &res);
 		break;

@@ -14,7 +14,9 @@
  *
  * Errors are -errno (see backend.h for the engine's set), with the text in the errors log:
  *   -EINVAL invalid card; -EEXIST a name taken by something cutipfs did not make; -EBUSY in
- *   use; -ECONNREFUSED/-ETIMEDOUT engine unreachable; -EIO anything else. Never -ENOTCONN. */
+ *   use; -EOPNOTSUPP the engine kind cannot do what the card asks (backend.h's caps; nothing
+ *   was changed); -ECONNREFUSED/-ETIMEDOUT engine unreachable; -EIO anything else. Never
+ *   -ENOTCONN. */
 #ifndef CUTIPFS_BACKENDS_WORKSPACE_H
 #define CUTIPFS_BACKENDS_WORKSPACE_H
 

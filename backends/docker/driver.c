@@ -87,10 +87,10 @@ static int d_info(struct backend *b, char *buf, size_t len)
 	char caps[128];
 	int n = engine_info(E(b), buf, len);
 
-	backend_caps_text(docker_backend_ops.caps, caps, sizeof(caps));
+	backend_caps_text(b->ops->caps, caps, sizeof(caps));
 	if (n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, "driver: %s\ncapabilities: %s\n",
-			      docker_backend_ops.name, caps);
+			      b->ops->name, caps);
 	return n < (int)len ? n : (int)len - 1;
 }
 

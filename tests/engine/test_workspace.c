@@ -772,6 +772,40 @@ static void write_dockerfile(struct fx *f, const char *dir, const char *text)
 	fclose(fp);
 }
 
+/* An engine kind that cannot build or pause: the card is refused whole with EOPNOTSUPP and the
+ * reason, and nothing is asked of the engine. The real driver, with capabilities taken away. */
+static void test_unsupported(void **state)
+{
+	struct fx *f = *state;
+	struct backend_ops less = *f->be->ops;
+	const struct backend_ops *real = f->be->ops;
+	char card[1024], name[128], id[BE_ID_SIZE], info[2048];
+	cJSON *img = NULL;
+
+	web_up(f, id, sizeof(id));
+	less.caps &= ~(unsigned)(BE_CAP_BUILD | BE_CAP_PAUSE);
+	f->be->ops = &less;
+	f->be->ops->info(f->be, info, sizeof(info));
+	assert_null(strstr(info, "build"));
+	write_dockerfile(f, "ctx", "FROM cutipfs-busybox:latest\n");
+	build_card(f, card, sizeof(card), "nobuild", "ctx");
+	int rc = commit(f, "nobuild.yaml", card);
+	full(f, name, sizeof(name), "web");
+	int prc = ws_container_ctl(f->ws, name, "pause", NULL);
+	f->be->ops = real;
+	assert_int_equal(rc, -EOPNOTSUPP);
+	assert_true(errors_have(f, "cannot do image builds"));
+	full(f, name, sizeof(name), "nobuild:latest");
+	assert_int_equal(engine_image_inspect(f->e, name, &img, NULL, 0), -ENOENT);
+	assert_int_equal(prc, -EOPNOTSUPP);
+	assert_true(errors_have(f, "cannot do pause"));
+	cJSON *doc = ctr(f, "web");
+	assert_string_equal(ctr_state(doc), "running");
+	cJSON_Delete(doc);
+	f->be->ops->info(f->be, info, sizeof(info));
+	assert_non_null(strstr(info, "capabilities: build pause"));
+}
+
 static void test_build_image(void **state)
 {
 	struct fx *f = *state;
@@ -1328,6 +1362,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_concurrent_readers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_buildtime_resources, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_engine_comes_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unsupported, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("workspace", tests, group_setup, group_teardown);
 }

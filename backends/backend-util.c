@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -89,4 +90,24 @@ int backend_unsupported(const struct backend *b, const char *what, char *err, si
 	if (err && errlen)
 		snprintf(err, errlen, "the %s engine kind cannot do %s", b->ops->name, what);
 	return -EOPNOTSUPP;
+}
+
+long long be_time_ns(const char *s)
+{
+	struct tm tm = {0};
+	const char *p = s && *s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	long long ns = 0;
+	int digits = 0;
+
+	if (!p)
+		return -1;
+	if (tm.tm_year < 70)
+		return 0;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
+			if (digits < 9)
+				ns = ns * 10 + (*p - '0');
+	for (; digits > 0 && digits < 9; digits++)
+		ns *= 10;
+	return (long long)timegm(&tm) * 1000000000LL + ns;
 }

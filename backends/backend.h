@@ -279,6 +279,9 @@ int backend_check(const char *kind, const struct be_open *o, char *err, size_t e
 /* "docker.io/library/web:latest" and "localhost/web:latest" -> "web:latest": the short form
  * of an image reference, the way people write it (and CUTIP's cards do). */
 const char *be_image_short(const char *ref);
+/* RFC 3339 with nanoseconds ("2026-12-01T08:21:30.715288258Z") -> ns since the epoch; 0
+ * before 1970 (engines write "0001-01-01T00:00:00Z" for never), -1 for garbage. */
+long long be_time_ns(const char *rfc3339);
 /* An inspect document (be_obj.inspect) indented for people (malloc'd; NULL if not JSON). */
 char *be_json_pretty(const char *json);
 /* "build pause subnets volumes replay" for the engine file. */

@@ -77,14 +77,6 @@ static int on_event(const struct be_event *ev, void *ctx)
 	return 0;
 }
 
-static long mono_ms(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec * 1000L + now.tv_nsec / 1000000L;
-}
-
 /* Sleeps, waking within 100 ms of ws_events_stop(); false when stopping. */
 static bool nap(struct workspace *ws, long ms)
 {
@@ -152,7 +144,7 @@ static void *events_main(void *arg)
 			ws_state_stale(ws, NULL);
 			ws_post_reconcile(ws); /* what the replay could not give */
 		}
-		long t0 = mono_ms();
+		long t0 = ws_mono_ms();
 		err[0] = '\0';
 		rc = ws->be->ops->watch(ws->be, since[0] ? since : NULL, NULL, on_event, f,
 					&ws->ev_stop, err, sizeof(err));
@@ -163,7 +155,7 @@ static void *events_main(void *arg)
 		if (f->cursor[0])
 			ws_fmt(since, sizeof(since), "%s", f->cursor);
 		replay = true;
-		if (mono_ms() - t0 > WS_HEALTHY_MS)
+		if (ws_mono_ms() - t0 > WS_HEALTHY_MS)
 			backoff = WS_BACKOFF_MIN_MS;
 		nap(ws, backoff);
 		backoff = backoff * 2 > WS_BACKOFF_MAX_MS ? WS_BACKOFF_MAX_MS : backoff * 2;

@@ -23,14 +23,6 @@
 /* How often *stop is looked at while waiting. */
 #define WS_FOLLOW_POLL_MS 100
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 /* "secs[.nanos]" -> ns; -1 when malformed. */
 static long long parse_since(const char *s)
 {
@@ -52,25 +44,6 @@ static long long parse_since(const char *s)
 	return *end ? -1 : secs * 1000000000LL + ns;
 }
 
-/* RFC 3339 with nanoseconds -> ns; 0 when absent ("0001-01-01T00:00:00Z"). */
-static long long rfc3339_ns(const char *s)
-{
-	struct tm tm = {0};
-	const char *p = s && *s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	long long ns = 0;
-	int digits = 0;
-
-	if (!p || tm.tm_year < 70)
-		return 0;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++, digits++)
-			if (digits < 9)
-				ns = ns * 10 + (*p - '0');
-	for (; digits > 0 && digits < 9; digits++)
-		ns *= 10;
-	return (long long)timegm(&tm) * 1000000000LL + ns;
-}
-
 struct fsink {
 	be_log_sink sink;
 	void *ctx;
@@ -84,7 +57,7 @@ static int forward(enum be_stream stream, const char *buf, size_t len, void *arg
 	struct fsink *f = arg;
 	int rc = f->sink(stream, buf, len, f->ctx);
 
-	f->last_ns = now_ns() + f->skew;
+	f->last_ns = ws_now_ns() + f->skew;
 	if (rc)
 		f->rc = rc;
 	return rc;
@@ -152,11 +125,11 @@ static bool transport(int rc)
  * request's latency, and `since` must not fall before a line already shown. */
 static long long clock_skew(struct workspace *ws)
 {
-	long long t0 = now_ns(), engine_ns, skew;
+	long long t0 = ws_now_ns(), engine_ns, skew;
 
 	if (ws->be->ops->clock(ws->be, &engine_ns, NULL, 0) < 0)
 		return 0;
-	skew = engine_ns - (t0 + now_ns()) / 2;
+	skew = engine_ns - (t0 + ws_now_ns()) / 2;
 	return skew > -1000000000LL && skew < 1000000000LL ? 0 : skew;
 }
 
@@ -169,7 +142,7 @@ int ws_container_follow(struct workspace *ws, const char *name, const char *sinc
 	struct snap s;
 
 	fs.skew = skew;
-	long long from = since ? parse_since(since) : now_ns() + skew;
+	long long from = since ? parse_since(since) : ws_now_ns() + skew;
 
 	if (!name || !sink)
 		return -EINVAL;
@@ -196,7 +169,7 @@ int ws_container_follow(struct workspace *ws, const char *name, const char *sinc
 		}
 		if (strcmp(run, s.started_at) != 0) {
 			/* A new run: what it printed from its start on. */
-			long long started = rfc3339_ns(s.started_at);
+			long long started = be_time_ns(s.started_at);
 			if (run[0] && started > 0 && started < from)
 				from = started;
 			ws_fmt(run, sizeof(run), "%s", s.started_at);

@@ -20,20 +20,11 @@ void ws_sobj_free(struct ws_sobj *o)
 	free(o);
 }
 
-/* "2026-11-23T15:54:12.2114627Z" -> seconds; 0 for "0001-01-01..." or garbage. */
-static time_t rfc3339(const char *s)
-{
-	struct tm tm = {0};
-
-	if (!s || !*s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) || tm.tm_year < 70)
-		return 0;
-	return timegm(&tm);
-}
-
 /* The newest of a container's times: when it last changed, as far as the engine says. */
 static time_t last_change(const struct ws_sobj *o)
 {
-	time_t t = o->created, s = rfc3339(o->started_at), f = rfc3339(o->finished_at);
+	time_t t = o->created, s = (time_t)(be_time_ns(o->started_at) / 1000000000LL);
+	time_t f = (time_t)(be_time_ns(o->finished_at) / 1000000000LL);
 
 	if (s > t)
 		t = s;

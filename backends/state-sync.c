@@ -14,17 +14,6 @@
 
 #include "ws-int.h"
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* ---- queue ---- */
 
 static void push_locked(struct workspace *ws, struct ws_work *w)
@@ -78,7 +67,7 @@ int ws_state_wait_warm(struct workspace *ws, int timeout_ms)
 	struct timespec until;
 	int rc = 0;
 
-	deadline_in(&until, timeout_ms > 0 ? timeout_ms : 0);
+	ws_deadline_in(&until, timeout_ms > 0 ? timeout_ms : 0);
 	pthread_mutex_lock(&ws->wqlock);
 	while (!ws->warm && !ws->wstop && rc == 0)
 		rc = timeout_ms > 0 ? pthread_cond_timedwait(&ws->wqwarm, &ws->wqlock, &until)
@@ -145,7 +134,7 @@ static void recheck(struct workspace *ws, const char *id, const char *health)
 		return;
 	ws_fmt(r->id, sizeof(r->id), "%s", id);
 	ws_fmt(r->health, sizeof(r->health), "%s", health);
-	deadline_in(&r->due, WS_RECHECK_MS);
+	ws_deadline_in(&r->due, WS_RECHECK_MS);
 	r->tries = WS_RECHECK_TRIES;
 }
 
@@ -201,7 +190,7 @@ static void run_rechecks(struct workspace *ws)
 			ws_emit(ws, WS_CONTAINER, name, "health", attrs, false, NULL);
 		}
 		if (name[0] && strcmp(health, "starting") == 0 && --r->tries > 0) {
-			deadline_in(&r->due, WS_RECHECK_MS);
+			ws_deadline_in(&r->due, WS_RECHECK_MS);
 			i++;
 		} else {
 			*r = ws->rechecks[--ws->nrechecks];
@@ -572,7 +561,7 @@ static void *state_main(void *arg)
 	struct workspace *ws = arg;
 	struct timespec next;
 
-	deadline_in(&next, WS_RECONCILE_MS);
+	ws_deadline_in(&next, WS_RECONCILE_MS);
 	pthread_mutex_lock(&ws->wqlock);
 	while (!ws->wstop) {
 		if (ws->chead) {
@@ -611,7 +600,7 @@ static void *state_main(void *arg)
 			pthread_mutex_unlock(&ws->wqlock);
 			reconcile(ws);
 			pthread_mutex_lock(&ws->wqlock);
-			deadline_in(&next, WS_RECONCILE_MS);
+			ws_deadline_in(&next, WS_RECONCILE_MS);
 			continue;
 		}
 		ws->whead = w->next;

@@ -50,17 +50,6 @@ static void run_job(struct workspace *ws, struct ws_job *job)
 	}
 }
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /* The applier: jobs in arrival order; while cards wait for the engine, a retry every
  * WS_RETRY_MS (a ping first, so a dead engine costs one failed connect per period). */
 static void *applier_main(void *arg)
@@ -68,7 +57,7 @@ static void *applier_main(void *arg)
 	struct workspace *ws = arg;
 	struct timespec next;
 
-	deadline_in(&next, WS_RETRY_MS);
+	ws_deadline_in(&next, WS_RETRY_MS);
 	pthread_mutex_lock(&ws->qlock);
 	for (;;) {
 		while (!ws->qhead && !ws->stopping) {
@@ -85,7 +74,7 @@ static void *applier_main(void *arg)
 			}
 			if (pthread_cond_timedwait(&ws->qcond, &ws->qlock, &next) != ETIMEDOUT)
 				continue;
-			deadline_in(&next, WS_RETRY_MS);
+			ws_deadline_in(&next, WS_RETRY_MS);
 			ws->busy = true;
 			pthread_mutex_unlock(&ws->qlock);
 			if (ws->be->ops->ping(ws->be, NULL, 0) == 0)
@@ -162,7 +151,7 @@ int ws_settle(struct workspace *ws, int timeout_ms)
 	struct timespec until;
 	int rc = 0;
 
-	deadline_in(&until, timeout_ms > 0 ? timeout_ms : 0);
+	ws_deadline_in(&until, timeout_ms > 0 ? timeout_ms : 0);
 	/* The engine state first: its first full list (tried, whether the engine answered). */
 	if (ws_state_wait_warm(ws, timeout_ms) < 0)
 		return -ETIMEDOUT;

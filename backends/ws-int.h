@@ -268,6 +268,11 @@ const char *ws_kind_dir(enum ws_kind kind);
 void ws_strv_free(char **v);
 /* The card kind that makes what a directory shows. */
 enum card_kind ws_card_kind(enum ws_kind kind);
+/* Clocks: CLOCK_REALTIME in ns, CLOCK_MONOTONIC in ms, a CLOCK_REALTIME deadline @ms ahead
+ * (for pthread_cond_timedwait). */
+long long ws_now_ns(void);
+long ws_mono_ms(void);
+void ws_deadline_in(struct timespec *ts, long ms);
 
 /* ---- entries (entries.c): lookups need ws->lock held, unless said ---- */
 struct ws_entry *ws_entry_find(struct workspace *ws, const char *relpath);

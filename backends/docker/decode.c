@@ -27,14 +27,12 @@ static void copy(char *out, size_t len, const char *s)
 	snprintf(out, len, "%s", s ? s : "");
 }
 
-/* "2026-11-23T15:54:12.2114627Z" -> seconds; 0 for "0001-01-01..." or garbage. */
+/* Seconds; 0 for "0001-01-01..." or garbage. */
 static time_t rfc3339(const char *s)
 {
-	struct tm tm = {0};
+	long long ns = be_time_ns(s);
 
-	if (!s || !*s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) || tm.tm_year < 70)
-		return 0;
-	return timegm(&tm);
+	return ns > 0 ? (time_t)(ns / 1000000000LL) : 0;
 }
 
 /* A container state in Docker's words: Podman's "stopped" is "exited", "configured" and

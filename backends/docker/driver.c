@@ -99,33 +99,13 @@ static unsigned long d_requests(struct backend *b)
 	return engine_requests(E(b));
 }
 
-/* "2026-12-01T08:21:30.715288258Z" -> nanoseconds since the epoch. */
-static int parse_time(const char *t, long long *ns)
-{
-	struct tm tm = {0};
-	const char *rest = t ? strptime(t, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
-	long long frac = 0;
-	int digits = 0;
-
-	if (!rest)
-		return -EIO;
-	if (*rest == '.')
-		for (rest++; *rest >= '0' && *rest <= '9'; rest++, digits++)
-			if (digits < 9)
-				frac = frac * 10 + (*rest - '0');
-	for (; digits < 9; digits++)
-		frac *= 10;
-	*ns = (long long)timegm(&tm) * 1000000000LL + frac;
-	return 0;
-}
-
 /* The engine's own clock (GET /info SystemTime), never ours: a remote engine's may be off. */
 static int d_clock(struct backend *b, long long *ns, char *err, size_t errlen)
 {
 	cJSON *info = NULL;
 	int rc = engine_request(E(b), "GET", "/info", NULL, &info, err, errlen);
 
-	if (rc == 0 && parse_time(docker_jstr(info, "SystemTime"), ns) < 0) {
+	if (rc == 0 && (*ns = be_time_ns(docker_jstr(info, "SystemTime"))) <= 0) {
 		snprintf(err, errlen, "the engine's /info has no SystemTime");
 		rc = -EIO;
 	}

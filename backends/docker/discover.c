@@ -1,6 +1,7 @@
 /*
- * Finding the engine and agreeing on how to talk to it: opening the resolved endpoint
- * (endpoint.c) or probing the usual sockets, the unversioned ping (backend detection from its headers), and API version negotiation.
+ * Finding the engine: opening the resolved endpoint (endpoint.c) or probing the usual sockets.
+ * The probe itself (the unversioned ping, backend detection from its headers) is engine.c's,
+ * version negotiation version.c's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,132 +12,6 @@
 
 #include "engine-int.h"
 #include "ssh.h"
-
-/* ---- API versions ---- */
-
-int engine_api_num(const char *v)
-{
-	unsigned maj, min;
-	char tail;
-
-	if (!v || sscanf(v, "%u.%u%c", &maj, &min, &tail) != 2 || maj > 99 || min > 999)
-		return -1;
-	return (int)(maj * 1000 + min);
-}
-
-int engine_negotiate(const char *server_max, const char *server_min, char *out, size_t outlen,
-		     char *err, size_t errlen)
-{
-	int lo = engine_api_num(ENGINE_API_MIN), hi = engine_api_num(ENGINE_API_MAX);
-	int smax = engine_api_num(server_max);
-	int smin = server_min && *server_min ? engine_api_num(server_min) : -1;
-	int v;
-
-	if (smax < 0) {
-		engine_seterr(err, errlen, "engine reported no usable API version (\"%s\")",
-			      server_max ? server_max : "");
-		return -EPROTONOSUPPORT;
-	}
-	if (smax < lo) {
-		engine_seterr(err, errlen,
-			      "engine speaks Docker API %s at most; cutipfs needs %s to %s "
-			      "(upgrade the engine)",
-			      server_max, ENGINE_API_MIN, ENGINE_API_MAX);
-		return -EPROTONOSUPPORT;
-	}
-	v = smax < hi ? smax : hi;
-	/* Docker 29.0-29.2 refuse anything below 1.44 although they speak ours: go up to their
-	 * minimum when it is still inside our window. */
-	if (smin > v) {
-		if (smin > hi || smin > smax) {
-			engine_seterr(
-			    err, errlen,
-			    "engine requires Docker API %s or newer; cutipfs speaks %s to "
-			    "%s",
-			    server_min, ENGINE_API_MIN, ENGINE_API_MAX);
-			return -EPROTONOSUPPORT;
-		}
-		v = smin;
-	}
-	snprintf(out, outlen, "%d.%d", v / 1000, v % 1000);
-	return 0;
-}
-
-/* ---- ping ---- */
-
-/* MinAPIVersion and Version from the unversioned GET /version (a versioned path could already be
- * refused by an engine whose minimum moved above ours). */
-static int fetch_version(struct engine *e, char *min, size_t minlen, char *ver, size_t verlen,
-			 char *err, size_t errlen)
-{
-	struct ereq r = {.method = "GET",
-			 .path = "/version",
-			 .flags = EREQ_UNVERSIONED | EREQ_NO_PROBE,
-			 .timeout_ms = ENGINE_TIMEOUT_MS};
-	const cJSON *m, *v;
-	cJSON *j = NULL;
-	int rc;
-
-	min[0] = ver[0] = '\0';
-	rc = ereq_json(e, &r, &j, err, errlen);
-	ereq_free(&r);
-	if (rc < 0)
-		return rc;
-	m = cJSON_GetObjectItemCaseSensitive(j, "MinAPIVersion");
-	v = cJSON_GetObjectItemCaseSensitive(j, "Version");
-	if (cJSON_IsString(m))
-		snprintf(min, minlen, "%s", m->valuestring);
-	if (cJSON_IsString(v))
-		snprintf(ver, verlen, "%s", v->valuestring);
-	cJSON_Delete(j);
-	return 0;
-}
-
-int engine_probe(struct engine *e, char *err, size_t errlen)
-{
-	struct ereq r = {.method = "GET",
-			 .path = "/_ping",
-			 .flags = EREQ_UNVERSIONED | EREQ_NO_PROBE | EREQ_CERTINFO,
-			 .timeout_ms = ENGINE_PING_TIMEOUT_MS};
-	char msg[512] = "", min[16], ver[64], api[16];
-	enum engine_backend backend;
-	int rc;
-
-	rc = ereq_run(e, &r, msg, sizeof(msg));
-	if (rc < 0)
-		goto fail;
-	backend = r.hdr_libpod[0] ? ENGINE_PODMAN : ENGINE_DOCKER;
-
-	rc = fetch_version(e, min, sizeof(min), ver, sizeof(ver), msg, sizeof(msg));
-	if (rc < 0)
-		goto fail;
-	rc = engine_negotiate(r.hdr_api, min, api, sizeof(api), msg, sizeof(msg));
-	if (rc < 0)
-		goto fail;
-
-	pthread_mutex_lock(&e->state_lock);
-	if (!e->backend_forced)
-		e->backend = backend;
-	snprintf(e->api, sizeof(e->api), "%s", api);
-	snprintf(e->engine_version, sizeof(e->engine_version), "%s", ver);
-	e->reachable = true;
-	e->last_error[0] = '\0';
-	pthread_mutex_unlock(&e->state_lock);
-	ereq_free(&r);
-	return 0;
-
-fail:
-	/* Also when the engine answered, but not usably (HTTP error, version outside window). */
-	engine_mark_unreachable(e, msg);
-	engine_seterr(err, errlen, "%s", msg);
-	ereq_free(&r);
-	return rc;
-}
-
-int engine_ping(struct engine *e, char *err, size_t errlen)
-{
-	return engine_probe(e, err, errlen);
-}
 
 /* ---- opening ---- */
 

@@ -52,6 +52,8 @@ struct endpoint {
 	char *key;
 };
 
+/* ---- resolution (endpoint.c) ---- */
+
 /*
  * Fills @ep from @o and the environment. Errors (one line in @err, no "cutipfs:" prefix):
  *   -EINVAL           -o engine and -o context together; a malformed URL
@@ -61,6 +63,8 @@ struct endpoint {
  */
 int endpoint_resolve(const struct engine_open_opts *o, struct endpoint *ep, char *err,
 		     size_t errlen);
+/* ---- URLs (url.c) ---- */
+
 /*
  * Parses @url from @source into @ep (kind and address fields only; TLS is endpoint_resolve's).
  * @podman: the URL is Podman's (CONTAINER_HOST): its ssh:// default socket is Podman's.

@@ -55,7 +55,7 @@ struct engine {
 	int npool;		      /* guarded by pool_lock */
 };
 
-/* ---- growable byte buffer (engine.c) ---- */
+/* ---- growable byte buffer (util.c) ---- */
 
 struct ebuf {
 	char *data;
@@ -141,7 +141,7 @@ int engine_errno_ctx(CURLcode cc, long status, const char *body, size_t blen, in
 		     bool ok304, const struct engine_errctx *x, const char *curl_detail, char *err,
 		     size_t errlen);
 
-/* snprintf into an optional caller buffer. */
+/* snprintf into an optional caller buffer (util.c). */
 void engine_seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -157,6 +157,8 @@ struct engine *engine_alloc(const char *sock_path, enum engine_backend forced);
 /* A handle on @ep, which it takes over (also on failure); starts an ssh tunnel for ssh://. */
 int engine_alloc_ep(struct endpoint *ep, enum engine_backend forced, struct engine **out,
 		    char *err, size_t errlen);
+/* Ping with the short timeout; refreshes the handle's state. Used by ereq_run's probe. */
+int engine_probe(struct engine *e, char *err, size_t errlen);
 
 /* ---- the transport of each endpoint kind (transport.c) ---- */
 
@@ -177,7 +179,7 @@ int engine_transport_info(struct engine *e, char *buf, size_t len);
 void engine_mark_unreachable(struct engine *e, const char *why);
 void engine_mark_reachable(struct engine *e);
 
-/* ---- versions and discovery (discover.c) ---- */
+/* ---- API versions (version.c) ---- */
 
 /* "1.41" -> 1041; -1 if malformed. */
 int engine_api_num(const char *v);
@@ -187,8 +189,9 @@ int engine_api_num(const char *v);
  */
 int engine_negotiate(const char *server_max, const char *server_min, char *out, size_t outlen,
 		     char *err, size_t errlen);
-/* Ping with the short timeout; refreshes the handle's state. Used by ereq_run's probe. */
-int engine_probe(struct engine *e, char *err, size_t errlen);
+
+/* ---- discovery (discover.c) ---- */
+
 /* Tries @candidates (NULL-terminated socket paths) in order; first answering a ping wins. */
 int engine_discover(const char *const *candidates, enum engine_backend forced, struct engine **out,
 		    char *err, size_t errlen);

@@ -11,59 +11,6 @@
 
 #include "engine-int.h"
 
-/* ---- small helpers ---- */
-
-void engine_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-int ebuf_append(struct ebuf *b, const void *p, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *d;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		d = realloc(b->data, cap);
-		if (!d)
-			return -ENOMEM;
-		b->data = d;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->data + b->len, p, n);
-	b->len += n;
-	/* Always NUL-terminated, so a body can be handed to string functions as is. */
-	b->data[b->len] = '\0';
-	return 0;
-}
-
-void ebuf_consume(struct ebuf *b, size_t n)
-{
-	if (n >= b->len) {
-		b->len = 0;
-	} else {
-		memmove(b->data, b->data + n, b->len - n);
-		b->len -= n;
-	}
-	if (b->data)
-		b->data[b->len] = '\0';
-}
-
-void ebuf_free(struct ebuf *b)
-{
-	free(b->data);
-	memset(b, 0, sizeof(*b));
-}
-
 char *engine_escape(const char *s)
 {
 	/* libcurl ignores the handle argument since 7.82: NULL makes this callable anywhere. */
@@ -785,4 +732,80 @@ int engine_request(struct engine *e, const char *method, const char *path, const
 int engine_version(struct engine *e, cJSON **out, char *err, size_t errlen)
 {
 	return engine_request(e, "GET", "/version", NULL, out, err, errlen);
+}
+
+/* MinAPIVersion and Version from the unversioned GET /version (a versioned path could already be
+ * refused by an engine whose minimum moved above ours). */
+static int fetch_version(struct engine *e, char *min, size_t minlen, char *ver, size_t verlen,
+			 char *err, size_t errlen)
+{
+	struct ereq r = {.method = "GET",
+			 .path = "/version",
+			 .flags = EREQ_UNVERSIONED | EREQ_NO_PROBE,
+			 .timeout_ms = ENGINE_TIMEOUT_MS};
+	const cJSON *m, *v;
+	cJSON *j = NULL;
+	int rc;
+
+	min[0] = ver[0] = '\0';
+	rc = ereq_json(e, &r, &j, err, errlen);
+	ereq_free(&r);
+	if (rc < 0)
+		return rc;
+	m = cJSON_GetObjectItemCaseSensitive(j, "MinAPIVersion");
+	v = cJSON_GetObjectItemCaseSensitive(j, "Version");
+	if (cJSON_IsString(m))
+		snprintf(min, minlen, "%s", m->valuestring);
+	if (cJSON_IsString(v))
+		snprintf(ver, verlen, "%s", v->valuestring);
+	cJSON_Delete(j);
+	return 0;
+}
+
+/* ---- ping ---- */
+
+int engine_probe(struct engine *e, char *err, size_t errlen)
+{
+	struct ereq r = {.method = "GET",
+			 .path = "/_ping",
+			 .flags = EREQ_UNVERSIONED | EREQ_NO_PROBE | EREQ_CERTINFO,
+			 .timeout_ms = ENGINE_PING_TIMEOUT_MS};
+	char msg[512] = "", min[16], ver[64], api[16];
+	enum engine_backend backend;
+	int rc;
+
+	rc = ereq_run(e, &r, msg, sizeof(msg));
+	if (rc < 0)
+		goto fail;
+	backend = r.hdr_libpod[0] ? ENGINE_PODMAN : ENGINE_DOCKER;
+
+	rc = fetch_version(e, min, sizeof(min), ver, sizeof(ver), msg, sizeof(msg));
+	if (rc < 0)
+		goto fail;
+	rc = engine_negotiate(r.hdr_api, min, api, sizeof(api), msg, sizeof(msg));
+	if (rc < 0)
+		goto fail;
+
+	pthread_mutex_lock(&e->state_lock);
+	if (!e->backend_forced)
+		e->backend = backend;
+	snprintf(e->api, sizeof(e->api), "%s", api);
+	snprintf(e->engine_version, sizeof(e->engine_version), "%s", ver);
+	e->reachable = true;
+	e->last_error[0] = '\0';
+	pthread_mutex_unlock(&e->state_lock);
+	ereq_free(&r);
+	return 0;
+
+fail:
+	/* Also when the engine answered, but not usably (HTTP error, version outside window). */
+	engine_mark_unreachable(e, msg);
+	engine_seterr(err, errlen, "%s", msg);
+	ereq_free(&r);
+	return rc;
+}
+
+int engine_ping(struct engine *e, char *err, size_t errlen)
+{
+	return engine_probe(e, err, errlen);
 }

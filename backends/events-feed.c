@@ -1,16 +1,16 @@
 /* The events thread: the engine's event stream (GET /events for containers, networks and
  * images), read for the state thread and kept up across engine restarts.
  *
- * At start a reconcile (the baseline) is asked for and the stream opened from the engine's now, so
+ * At start a reconcile (the baseline) is asked for and the stream opened from now, so
  * that what happens during the first list is replayed. When the stream ends (the engine went
  * away, restarted, or a proxy dropped it), the state is marked stale and the thread reconnects
  * with back-off (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS): first a bounded replay of
  * what it missed (since=<last event> until=<now>; Docker keeps only its last 256 events), then
  * a reconcile with full lists for whatever the replay could not give, then the live stream from
  * <until> on. `since` is inclusive, and replays overlap: events are deduplicated by (timeNano,
- * id, action). Every time here is the engine's (its events' times, and ops->clock for now and
- * until): a remote engine's clock may be minutes off ours, and a since= from our clock would
- * miss events or replay too many. */
+ * id, action). Every time here is the engine's: its events' own times, and for now and until
+ * ours corrected by the engine's skew (ws_engine_skew): a remote engine's clock may be minutes
+ * off ours, and a since= from our clock would then miss events or replay too many. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,18 +89,12 @@ static bool nap(struct workspace *ws, long ms)
 	return !atomic_load(&ws->ev_stop);
 }
 
-/* The engine's clock now, as a cursor; false (and the state stale) when it does not answer. */
-static bool engine_now(struct workspace *ws, char *cursor, size_t len)
+/* The engine's clock now, as a cursor. */
+static void engine_now(struct workspace *ws, char *cursor, size_t len)
 {
-	char err[512] = "";
-	long long ns;
-	int rc = ws->be->ops->clock(ws->be, &ns, err, sizeof(err));
+	long long ns = ws_now_ns() + ws_engine_skew(ws);
 
-	if (rc < 0)
-		ws_state_stale(ws, err[0] ? err : strerror(-rc));
-	else
-		ws_fmt(cursor, len, "%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
-	return rc == 0;
+	ws_fmt(cursor, len, "%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
 }
 
 static void *events_main(void *arg)
@@ -118,17 +112,14 @@ static void *events_main(void *arg)
 		return NULL;
 	}
 	f->ws = ws;
-	/* From the engine's now, so that what happens during the first list is replayed; an
-	 * engine down at start is live from whenever it answers. */
-	if (!engine_now(ws, since, sizeof(since)))
-		since[0] = '\0';
+	/* From now, so that what happens during the first list is replayed. */
+	engine_now(ws, since, sizeof(since));
 	while (!atomic_load(&ws->ev_stop)) {
 		if (replay) {
 			err[0] = '\0';
-			rc = engine_now(ws, until, sizeof(until))
-				 ? ws->be->ops->watch(ws->be, since[0] ? since : NULL, until,
-						      on_event, f, &ws->ev_stop, err, sizeof(err))
-				 : -ECONNREFUSED;
+			engine_now(ws, until, sizeof(until));
+			rc = ws->be->ops->watch(ws->be, since, until, on_event, f, &ws->ev_stop, err,
+						sizeof(err));
 			if (atomic_load(&ws->ev_stop))
 				break;
 			if (rc < 0) {
@@ -146,8 +137,8 @@ static void *events_main(void *arg)
 		}
 		long t0 = ws_mono_ms();
 		err[0] = '\0';
-		rc = ws->be->ops->watch(ws->be, since[0] ? since : NULL, NULL, on_event, f,
-					&ws->ev_stop, err, sizeof(err));
+		rc = ws->be->ops->watch(ws->be, since, NULL, on_event, f, &ws->ev_stop, err,
+					sizeof(err));
 		if (atomic_load(&ws->ev_stop))
 			break;
 		/* Ended without being asked to: the engine went away or restarted. */

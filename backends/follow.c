@@ -119,26 +119,12 @@ static bool transport(int rc)
 	return rc == -ECONNREFUSED || rc == -ETIMEDOUT || rc == -EIO;
 }
 
-/* How far the engine's clock is off ours: the engine's time at the middle of one request. A
- * clock within a second of ours counts as ours (the same host, or synchronised): our own
- * reading of when a byte came is then exact, where the estimate is only as good as the
- * request's latency, and `since` must not fall before a line already shown. */
-static long long clock_skew(struct workspace *ws)
-{
-	long long t0 = ws_now_ns(), engine_ns, skew;
-
-	if (ws->be->ops->clock(ws->be, &engine_ns, NULL, 0) < 0)
-		return 0;
-	skew = engine_ns - (t0 + ws_now_ns()) / 2;
-	return skew > -1000000000LL && skew < 1000000000LL ? 0 : skew;
-}
-
 int ws_container_follow(struct workspace *ws, const char *name, const char *since,
 			be_log_sink sink, void *ctx, const atomic_bool *stop)
 {
 	struct fsink fs = {.sink = sink, .ctx = ctx};
 	char id[BE_ID_SIZE], at[40], run[40] = "", err[512];
-	long long skew = clock_skew(ws);
+	long long skew = ws_engine_skew(ws);
 	struct snap s;
 
 	fs.skew = skew;

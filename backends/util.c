@@ -144,3 +144,18 @@ void ws_deadline_in(struct timespec *ts, long ms)
 		ts->tv_nsec -= 1000000000L;
 	}
 }
+
+/* How far the engine's clock is off ours: the engine's time at the middle of one request (an
+ * engine that does not answer: 0). A clock within a second of ours counts as ours (the same
+ * host, or synchronised): our own reading is then exact, where the estimate is only as good as
+ * the request's latency (Podman's /info takes 200 ms), and a `since` that lands after an event
+ * or before a line already shown loses or repeats it. */
+long long ws_engine_skew(struct workspace *ws)
+{
+	long long t0 = ws_now_ns(), engine_ns, skew;
+
+	if (ws->be->ops->clock(ws->be, &engine_ns, NULL, 0) < 0)
+		return 0;
+	skew = engine_ns - (t0 + ws_now_ns()) / 2;
+	return skew > -1000000000LL && skew < 1000000000LL ? 0 : skew;
+}

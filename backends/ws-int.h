@@ -273,6 +273,9 @@ enum card_kind ws_card_kind(enum ws_kind kind);
 long long ws_now_ns(void);
 long ws_mono_ms(void);
 void ws_deadline_in(struct timespec *ts, long ms);
+/* The engine's clock minus ours, in ns (ops->clock; one request): every time given to the
+ * engine is ws_now_ns() plus this. */
+long long ws_engine_skew(struct workspace *ws);
 
 /* ---- entries (entries.c): lookups need ws->lock held, unless said ---- */
 struct ws_entry *ws_entry_find(struct workspace *ws, const char *relpath);

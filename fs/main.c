@@ -164,6 +164,20 @@ static int open_engine(const struct fs_options *o, struct backend **out)
 	return 0;
 }
 
+/* A daemon's stderr is /dev/null once it forks: an endpoint that does not answer says why now,
+ * on the terminal of whoever mounts, from one open and close before the fork (no thread
+ * survives it). The daemon's own open then tries again. */
+static void preflight(const struct fs_options *o)
+{
+	struct be_open bo = backend_opts(o);
+	struct backend *be = NULL;
+	char err[512] = "";
+
+	if (backend_open(NULL, &bo, &be, err, sizeof(err)) == 0 && !be->ops->reachable(be))
+		fprintf(stderr, "cutipfs: %s\n", err);
+	backend_close(be);
+}
+
 /* The engine, the workspace and the cards directory; the mount is up but not served yet. */
 static int open_workspace(struct fs *fs, const struct fs_options *o, const char *root)
 {
@@ -254,6 +268,8 @@ int main(int argc, char **argv)
 	root = workspace_dir(o.workspace);
 	if (!root)
 		goto out_args;
+	if (!opts.foreground)
+		preflight(&o);
 
 	fs.uid = getuid();
 	fs.gid = getgid();

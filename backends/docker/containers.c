@@ -50,55 +50,16 @@ static int action(struct engine *e, const char *id, const char *what, const char
 int engine_container_list(struct engine *e, const char *label, cJSON **out, char *err,
 			  size_t errlen)
 {
-	struct ereq r = {.method = "GET"};
-	char *filter = NULL, *path = NULL;
-	int rc;
-
-	if (label && *label) {
-		filter = engine_label_filter(label);
-		if (!filter)
-			return -ENOMEM;
-	}
-	if (asprintf(&path, "/containers/json?all=1%s%s", filter ? "&filters=" : "",
-		     filter ? filter : "") < 0) {
-		curl_free(filter);
-		return -ENOMEM;
-	}
-	r.path = path;
-	rc = ereq_json(e, &r, out, err, errlen);
-	if (rc == 0 && !cJSON_IsArray(*out)) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		engine_seterr(err, errlen, "engine sent no container list");
-		rc = -EIO;
-	}
-	ereq_free(&r);
-	curl_free(filter);
-	free(path);
-	return rc;
+	return engine_list(e, "/containers/json?all=1", label, NULL, out, err, errlen);
 }
 
 int engine_container_inspect(struct engine *e, const char *id, cJSON **out, char *err,
 			     size_t errlen)
 {
-	struct ereq r = {.method = "GET"};
-	char *esc, *path = NULL;
-	int rc;
-
 	*out = NULL;
 	if (bad_id(id, err, errlen))
 		return -EINVAL;
-	esc = engine_escape(id);
-	if (!esc || asprintf(&path, "/containers/%s/json", esc) < 0) {
-		curl_free(esc);
-		return -ENOMEM;
-	}
-	r.path = path;
-	rc = ereq_json(e, &r, out, err, errlen);
-	ereq_free(&r);
-	curl_free(esc);
-	free(path);
-	return rc;
+	return engine_named_call(e, "GET", "containers", id, "/json", out, err, errlen);
 }
 
 static void copy_id(const cJSON *resp, const char *key, char *id, size_t idlen)

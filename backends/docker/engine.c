@@ -729,6 +729,73 @@ int engine_request(struct engine *e, const char *method, const char *path, const
 	return rc;
 }
 
+int engine_list(struct engine *e, const char *base, const char *label, const char *member,
+		cJSON **out, char *err, size_t errlen)
+{
+	struct ereq r = {.method = "GET"};
+	char *filter = NULL, *path = NULL;
+	cJSON *resp = NULL;
+	int rc;
+
+	*out = NULL;
+	if (label && *label && !(filter = engine_label_filter(label)))
+		return -ENOMEM;
+	if (asprintf(&path, "%s%s%s", base, filter ? (strchr(base, '?') ? "&filters=" : "?filters=") : "",
+		     filter ? filter : "") < 0) {
+		curl_free(filter);
+		return -ENOMEM;
+	}
+	r.path = path;
+	rc = ereq_json(e, &r, &resp, err, errlen);
+	/* Volumes come as {"Volumes": [...] | null, "Warnings": ...}: null when there are none. */
+	cJSON *list = rc == 0 && member ? cJSON_DetachItemFromObjectCaseSensitive(resp, member) : resp;
+	if (member) {
+		cJSON_Delete(resp);
+		if (rc == 0 && !cJSON_IsArray(list)) {
+			cJSON_Delete(list);
+			list = cJSON_CreateArray();
+		}
+	}
+	if (rc == 0 && !cJSON_IsArray(list)) {
+		engine_seterr(err, errlen, "engine sent no list for %s", base);
+		rc = -EIO;
+	}
+	if (rc == 0)
+		*out = list;
+	else
+		cJSON_Delete(list);
+	ereq_free(&r);
+	curl_free(filter);
+	free(path);
+	return rc;
+}
+
+int engine_named_call(struct engine *e, const char *method, const char *dir, const char *name,
+		      const char *tail, cJSON **out, char *err, size_t errlen)
+{
+	struct ereq r = {.method = method, .on_conflict = EBUSY};
+	char *esc, *path = NULL;
+	int rc;
+
+	if (out)
+		*out = NULL;
+	if (!name || !*name) {
+		engine_seterr(err, errlen, "no name given for %s", dir);
+		return -EINVAL;
+	}
+	esc = engine_escape(name);
+	if (!esc || asprintf(&path, "/%s/%s%s", dir, esc, tail ? tail : "") < 0) {
+		curl_free(esc);
+		return -ENOMEM;
+	}
+	r.path = path;
+	rc = ereq_json(e, &r, out, err, errlen);
+	ereq_free(&r);
+	curl_free(esc);
+	free(path);
+	return rc;
+}
+
 int engine_version(struct engine *e, cJSON **out, char *err, size_t errlen)
 {
 	return engine_request(e, "GET", "/version", NULL, out, err, errlen);

@@ -8,68 +8,20 @@
 
 #include "engine-int.h"
 
-/* GET or DELETE /networks/{name}. */
-static int network_call(struct engine *e, const char *method, const char *name, cJSON **out,
-			char *err, size_t errlen)
-{
-	struct ereq r = {.method = method, .on_conflict = EBUSY};
-	char *esc, *path = NULL;
-	int rc;
-
-	if (out)
-		*out = NULL;
-	if (!name || !*name) {
-		engine_seterr(err, errlen, "no network given");
-		return -EINVAL;
-	}
-	esc = engine_escape(name);
-	if (!esc || asprintf(&path, "/networks/%s", esc) < 0) {
-		curl_free(esc);
-		return -ENOMEM;
-	}
-	r.path = path;
-	rc = ereq_json(e, &r, out, err, errlen);
-	ereq_free(&r);
-	curl_free(esc);
-	free(path);
-	return rc;
-}
-
 int engine_network_list(struct engine *e, const char *label, cJSON **out, char *err, size_t errlen)
 {
-	struct ereq r = {.method = "GET"};
-	char *filter = NULL, *path = NULL;
-	int rc;
-
-	if (label && *label && !(filter = engine_label_filter(label)))
-		return -ENOMEM;
-	if (asprintf(&path, "/networks%s%s", filter ? "?filters=" : "", filter ? filter : "") < 0) {
-		curl_free(filter);
-		return -ENOMEM;
-	}
-	r.path = path;
-	rc = ereq_json(e, &r, out, err, errlen);
-	if (rc == 0 && !cJSON_IsArray(*out)) {
-		cJSON_Delete(*out);
-		*out = NULL;
-		engine_seterr(err, errlen, "engine sent no network list");
-		rc = -EIO;
-	}
-	ereq_free(&r);
-	curl_free(filter);
-	free(path);
-	return rc;
+	return engine_list(e, "/networks", label, NULL, out, err, errlen);
 }
 
 int engine_network_inspect(struct engine *e, const char *name, cJSON **out, char *err,
 			   size_t errlen)
 {
-	return network_call(e, "GET", name, out, err, errlen);
+	return engine_named_call(e, "GET", "networks", name, NULL, out, err, errlen);
 }
 
 int engine_network_remove(struct engine *e, const char *name, char *err, size_t errlen)
 {
-	return network_call(e, "DELETE", name, NULL, err, errlen);
+	return engine_named_call(e, "DELETE", "networks", name, NULL, NULL, err, errlen);
 }
 
 /* An existing network of that name: its id, and not created by us. */

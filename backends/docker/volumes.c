@@ -10,73 +10,18 @@
 
 int engine_volume_list(struct engine *e, const char *label, cJSON **out, char *err, size_t errlen)
 {
-	struct ereq r = {.method = "GET"};
-	char *filter = NULL, *path = NULL;
-	cJSON *resp = NULL, *vols;
-	int rc;
-
-	*out = NULL;
-	if (label && *label && !(filter = engine_label_filter(label)))
-		return -ENOMEM;
-	if (asprintf(&path, "/volumes%s%s", filter ? "?filters=" : "", filter ? filter : "") < 0) {
-		curl_free(filter);
-		return -ENOMEM;
-	}
-	r.path = path;
-	rc = ereq_json(e, &r, &resp, err, errlen);
-	if (rc == 0) {
-		/* {"Volumes": [...] | null, "Warnings": ...}; null when there are none. */
-		vols = cJSON_DetachItemFromObjectCaseSensitive(resp, "Volumes");
-		if (!cJSON_IsArray(vols)) {
-			cJSON_Delete(vols);
-			vols = cJSON_CreateArray();
-		}
-		*out = vols;
-		if (!vols)
-			rc = -ENOMEM;
-	}
-	cJSON_Delete(resp);
-	ereq_free(&r);
-	curl_free(filter);
-	free(path);
-	return rc;
-}
-
-/* GET or DELETE /volumes/{name}{query}. */
-static int volume_call(struct engine *e, const char *method, const char *name, const char *query,
-		       cJSON **out, char *err, size_t errlen)
-{
-	struct ereq r = {.method = method, .on_conflict = EBUSY};
-	char *esc, *path = NULL;
-	int rc;
-
-	if (out)
-		*out = NULL;
-	if (!name || !*name) {
-		engine_seterr(err, errlen, "no volume given");
-		return -EINVAL;
-	}
-	esc = engine_escape(name);
-	if (!esc || asprintf(&path, "/volumes/%s%s", esc, query ? query : "") < 0) {
-		curl_free(esc);
-		return -ENOMEM;
-	}
-	r.path = path;
-	rc = ereq_json(e, &r, out, err, errlen);
-	ereq_free(&r);
-	curl_free(esc);
-	free(path);
-	return rc;
+	return engine_list(e, "/volumes", label, "Volumes", out, err, errlen);
 }
 
 int engine_volume_inspect(struct engine *e, const char *name, cJSON **out, char *err, size_t errlen)
 {
-	return volume_call(e, "GET", name, NULL, out, err, errlen);
+	return engine_named_call(e, "GET", "volumes", name, NULL, out, err, errlen);
 }
 
 int engine_volume_remove(struct engine *e, const char *name, bool force, char *err, size_t errlen)
 {
-	return volume_call(e, "DELETE", name, force ? "?force=1" : NULL, NULL, err, errlen);
+	return engine_named_call(e, "DELETE", "volumes", name, force ? "?force=1" : NULL, NULL, err,
+				 errlen);
 }
 
 int engine_volume_create(struct engine *e, const char *name, const cJSON *labels, bool *created,

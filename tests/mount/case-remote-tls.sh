@@ -65,3 +65,16 @@ mount_fs
 wait_until 10 engine_reachable || fail "engine: $(cat "$M/engine")"
 grep -q '^tls: on' "$M/engine" || fail "engine: $(cat "$M/engine")"
 umount_fs
+
+# As a user mounts (no -f: the daemon's stderr is /dev/null once it forks): the one line that
+# says why is on the terminal before the command returns.
+log "in the background, the reason is on stderr at once"
+within 20 env -u DOCKER_HOST -u DOCKER_CONTEXT -u CONTAINER_HOST "DOCKER_CONFIG=$T/no-config" \
+	"$CUTIPFS_BIN" -o "engine=$EP,tlsverify,tlscacert=$TLS/other-ca.pem,tlscert=$TLS/cert.pem,tlskey=$TLS/key.pem,workspace=$W" "$M"
+[ "$WITHIN_RC" -eq 0 ] || fail "background mount: exit $WITHIN_RC: $(cat "$T/within.out")"
+grep -q "^cutipfs: engine $EP (-o engine) is unreachable: .*[Cc]ertificate" "$T/within.out" ||
+	fail "background mount said: $(cat "$T/within.out")"
+echo "    said: $(cat "$T/within.out")"
+mountpoint -q "$M" || fail "not mounted"
+within 10 fusermount3 -u "$M"
+[ "$WITHIN_RC" -eq 0 ] || fail "fusermount3 -u: $(cat "$T/within.out")"

@@ -5,6 +5,10 @@
  *    "spec":{"build_args":{},"buildtime_dir":null,...,"tag":"latest"}}
  * - every field of the kind's spec is present, with the value card.c settled on (defaults
  *   included), so writing a default out and leaving it away hash the same;
+ * - except cutipfs's own ContainerCard field replicas, present (an integer) only when the card
+ *   gives it: a field added later must not change the hash of every card written before it,
+ *   or every running object would look stale after an upgrade. So `replicas: 1` and no
+ *   replicas hash differently although both run one task;
  * - an absent optional is null, a bool is true/false, an empty map {} and an empty list [];
  * - refs keep their YAML shape {"ref":"images/web"} (null when an optional ref is absent);
  * - object keys are sorted by bytes at every level; lists keep their order, which matters;
@@ -13,6 +17,7 @@
  * Nothing outside struct card can leak in, so unknown keys, comments, quoting and YAML style
  * never change the result. The key names are the YAML ones, which is also what keeps this
  * stable: renaming a C field must not change a hash a running object is labelled with. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -157,8 +162,20 @@ static bool image_spec(cJSON *o, const struct card_image_spec *s)
 	       add(o, "network_mode", str_or_null(s->network_mode));
 }
 
+/* An integer as Python's json.dumps writes it: plain decimal digits. Raw rather than a cJSON
+ * number, which goes through a double and %g: exact for an unsigned, but not for a wider type
+ * (past 2^53, and "1e+15" from 10^15), and a hash must not hang on that staying true. */
+static cJSON *uint_raw(unsigned value)
+{
+	char text[32];
+	snprintf(text, sizeof(text), "%u", value);
+	return cJSON_CreateRaw(text);
+}
+
 static bool container_spec(cJSON *o, const struct card_container_spec *s)
 {
+	if (s->has_replicas && !add(o, "replicas", uint_raw(s->replicas)))
+		return false;
 	cJSON *mounts = cJSON_CreateArray();
 	for (size_t i = 0; mounts && i < s->mount_count; i++)
 		mounts = push(mounts, mount_obj(&s->mounts[i]));

@@ -8,6 +8,9 @@
 #include "card.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +42,8 @@ static const struct field_hint field_hints[] = {
 	{"ContainerSpec", "restart", "the field is 'restart_policy'"},
 	{"ContainerSpec", "entrypoint", "CUTIP cards have no entrypoint; put it in 'command'"},
 	{"ContainerSpec", "security_opt", "the field is 'security_opts'"},
+	{"ContainerSpec", "scale", "the field is 'replicas'"},
+	{"ContainerSpec", "deploy", "write the replica count as 'replicas: N' directly in spec"},
 	{"ImageSpec", "buildargs", "the field is 'build_args'"},
 	{"ImageSpec", "args", "the field is 'build_args'"},
 };
@@ -185,35 +190,160 @@ static char *path_name(const char *path)
 	return strndup(best, best_len);
 }
 
-/* The value of a YAML 1.1 int ("0x1F", "0b1", "017", "1_000", "1:30"), as PyYAML computes
- * it; false when it does not fit a long. */
-static bool yaml_int_value(const char *text, long *out)
+/* *mag = *mag * base + digit; false, *mag unchanged, once that no longer fits. */
+static bool accumulate(unsigned long long *mag, unsigned base, unsigned long long digit)
 {
-	char digits[64];
-	size_t n = 0;
-	for (const char *p = text; *p && n < sizeof(digits) - 1; p++)
-		if (*p != '_')
-			digits[n++] = *p;
-	digits[n] = '\0';
-	const char *p = digits;
-	int sign = 1;
-	if (*p == '-' || *p == '+')
-		sign = *p++ == '-' ? -1 : 1;
-	long value = 0;
-	if (strchr(p, ':')) {
-		for (const char *part = p; part; part = strchr(part, ':') ? strchr(part, ':') + 1 : NULL)
-			value = value * 60 + strtol(part, NULL, 10);
-	} else if (p[0] == '0' && p[1] == 'b') {
-		value = strtol(p + 2, NULL, 2);
-	} else if (p[0] == '0' && p[1] == 'x') {
-		value = strtol(p + 2, NULL, 16);
-	} else if (p[0] == '0' && p[1]) {
-		value = strtol(p + 1, NULL, 8);
-	} else {
-		value = strtol(p, NULL, 10);
-	}
-	*out = sign * value;
+	if (*mag > (ULLONG_MAX - digit) / base)
+		return false;
+	*mag = *mag * base + digit;
 	return true;
+}
+
+/* The signed value of a magnitude: 0, or -ERANGE with *out clamped to LLONG_MIN or LLONG_MAX
+ * by the sign (as strtoll does), so that a caller can still tell too small from too large. */
+static int signed_value(bool neg, unsigned long long mag, bool fits, long long *out)
+{
+	unsigned long long limit = (unsigned long long)LLONG_MAX + (neg ? 1 : 0);
+	if (!fits || mag > limit) {
+		*out = neg ? LLONG_MIN : LLONG_MAX;
+		return -ERANGE;
+	}
+	*out = !neg ? (long long)mag : mag == limit ? LLONG_MIN : -(long long)mag;
+	return 0;
+}
+
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The value of a YAML 1.1 int ("0x1F", "0b1", "017", "1_000", "1:30"), as PyYAML's
+ * construct_yaml_int computes it. Returns 0; -ERANGE when it does not fit a long long (*out
+ * clamped by sign); -EINVAL when the text is no int at all, which only an explicit !!int tag
+ * lets through (the resolver's pattern admits nothing else). */
+static int yaml_int_value(const char *text, long long *out)
+{
+	const char *p = text;
+	bool neg = *p == '-';
+	if (*p == '-' || *p == '+')
+		p++;
+	unsigned base = 10;
+	if (p[0] == '0' && p[1] == 'b') {
+		base = 2;
+		p += 2;
+	} else if (p[0] == '0' && p[1] == 'x') {
+		base = 16;
+		p += 2;
+	} else if (p[0] == '0' && p[1]) {
+		base = 8; /* YAML 1.1: a leading 0 is octal */
+	}
+	/* Sexagesimal "1:30:05" is base 60 over decimal parts: fold each part in at its ':'. */
+	bool sexagesimal = base == 10 && strchr(p, ':');
+	unsigned long long total = 0, part = 0;
+	bool fits = true, empty = true;
+	for (; *p; p++) {
+		if (*p == '_')
+			continue; /* PyYAML drops every underscore first */
+		if (*p == ':' && sexagesimal) {
+			if (empty)
+				return -EINVAL;
+			fits = fits && accumulate(&total, 60, part);
+			part = 0;
+			empty = true;
+			continue;
+		}
+		int d = digit_value(*p);
+		if (d < 0 || (unsigned)d >= base)
+			return -EINVAL;
+		fits = fits && accumulate(&part, base, (unsigned long long)d);
+		empty = false;
+	}
+	if (empty)
+		return -EINVAL; /* "", "-", "0x", "1:" */
+	if (sexagesimal)
+		fits = fits && accumulate(&total, 60, part);
+	else
+		total = part;
+	return signed_value(neg, total, fits, out);
+}
+
+/* The value of a YAML 1.1 float ("1.5", "1_0.0", "1:30.5", ".inf", "-.Inf", ".NaN"), as
+ * PyYAML's construct_yaml_float computes it. Returns 0, -ENOMEM, or -EINVAL for text no float
+ * reads as (again only an explicit !!float tag lets that through). */
+static int yaml_float_value(const char *text, double *out)
+{
+	char *buf = malloc(strlen(text) + 1), *q = buf;
+	if (!buf)
+		return -ENOMEM;
+	for (const char *p = text; *p; p++)
+		if (*p != '_')
+			*q++ = (char)tolower((unsigned char)*p);
+	*q = '\0';
+	const char *p = buf;
+	double sign = *p == '-' ? -1.0 : 1.0;
+	if (*p == '-' || *p == '+')
+		p++;
+	int rc = 0;
+	if (strcmp(p, ".inf") == 0) {
+		*out = sign * HUGE_VAL;
+	} else if (strcmp(p, ".nan") == 0) {
+		*out = NAN;
+	} else {
+		double value = 0;
+		for (const char *part = p; part && rc == 0;) {
+			char *end;
+			double d = strtod(part, &end);
+			if (end == part || (*end && *end != ':') || isspace((unsigned char)*part))
+				rc = -EINVAL;
+			value = value * 60 + d;
+			part = *end == ':' ? end + 1 : NULL;
+		}
+		*out = sign * value;
+	}
+	free(buf);
+	return rc;
+}
+
+/* A string as pydantic's str_as_int reads it: surrounding whitespace dropped, a sign, decimal
+ * digits with single underscores between them, and optionally a '.' and zeros ("3.00").
+ * Leading zeros are decimal, as for Python's int(). Returns 0, -ERANGE (*out clamped by sign)
+ * or -EINVAL. */
+static int str_int_value(const char *text, long long *out)
+{
+	const char *p = text, *end = text + strlen(text);
+	while (isspace((unsigned char)*p))
+		p++;
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	bool neg = p < end && *p == '-';
+	if (p < end && (*p == '-' || *p == '+'))
+		p++;
+	if (p == end || !isdigit((unsigned char)*p))
+		return -EINVAL;
+	unsigned long long mag = 0;
+	bool fits = true;
+	for (; p < end && *p != '.'; p++) {
+		if (*p == '_' && p + 1 < end && isdigit((unsigned char)p[-1]) &&
+		    isdigit((unsigned char)p[1]))
+			continue;
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		fits = fits && accumulate(&mag, 10, (unsigned long long)(*p - '0'));
+	}
+	if (p < end) { /* the '.': only zeros may follow, and at least one */
+		if (++p == end)
+			return -EINVAL;
+		for (; p < end; p++)
+			if (*p != '0')
+				return -EINVAL;
+	}
+	return signed_value(neg, mag, fits, out);
 }
 
 /* ---- pydantic field types ---- */
@@ -270,10 +400,10 @@ static int field_bool(struct schema *s, const struct ynode *map, const char *key
 		return -1;
 	}
 	const char *t = v->text;
-	long number;
+	long long number;
 	if (v->type == YS_FLOAT)
 		t = strtod(t, NULL) == 1.0 ? "1" : strtod(t, NULL) == 0.0 ? "0" : t;
-	else if (v->type == YS_INT && yaml_int_value(t, &number))
+	else if (v->type == YS_INT && yaml_int_value(t, &number) == 0)
 		t = number == 1 ? "1" : number == 0 ? "0" : t;
 	for (size_t i = 0; i < 6; i++) {
 		if (strcasecmp(t, truthy[i]) == 0) {
@@ -285,6 +415,75 @@ static int field_bool(struct schema *s, const struct ynode *map, const char *key
 	}
 	report(s, v, key, "Input should be a valid boolean, unable to interpret input");
 	return -1;
+}
+
+/* `int | None = None` with ge=min, le=max, in pydantic's lax mode: a YAML int, a float with
+ * no fractional part (3.0), or a string that reads as an int ("3", " 3 ", "1_000", "3.00");
+ * null is the same as leaving it out. One departure: lax pydantic takes a bool as 0 or 1, but
+ * `replicas: yes` is surely not a count, so a bool is refused as strict mode refuses it.
+ * Returns 0 when valid (*given says whether a value was set), -1 when not. */
+static int field_int(struct schema *s, const struct ynode *map, const char *key, long long min,
+		     long long max, bool *given, long long *out)
+{
+	const struct ynode *v = ynode_get(map, key);
+	*given = false;
+	*out = 0;
+	if (!v || ynode_is_null(v))
+		return 0;
+	long long value = 0;
+	int rc = -EINVAL;
+	double f = 0;
+	if (v->kind == YNODE_SCALAR && v->type == YS_INT) {
+		rc = yaml_int_value(v->text, &value);
+	} else if (v->kind == YNODE_SCALAR && v->type == YS_STR) {
+		rc = str_int_value(v->text, &value);
+		if (rc == -EINVAL) {
+			report(s, v, key,
+			       "Input should be a valid integer, unable to parse string as an "
+			       "integer");
+			return -1;
+		}
+	} else if (v->kind == YNODE_SCALAR && v->type == YS_FLOAT &&
+		   (rc = yaml_float_value(v->text, &f)) == 0) {
+		if (!isfinite(f)) {
+			report(s, v, key, "Input should be a finite number");
+			return -1;
+		}
+		/* pydantic refuses a float past +-2^63 before any bound applies. Such a float is
+		 * whole anyway, and the cast is only defined inside that range. */
+		if (f >= -(double)LLONG_MIN || f < (double)LLONG_MIN) {
+			report(s, v, key,
+			       "Unable to parse input string as an integer, exceeded maximum size");
+			return -1;
+		}
+		if (f != (double)(long long)f) {
+			report(s, v, key,
+			       "Input should be a valid integer, got a number with a fractional "
+			       "part");
+			return -1;
+		}
+		value = (long long)f;
+	}
+	if (rc == -ENOMEM) {
+		report(s, v, key, "out of memory");
+		return -1;
+	}
+	if (rc == -EINVAL) {
+		report(s, v, key, "Input should be a valid integer");
+		return -1;
+	}
+	/* A clamped value (-ERANGE) is past the bound on its side, so it lands here too. */
+	if (value < min) {
+		report(s, v, key, "Input should be greater than or equal to %lld", min);
+		return -1;
+	}
+	if (value > max) {
+		report(s, v, key, "Input should be less than or equal to %lld", max);
+		return -1;
+	}
+	*given = true;
+	*out = value;
+	return 0;
 }
 
 static void map_free(struct card_map *m)
@@ -776,11 +975,12 @@ static void validate_mounts(struct schema *s, const struct ynode *spec,
 
 static void validate_container(struct schema *s, const struct ynode *spec, struct card *card)
 {
+	/* replicas is cutipfs's own; last, so that a did-you-mean tie goes to CUTIP's keys. */
 	static const char *const known[] = {
 		"imageRef", "networkRef", "network_mode", "command",	  "hostname",
 		"workdir",  "privileged", "cap_add",	  "security_opts", "ports",
 		"environment", "mounts",  "volumes",	  "labels",	  "restart_policy",
-		NULL};
+		"replicas", NULL};
 	struct card_container_spec *c = &card->spec.container;
 	size_t before = s->errors;
 	field_ref(s, spec, "imageRef", REQUIRED, &c->image_ref);
@@ -798,6 +998,11 @@ static void validate_container(struct schema *s, const struct ynode *spec, struc
 	field_map(s, spec, "volumes", &c->volumes);
 	field_map(s, spec, "labels", &c->labels);
 	field_str(s, spec, "restart_policy", OPTIONAL, NULL, &c->restart_policy, NULL, NULL);
+	/* Bounded by what the swarm backend takes (an unsigned), so nothing is cut short later. */
+	long long replicas;
+	if (field_int(s, spec, "replicas", 0, UINT_MAX, &c->has_replicas, &replicas) == 0 &&
+	    c->has_replicas)
+		c->replicas = (unsigned)replicas;
 	warn_unknown_keys(s, spec, "ContainerSpec", known);
 	if (s->errors != before)
 		return;
@@ -960,6 +1165,11 @@ int card_kind_from_name(const char *name)
 		if (strcmp(kinds[k].name, name) == 0)
 			return k;
 	return -1;
+}
+
+unsigned card_container_replicas(const struct card_container_spec *spec)
+{
+	return spec->has_replicas ? spec->replicas : 1;
 }
 
 char *card_ref_of(const struct card *card)

@@ -89,6 +89,13 @@ struct card_container_spec {
 	struct card_map volumes; /* volume name -> container path */
 	struct card_map labels;
 	char *restart_policy;
+	/* spec.replicas, a cutipfs extension that CUTIP ignores (pydantic drops a key its model
+	 * lacks). Only the swarm backend uses it, as the service's replica count; a single-engine
+	 * backend leaves it alone and runs one container. Whether it was written is kept apart
+	 * from the value so that a card without it keeps the hash it had before the field
+	 * existed; read it through card_container_replicas(), which takes unset as 1. */
+	bool has_replicas;
+	unsigned replicas; /* 0 to UINT_MAX when has_replicas, else 0 */
 };
 
 struct card_network_spec {
@@ -147,6 +154,9 @@ int card_parse_file(const char *path, struct card **out, struct card_diags *diag
 int card_from_doc(struct ynode *doc, const char *file, struct card **out,
 		  struct card_diags *diags);
 void card_free(struct card *card);
+
+/* spec.replicas as a backend should use it: the value written, or 1 when the card has none. */
+unsigned card_container_replicas(const struct card_container_spec *spec);
 
 /* "<prefix>/<name>", e.g. "containers/web"; malloc'd. */
 char *card_ref_of(const struct card *card);

@@ -849,6 +849,122 @@ static void test_every_change_changes_hash(void **state)
 	free(all);
 }
 
+/* ---- replicas: there only when written ------------------------------------------------- */
+
+/* MINIMAL_CONTAINER with replicas: 3; the JSON and digest from Python as above. */
+static const char REPLICAS_CONTAINER_JSON[] =
+    "{\"apiVersion\":\"cutip/v1\",\"kind\":\"ContainerCard\",\"metadata\":{\"labels\":{},"
+    "\"name\":\"db\"},\"spec\":{\"cap_add\":[],\"command\":null,\"environment\":{},"
+    "\"hostname\":null,\"imageRef\":{\"ref\":\"images/pg\"},\"labels\":{},\"mounts\":[],"
+    "\"networkRef\":null,\"network_mode\":null,\"ports\":{},\"privileged\":false,"
+    "\"replicas\":3,\"restart_policy\":null,\"security_opts\":[],\"volumes\":{},"
+    "\"workdir\":null}}";
+#define REPLICAS_CONTAINER_SHA256 "0ffc3b2cfd974a9e71cf9227c9372988130b5c50c375257ee2ca7e70071817c6"
+
+static const char *pinned_hash(const char *name)
+{
+	for (size_t i = 0; i < sizeof(pinned_cards) / sizeof(pinned_cards[0]); i++)
+		if (strcmp(pinned_cards[i].name, name) == 0)
+			return pinned_cards[i].sha256;
+	fail_msg("no pinned card '%s'", name);
+	return NULL;
+}
+
+/* replicas came after every card in use was hashed: a card without it (or with null) keeps
+ * the hash pinned above, one with it hashes by its value, however that value is spelled. */
+static void test_replicas_hash(void **state)
+{
+	(void)state;
+	char hash[65];
+	static const char *const unset[] = {
+	    MINIMAL_CONTAINER,
+	    "apiVersion: cutip/v1\nkind: ContainerCard\nmetadata: {name: db}\n"
+	    "spec: {imageRef: {ref: images/pg}, replicas: null}\n",
+	    "apiVersion: cutip/v1\nkind: ContainerCard\nmetadata: {name: db}\n"
+	    "spec: {imageRef: {ref: images/pg}, replicas: ~}\n",
+	    NULL,
+	};
+	for (size_t i = 0; unset[i]; i++) {
+		char *json = json_of(unset[i], "container without replicas");
+		assert_string_equal(json, MINIMAL_CONTAINER_JSON);
+		assert_null(strstr(json, "replicas"));
+		free(json);
+		hash_of(unset[i], "container without replicas", hash);
+		assert_string_equal(hash, pinned_hash("minimal container"));
+	}
+	hash_of(FULL_CONTAINER, "full container", hash);
+	assert_string_equal(hash, pinned_hash("full container"));
+
+	char *text = replace_once(MINIMAL_CONTAINER, "    ref: images/pg\n",
+				  "    ref: images/pg\n  replicas: 3\n");
+	char *json = json_of(text, "replicas: 3");
+	assert_string_equal(json, REPLICAS_CONTAINER_JSON);
+	free(json);
+	hash_of(text, "replicas: 3", hash);
+	assert_string_equal(hash, REPLICAS_CONTAINER_SHA256);
+	free(text);
+
+	/* The same 3 in every spelling the schema takes. */
+	static const char *const three[] = {"3",  "\"3\"", "3.0",     "\"3.00\"", "0x3", "0b11",
+					    "03", "+3",	   "!!int 3", "\" 3 \"",  NULL};
+	for (size_t i = 0; three[i]; i++) {
+		char to[64];
+		snprintf(to, sizeof(to), "    ref: images/pg\n  replicas: %s\n", three[i]);
+		text = replace_once(MINIMAL_CONTAINER, "    ref: images/pg\n", to);
+		hash_of(text, three[i], hash);
+		if (strcmp(hash, REPLICAS_CONTAINER_SHA256) != 0)
+			fail_msg("replicas: %s hashes as %s, not as 3", three[i], hash);
+		free(text);
+	}
+
+	/* Every value apart from every other, from unset, and from the full card's. 1 too: it
+	 * runs what unset runs, but the card says so, and leaving unset alone is what keeps
+	 * the old hashes. */
+	static const char *const values[] = {"0", "1", "2", "5", "4294967295", NULL};
+	const char *bases[] = {MINIMAL_CONTAINER, FULL_CONTAINER};
+	const char *anchors[] = {"    ref: images/pg\n", "  restart_policy: always\n"};
+	char all[2 * 6][65];
+	size_t n = 0;
+	for (size_t b = 0; b < 2; b++) {
+		hash_of(bases[b], "base", all[n++]);
+		for (size_t i = 0; values[i]; i++) {
+			char to[96];
+			snprintf(to, sizeof(to), "%s  replicas: %s\n", anchors[b], values[i]);
+			text = replace_once(bases[b], anchors[b], to);
+			hash_of(text, values[i], all[n++]);
+			free(text);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			if (strcmp(all[i], all[j]) == 0)
+				fail_msg("hashes %zu and %zu are the same", i, j);
+}
+
+/* The struct alone: has_replicas decides, whatever the value field holds. */
+static void test_struct_replicas(void **state)
+{
+	(void)state;
+	struct card card;
+	memset(&card, 0, sizeof(card));
+	card.kind = CARD_CONTAINER;
+	card.name.s = "db";
+	card.spec.container.image_ref.s = "images/pg";
+	card.spec.container.replicas = 7; /* not given: ignored */
+	char *json = card_canonical_json(&card);
+	assert_string_equal(json, MINIMAL_CONTAINER_JSON);
+	free(json);
+	assert_int_equal(card_container_replicas(&card.spec.container), 1);
+	card.spec.container.has_replicas = true;
+	card.spec.container.replicas = 3;
+	json = card_canonical_json(&card);
+	assert_string_equal(json, REPLICAS_CONTAINER_JSON);
+	free(json);
+	assert_int_equal(card_container_replicas(&card.spec.container), 3);
+	card.spec.container.replicas = 0;
+	assert_int_equal(card_container_replicas(&card.spec.container), 0);
+}
+
 /* ---- canon on its own: cards built by hand, no YAML ------------------------------------- */
 
 /* The struct keeps maps in file order and may hold a key twice; the canonical form sorts by
@@ -915,6 +1031,8 @@ int main(void)
 	    cmocka_unit_test(test_struct_maps_sorted_and_deduplicated),
 	    cmocka_unit_test(test_struct_nulls),
 	    cmocka_unit_test(test_null_card),
+	    cmocka_unit_test(test_replicas_hash),
+	    cmocka_unit_test(test_struct_replicas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -397,6 +397,111 @@ static void test_bool_forms(void **state)
 			 LINES("t.yaml:7:15: error: spec.privileged: Input should be a valid boolean, unable to interpret input"));
 }
 
+/* spec.replicas, cutipfs's own field for the swarm backend: an int >= 0 read as pydantic's
+ * lax mode reads one, a bool excepted; unset unless written, and then read as 1. */
+static void test_container_replicas(void **state)
+{
+	(void)state;
+	struct card *c = expect_container("", 0, NULL);
+	assert_false(c->spec.container.has_replicas);
+	assert_int_equal(c->spec.container.replicas, 0);
+	assert_int_equal(card_container_replicas(&c->spec.container), 1);
+	card_free(c);
+	/* null is the same as leaving it out, as for CUTIP's other optional fields */
+	c = expect_container("  replicas: null\n", 0, NULL);
+	assert_false(c->spec.container.has_replicas);
+	assert_int_equal(card_container_replicas(&c->spec.container), 1);
+	card_free(c);
+
+	static const struct {
+		const char *yaml;
+		unsigned value;
+	} good[] = {
+	    {"0", 0},		{"1", 1},	{"5", 5},	  {"\"7\"", 7},
+	    {"\" 8 \"", 8},	{"\"+9\"", 9},	{"\"010\"", 10},  {"\"1_000\"", 1000},
+	    {"\"3.00\"", 3},	{"3.0", 3},	{"-0.0", 0},	  {"1_000", 1000},
+	    {"0x10", 16},	{"010", 8},	{"0b101", 5},	  {"+4", 4},
+	    {"1:30", 90},	{"!!int 6", 6}, {"!!float 2", 2}, {"4294967295", 4294967295u},
+	    {"\"\\t3\\n\"", 3}, {"\"-0\"", 0},	{"\"00\"", 0},	  {"\"1_000.00\"", 1000},
+	    {"\"1_0_0\"", 100}, {"\"0.0\"", 0}, {"1_0.0", 10},	  {"1:30.0", 90},
+	};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char rest[128];
+		snprintf(rest, sizeof(rest), "  replicas: %s\n", good[i].yaml);
+		c = expect_container(rest, 0, NULL);
+		if (!c->spec.container.has_replicas || c->spec.container.replicas != good[i].value)
+			fail_msg("replicas: %s gave %u, want %u", good[i].yaml,
+				 c->spec.container.replicas, good[i].value);
+		assert_int_equal(card_container_replicas(&c->spec.container), good[i].value);
+		card_free(c);
+	}
+
+	static const struct {
+		const char *yaml, *message; /* the message after "spec.replicas: " */
+	} bad[] = {
+	    {"-1", "Input should be greater than or equal to 0"},
+	    {"-1.0", "Input should be greater than or equal to 0"},
+	    {"\"-2\"", "Input should be greater than or equal to 0"},
+	    {"-99999999999999999999", "Input should be greater than or equal to 0"},
+	    {"4294967296", "Input should be less than or equal to 4294967295"},
+	    {"99999999999999999999999", "Input should be less than or equal to 4294967295"},
+	    {"1.0e+30", "Unable to parse input string as an integer, exceeded maximum size"},
+	    {"-1.0e+19", "Unable to parse input string as an integer, exceeded maximum size"},
+	    {"three", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\"\"", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\"3.\"", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\"1__0\"", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\"_1\"", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\"1_\"", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\"+-3\"", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\"0x10\"", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\"3.0e0\"", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\"3.0_0\"", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"0o7", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\" -3\"", "Input should be greater than or equal to 0"},
+	    {"1e3", "Input should be a valid integer, unable to parse string as an integer"},
+	    {"\"{{ paths.n }}\"",
+	     "Input should be a valid integer, unable to parse string as an integer"},
+	    {"1.5", "Input should be a valid integer, got a number with a fractional part"},
+	    {"-0.5", "Input should be a valid integer, got a number with a fractional part"},
+	    {".inf", "Input should be a finite number"},
+	    {".nan", "Input should be a finite number"},
+	    {"true", "Input should be a valid integer"},
+	    {"yes", "Input should be a valid integer"},
+	    {"[1, 2]", "Input should be a valid integer"},
+	    {"{n: 3}", "Input should be a valid integer"},
+	    {"2024-01-01", "Input should be a valid integer"},
+	    {"!!int x", "Input should be a valid integer"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char rest[128], line[256];
+		snprintf(rest, sizeof(rest), "  replicas: %s\n", bad[i].yaml);
+		snprintf(line, sizeof(line), "t.yaml:7:13: error: spec.replicas: %s",
+			 bad[i].message);
+		assert_null(expect_container(rest, -1, LINES(line)));
+	}
+	/* In a block list the value starts on the next line. */
+	expect_container(
+	    "  replicas:\n    - 3\n", -1,
+	    LINES("t.yaml:8:5: error: spec.replicas: Input should be a valid integer"));
+
+	/* The key is known (no warning), and near misses point at it. */
+	c = expect_container(
+	    "  replicas: 2\n  replica: 3\n  scale: 3\n  deploy: {replicas: 3}\n", 0,
+	    LINES(
+		"t.yaml:8:3: warning: spec.replica: unknown field, ignored (did you mean "
+		"'replicas'?)",
+		"t.yaml:9:3: warning: spec.scale: unknown field, ignored (the field is 'replicas')",
+		"t.yaml:10:3: warning: spec.deploy: unknown field, ignored (write the replica "
+		"count as 'replicas: N' directly in spec)"));
+	assert_int_equal(c->spec.container.replicas, 2);
+	card_free(c);
+	/* Only a ContainerCard has it. */
+	card_free(expect("apiVersion: cutip/v1\nkind: Unit\nmetadata: {name: u}\n"
+			 "spec: {containerRef: {ref: containers/web}, replicas: 3}\n",
+			 0, LINES("t.yaml:4:45: warning: spec.replicas: unknown field, ignored")));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,6 +516,7 @@ int main(void)
 		cmocka_unit_test(test_envelope),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_bool_forms),
+		cmocka_unit_test(test_container_replicas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -325,13 +325,53 @@ static void test_check_lone_files(void **state)
 		     NULL);
 }
 
+/* A workspace using cutipfs's replicas (3, and 0 for a service scaled to zero) checks clean:
+ * the key is known, so no "unknown field" warning; a near miss gets pointed at it. */
+static void test_check_replicas(void **state)
+{
+	(void)state;
+	assert_int_equal(chdir(FIXTURES), 0);
+	assert_check("", 0, "ws-swarm", NULL);
+	assert_check("", 0, "ws-swarm/cutip/cards/web/web.container.yaml",
+		     "ws-swarm/cutip/cards/web/web.image.yaml", NULL);
+
+	char path[128];
+	snprintf(path, sizeof(path), "%s/typo.container.yaml", scratch);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("apiVersion: cutip/v1\nkind: ContainerCard\nmetadata: {name: typo}\n"
+	      "spec:\n  imageRef: {ref: images/web}\n  replica: 3\n",
+	      f);
+	fclose(f);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "%s:6:3: warning: spec.replica: unknown field, ignored (did you mean "
+		 "'replicas'?)\n",
+		 path);
+	assert_check(want, 0, path, FIXTURES "/ws-swarm/cutip/cards/web/web.image.yaml", NULL);
+	unlink(path);
+
+	/* A bad value is an error like any other, with its place. */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("apiVersion: cutip/v1\nkind: ContainerCard\nmetadata: {name: typo}\n"
+	      "spec:\n  imageRef: {ref: images/web}\n  replicas: -1\n",
+	      f);
+	fclose(f);
+	snprintf(want, sizeof(want),
+		 "%s:6:13: error: spec.replicas: Input should be greater than or equal to 0\n",
+		 path);
+	assert_check(want, 1, path, NULL);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ignored),	     cmocka_unit_test(test_discover_layouts),
 	    cmocka_unit_test(test_discover_order),   cmocka_unit_test(test_check_usage),
 	    cmocka_unit_test(test_check_good),	     cmocka_unit_test(test_check_broken),
-	    cmocka_unit_test(test_check_lone_files),
+	    cmocka_unit_test(test_check_lone_files), cmocka_unit_test(test_check_replicas),
 	};
 	return cmocka_run_group_tests(tests, scratch_setup, scratch_teardown);
 }

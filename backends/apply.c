@@ -422,7 +422,7 @@ static int unapply(struct workspace *ws, enum card_kind kind, const char *object
 	case CARD_IMAGE:
 		return unapply_image(ws, object, force, err, errlen);
 	case CARD_CONTAINER:
-		bk = BE_CONTAINER;
+		bk = ws_swarm(ws) ? BE_SERVICE : BE_CONTAINER;
 		break;
 	case CARD_NETWORK:
 		bk = BE_NETWORK;
@@ -442,8 +442,10 @@ static int unapply(struct workspace *ws, enum card_kind kind, const char *object
 	be_obj_free(obj);
 	if (!ours && !force)
 		return 0; /* not ours: the card is forgotten, the object stays */
-	if (kind == CARD_CONTAINER)
+	if (bk == BE_CONTAINER)
 		return ws_container_destroy(ws, id, err, errlen);
+	if (bk == BE_SERVICE)
+		return ws->be->ops->remove(ws->be, bk, id, 0, err, errlen);
 	return ws->be->ops->remove(ws->be, bk, object, 0, err, errlen);
 }
 

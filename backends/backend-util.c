@@ -23,6 +23,7 @@ void be_obj_free(struct be_obj *o)
 	free(o->nets);
 	free(o->subnets);
 	free(o->details);
+	free(o->tasks);
 	free(o->inspect);
 	free(o);
 }

@@ -5,9 +5,11 @@
 
 #include "backend.h"
 #include "docker/ops.h"
+#include "swarm/ops.h"
 
 static const struct backend_ops *const drivers[] = {
     &docker_backend_ops,
+    &swarm_backend_ops,
 };
 
 static const struct backend_ops *driver(const char *kind, char *err, size_t errlen)
@@ -16,7 +18,7 @@ static const struct backend_ops *driver(const char *kind, char *err, size_t errl
 		if (!kind || strcmp(kind, drivers[i]->name) == 0)
 			return drivers[i];
 	if (err && errlen)
-		snprintf(err, errlen, "no engine kind '%s' (known: docker)", kind);
+		snprintf(err, errlen, "no engine kind '%s' (known: docker, swarm)", kind);
 	return NULL;
 }
 

@@ -41,7 +41,7 @@
 /* A full 64-hex object id (or "sha256:" + 64 hex) and its NUL. */
 #define BE_ID_SIZE 80
 
-enum be_kind { BE_IMAGE, BE_NETWORK, BE_CONTAINER, BE_VOLUME };
+enum be_kind { BE_IMAGE, BE_NETWORK, BE_CONTAINER, BE_VOLUME, BE_SERVICE, BE_NODE };
 
 /* What an engine kind can do (struct backend_ops.caps), shown in the mount's engine file. */
 enum {
@@ -69,7 +69,8 @@ struct be_obj {
 	char name[128];		 /* containers, networks, volumes; "" for images */
 	char state[16];		 /* containers, in Docker's words (created, running, paused,
 				    restarting, removing, exited, dead); others "present" */
-	char health[16];	 /* containers: starting, healthy, unhealthy, or "" */
+	char health[16];	 /* containers: starting, healthy, unhealthy, or ""; nodes: their
+				    availability (active, pause, drain) */
 	char started_at[40];	 /* containers: RFC 3339 */
 	char finished_at[40];	 /* containers */
 	int exit_code;		 /* containers */
@@ -84,6 +85,8 @@ struct be_obj {
 	char *nets;    /* containers: "\nbridge\nnet1\n" */
 	char *subnets; /* networks: "\n10.1.2.0/24\n", as the engine writes them */
 	char *details; /* status lines after the state: "id: ...\nimage: ...\n" */
+	char *tasks;   /* services: their tasks, newest first, one line each:
+			  "TASKID SLOT NODE DESIRED CURRENT [ERROR]" */
 	char *inspect; /* the engine's inspect document, unformatted JSON */
 };
 
@@ -164,9 +167,20 @@ struct be_container {
 
 /* ---- control and logs ---- */
 
-enum be_ctl_op { BE_START, BE_STOP, BE_RESTART, BE_KILL, BE_PAUSE, BE_UNPAUSE };
+enum be_ctl_op {
+	/* containers */
+	BE_START, BE_STOP, BE_RESTART, BE_KILL, BE_PAUSE, BE_UNPAUSE,
+	/* services */
+	BE_SCALE,     /* to @count replicas */
+	BE_REDEPLOY,  /* every task again, with the same spec */
+	BE_ROLLBACK,  /* to the spec before the last update */
+	BE_UPDATE_PAUSE, BE_UPDATE_RESUME,
+	/* nodes */
+	BE_DRAIN, BE_NODE_PAUSE, BE_ACTIVATE, BE_PROMOTE, BE_DEMOTE,
+};
 struct be_ctl {
 	enum be_ctl_op op;
+	unsigned count;	    /* scale */
 	int timeout_s;	    /* stop, restart: seconds before SIGKILL; < 0: the object's own */
 	const char *signal; /* kill: "TERM", "SIGHUP", "9"; NULL: KILL */
 };
@@ -259,6 +273,12 @@ struct backend_ops {
 	/* A container's output, demultiplexed. */
 	int (*logs)(struct backend *b, const char *id, const struct be_logs *o, be_log_sink sink,
 		    void *ctx, char *err, size_t errlen);
+
+	/* Services (BE_CAP_SERVICES; NULL elsewhere): the card's container as a replicated
+	 * service. @id NULL creates it (its id to @out_id); else an update of service @id to the
+	 * card, rolled through its tasks. */
+	int (*service_put)(struct backend *b, const struct be_container *c, unsigned replicas,
+			   const char *id, char *out_id, size_t idlen, char *err, size_t errlen);
 };
 
 struct backend {

@@ -89,6 +89,10 @@ static const char *kind_word(enum ws_kind kind)
 		return "network";
 	case WS_CONTAINER:
 		return "container";
+	case WS_SERVICE:
+		return "service";
+	case WS_NODE:
+		return "node";
 	default:
 		return "card";
 	}

@@ -166,3 +166,94 @@ int ws_container_ctl(struct workspace *ws, const char *name, const char *command
 		ws_refresh_container(ws, id);
 	return rc;
 }
+
+/* ---- a Swarm's services/NAME/ctl and nodes/NAME/ctl ---- */
+
+struct swarm_word {
+	const char *word;
+	enum be_ctl_op op;
+	bool counted; /* takes a count: "scale 5" */
+};
+
+static const struct swarm_word service_words[] = {
+    {"scale", BE_SCALE, true},	    {"update", BE_REDEPLOY, false},
+    {"rollback", BE_ROLLBACK, false}, {"pause", BE_UPDATE_PAUSE, false},
+    {"unpause", BE_UPDATE_RESUME, false},
+};
+static const struct swarm_word node_words[] = {
+    {"drain", BE_DRAIN, false},	   {"pause", BE_NODE_PAUSE, false}, {"active", BE_ACTIVATE, false},
+    {"promote", BE_PROMOTE, false}, {"demote", BE_DEMOTE, false},
+};
+
+/* "scale 5\n" -> BE_SCALE, 5; -EINVAL for anything else. */
+static int swarm_parse(const struct swarm_word *words, size_t n, const char *command,
+		       struct be_ctl *c, char *word, size_t wordlen)
+{
+	char buf[64], *arg, *end;
+
+	trimmed(command, buf, sizeof(buf));
+	arg = strpbrk(buf, " \t");
+	if (arg)
+		*arg++ = '\0';
+	char argbuf[32];
+	trimmed(arg ? arg : "", argbuf, sizeof(argbuf));
+	ws_fmt(word, wordlen, "%s", buf);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(buf, words[i].word) != 0)
+			continue;
+		memset(c, 0, sizeof(*c));
+		c->op = words[i].op;
+		if (!words[i].counted)
+			return argbuf[0] ? -EINVAL : 0;
+		errno = 0;
+		long v = strtol(argbuf, &end, 10);
+		if (!argbuf[0] || *end || errno || v < 0 || v > 100000)
+			return -EINVAL;
+		c->count = (unsigned)v;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int swarm_ctl(struct workspace *ws, enum ws_kind kind, const char *name,
+		     const char *command)
+{
+	const bool svc = kind == WS_SERVICE;
+	struct be_ctl c;
+	char word[32], id[BE_ID_SIZE], err[512] = "";
+	int rc;
+
+	if (!ws_swarm(ws))
+		return -ENOENT;
+	if (!name || !*name || strchr(name, '/'))
+		return -ENOENT;
+	rc = svc ? swarm_parse(service_words, sizeof(service_words) / sizeof(service_words[0]),
+			       command, &c, word, sizeof(word))
+		 : swarm_parse(node_words, sizeof(node_words) / sizeof(node_words[0]), command,
+			       &c, word, sizeof(word));
+	if (rc < 0)
+		return rc;
+	pthread_mutex_lock(&ws->slock);
+	struct ws_sobj *o = ws_store_name(&ws->store[kind], name);
+	ws_fmt(id, sizeof(id), "%s", o ? o->id : "");
+	pthread_mutex_unlock(&ws->slock);
+	if (!id[0])
+		return -ENOENT;
+	rc = ws->be->ops->ctl(ws->be, svc ? BE_SERVICE : BE_NODE, id, &c, err, sizeof(err));
+	if (rc < 0)
+		ws_error_add(ws, "%s/%s/ctl: %s: %s", ws_kind_dir(kind), name, word,
+			     err[0] ? err : strerror(-rc));
+	if (rc != -ECONNREFUSED && rc != -ETIMEDOUT)
+		ws_refresh_swarm(ws);
+	return rc;
+}
+
+int ws_service_ctl(struct workspace *ws, const char *name, const char *command)
+{
+	return swarm_ctl(ws, WS_SERVICE, name, command);
+}
+
+int ws_node_ctl(struct workspace *ws, const char *name, const char *command)
+{
+	return swarm_ctl(ws, WS_NODE, name, command);
+}

@@ -1,5 +1,5 @@
-/* What images/, networks/ and containers/ show: the engine state (state.c) merged with the
- * cards that have not made theirs yet; their status, inspect and log files; and rmdir. Nothing
+/* What images/, networks/, containers/ (and a Swarm's services/ and nodes/) show: the engine
+ * state (state.c) merged with the cards that have not made theirs yet; their status, inspect and log files; and rmdir. Nothing
  * here asks the engine, except the logs file and rmdir. */
 #include <errno.h>
 #include <stdio.h>
@@ -125,7 +125,9 @@ static void merge_engine(struct workspace *ws, enum ws_kind kind, struct collect
 		if (e && e->changed > o->changed)
 			o->changed = e->changed;
 	}
-	for (size_t i = 0; i < ws->nentries; i++) {
+	/* On a Swarm the container cards' objects are services. */
+	bool cards = !(kind == WS_CONTAINER && ws_swarm(ws));
+	for (size_t i = 0; cards && i < ws->nentries; i++) {
 		const struct ws_entry *e = ws->entries[i];
 		if (!e->card || e->card->kind != ws_card_kind(kind))
 			continue;
@@ -172,7 +174,8 @@ static void merge_images(struct workspace *ws, struct collect *c)
 /* Lock and slock held. */
 static int collect_locked(struct workspace *ws, enum ws_kind kind, struct collect *c)
 {
-	if (kind != WS_IMAGE && kind != WS_NETWORK && kind != WS_CONTAINER)
+	if (kind != WS_IMAGE && kind != WS_NETWORK && kind != WS_CONTAINER &&
+	    ((kind != WS_SERVICE && kind != WS_NODE) || !ws_swarm(ws)))
 		return -EINVAL;
 	if (kind == WS_IMAGE)
 		merge_images(ws, c);
@@ -441,6 +444,17 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 	bool have;
 	int rc;
 
+	if (kind == WS_NODE)
+		return -EPERM; /* a node leaves its cluster from its own engine */
+	if (kind == WS_CONTAINER && ws_swarm(ws)) {
+		/* On a Swarm no card makes a container: a task's is replaced by the Swarm. */
+		rc = ws_container_destroy(ws, name, err, sizeof(err));
+		if (rc < 0 && rc != -ENOENT)
+			ws_error_add(ws, "containers/%s: cannot remove: %s", name,
+				     err[0] ? err : strerror(-rc));
+		ws_refresh_container(ws, name);
+		return rc;
+	}
 	pthread_mutex_lock(&ws->lock);
 	struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), name);
 	have = e != NULL;
@@ -467,4 +481,24 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 	if (e)
 		ws_entry_delete_file(ws, e);
 	return 0;
+}
+
+int ws_service_tasks(struct workspace *ws, const char *name, char **text, size_t *len)
+{
+	struct ws_object obj;
+	int rc;
+
+	*text = NULL;
+	pthread_mutex_lock(&ws->lock);
+	pthread_mutex_lock(&ws->slock);
+	rc = lookup_locked(ws, WS_SERVICE, name, &obj);
+	if (rc == 0) {
+		struct ws_sobj *so = ws_store_name(&ws->store[WS_SERVICE], name);
+		*text = strdup(so && so->tasks ? so->tasks : "");
+		rc = *text ? 0 : -ENOMEM;
+	}
+	pthread_mutex_unlock(&ws->slock);
+	pthread_mutex_unlock(&ws->lock);
+	*len = *text ? strlen(*text) : 0;
+	return rc;
 }

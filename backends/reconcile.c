@@ -66,6 +66,9 @@ static bool container_deps(struct workspace *ws, const struct card *card, struct
 		return false;
 	ws_fmt(deps->image, sizeof(deps->image), "%s", img->object);
 	ws_fmt(deps->image_id, sizeof(deps->image_id), "%s", img->id);
+	if (strcmp(img->card->spec.image.source, "pull") == 0)
+		ws_fmt(deps->pulled, sizeof(deps->pulled), "%s:%s", img->card->spec.image.image,
+		       img->card->spec.image.tag);
 	if (c->network_ref.s) {
 		net = dependency(ws, c->network_ref.s, CARD_NETWORK, why, whylen, engine_wait);
 		if (!net)
@@ -256,7 +259,8 @@ static int apply_entry(struct workspace *ws, struct ws_entry *e, const struct ca
 		rc = ws_apply_volume(ws, e->relpath, card, hash, &res);
 		break;
 	default:
-		rc = ws_apply_container(ws, e->relpath, card, hash, &deps, &res);
+		rc = ws_swarm(ws) ? ws_apply_service(ws, e->relpath, card, hash, &deps, &res)
+				  : ws_apply_container(ws, e->relpath, card, hash, &deps, &res);
 		break;
 	}
 	enum card_kind kind = card->kind;

@@ -111,7 +111,10 @@ void ws_refresh_kind(struct workspace *ws, enum card_kind kind, const char *obje
 {
 	switch (kind) {
 	case CARD_CONTAINER:
-		ws_refresh_container(ws, object);
+		if (ws_swarm(ws))
+			ws_refresh_swarm(ws);
+		else
+			ws_refresh_container(ws, object);
 		break;
 	case CARD_NETWORK:
 		ws_refresh_network(ws, object);
@@ -122,4 +125,98 @@ void ws_refresh_kind(struct workspace *ws, enum card_kind kind, const char *obje
 	default:
 		break;
 	}
+}
+
+/* The change one poll saw in a service or a node, as the events file says it. */
+static void swarm_change(struct workspace *ws, enum ws_kind kind, const struct ws_prev *prev,
+			 const char *name, const char *state, const char *availability)
+{
+	char attrs[128] = "";
+
+	if (kind == WS_SERVICE) {
+		if (!prev->had)
+			ws_emit(ws, kind, name, "create", "", true, NULL);
+		if (prev->had && strcmp(prev->state, state) == 0)
+			return;
+		if (strcmp(state, "running") == 0) {
+			if (prev->had)
+				ws_emit(ws, kind, name, "converged", "", false, NULL);
+		} else {
+			ws_attr(attrs, sizeof(attrs), "state", state);
+			ws_emit(ws, kind, name, "update", attrs, false, NULL);
+		}
+		return;
+	}
+	if (!prev->had || strcmp(prev->state, state) != 0)
+		ws_emit(ws, kind, name, state, "", !prev->had, NULL);
+	/* A node's availability rides in its health field (backend.h). */
+	if (prev->had && strcmp(prev->health, availability) != 0)
+		ws_emit(ws, kind, name, availability, "", false, NULL);
+}
+
+/* One kind of a Swarm's objects read whole: what is new or changed is put, what is gone is
+ * dropped, and each difference is published (the engine sends no event for a task, nor for a
+ * node that goes down: polling is how they are seen). */
+static int refresh_swarm_kind(struct workspace *ws, enum ws_kind kind, bool baseline)
+{
+	unsigned long t = ws_ticket(ws);
+	struct be_obj **list = NULL;
+	size_t n = 0;
+	int rc = ws->be->ops->list(ws->be, kind == WS_SERVICE ? BE_SERVICE : BE_NODE, &list, &n,
+				   NULL, 0);
+
+	if (rc < 0)
+		return rc;
+	char **ids = calloc(n + 1, sizeof(*ids));
+	for (size_t i = 0; i < n; i++) {
+		char name[128], state[16], avail[16];
+		struct ws_prev prev;
+		if (ids)
+			ids[i] = strdup(list[i]->id);
+		struct ws_sobj *o = ws_sobj_from(ws, list[i]);
+		list[i] = NULL;
+		if (!o)
+			continue;
+		ws_fmt(name, sizeof(name), "%s", o->name);
+		ws_fmt(state, sizeof(state), "%s", o->state);
+		ws_fmt(avail, sizeof(avail), "%s", o->health);
+		if (ws_state_put(ws, kind, o, t, &prev) != WS_PUT_OLDER && !baseline)
+			swarm_change(ws, kind, &prev, name, state, avail);
+	}
+	free(list);
+	/* What the list no longer has. */
+	char **gone = NULL;
+	size_t ngone = 0;
+	pthread_mutex_lock(&ws->slock);
+	struct ws_store *s = &ws->store[kind];
+	gone = calloc(s->n + 1, sizeof(*gone));
+	for (size_t i = 0; gone && ids && i < s->n; i++) {
+		bool listed = false;
+		for (size_t k = 0; ids[k] && !listed; k++)
+			listed = strcmp(ids[k], s->v[i]->id) == 0;
+		if (!listed && s->v[i]->ticket <= t)
+			gone[ngone++] = strdup(s->v[i]->id);
+	}
+	s->listed = true;
+	pthread_mutex_unlock(&ws->slock);
+	for (size_t i = 0; i < ngone; i++) {
+		struct ws_prev prev;
+		if (gone[i] && ws_state_drop(ws, kind, gone[i], NULL, t, &prev) && !baseline)
+			ws_emit(ws, kind, prev.name, kind == WS_SERVICE ? "remove" : "down", "", true,
+				NULL);
+	}
+	ws_strv_free(gone);
+	ws_strv_free(ids);
+	return 0;
+}
+
+int ws_refresh_swarm(struct workspace *ws)
+{
+	if (!ws_swarm(ws))
+		return 0;
+	pthread_mutex_lock(&ws->slock);
+	bool baseline = !ws->store[WS_SERVICE].listed;
+	pthread_mutex_unlock(&ws->slock);
+	int rc = refresh_swarm_kind(ws, WS_NODE, baseline);
+	return rc < 0 ? rc : refresh_swarm_kind(ws, WS_SERVICE, baseline);
 }

@@ -16,6 +16,7 @@ void ws_sobj_free(struct ws_sobj *o)
 	free(o->tags);
 	free(o->nets);
 	free(o->lines);
+	free(o->tasks);
 	free(o->inspect);
 	free(o);
 }
@@ -59,8 +60,9 @@ struct ws_sobj *ws_sobj_from(struct workspace *ws, struct be_obj *b)
 	o->tags = b->tags;
 	o->nets = b->nets;
 	o->lines = b->details;
+	o->tasks = b->tasks;
 	o->inspect = b->inspect;
-	b->tags = b->nets = b->details = b->inspect = NULL;
+	b->tags = b->nets = b->details = b->tasks = b->inspect = NULL;
 	be_obj_free(b);
 	if (o->managed && card && !o->card) {
 		ws_sobj_free(o);

@@ -155,6 +155,11 @@ static bool recheck_due(struct workspace *ws)
 }
 
 /* The earliest of @next and the rechecks' times. */
+static struct timespec earlier(struct timespec a, struct timespec b)
+{
+	return a.tv_sec < b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec < b.tv_nsec) ? a : b;
+}
+
 static struct timespec wake_at(struct workspace *ws, struct timespec next)
 {
 	for (size_t i = 0; i < ws->nrechecks; i++) {
@@ -543,6 +548,8 @@ static void reconcile(struct workspace *ws)
 			rc = reconcile_networks(ws, &again);
 		if (rc == 0)
 			rc = ws_refresh_images(ws);
+		if (rc == 0)
+			rc = ws_refresh_swarm(ws);
 		if (rc < 0)
 			break; /* the engine: the events thread asks again when it is back */
 	}
@@ -559,9 +566,11 @@ static void reconcile(struct workspace *ws)
 static void *state_main(void *arg)
 {
 	struct workspace *ws = arg;
-	struct timespec next;
+	struct timespec next, poll;
+	bool swarm = ws_swarm(ws);
 
 	ws_deadline_in(&next, WS_RECONCILE_MS);
+	ws_deadline_in(&poll, WS_SWARM_POLL_MS);
 	pthread_mutex_lock(&ws->wqlock);
 	while (!ws->wstop) {
 		if (ws->chead) {
@@ -579,12 +588,20 @@ static void *state_main(void *arg)
 			pthread_mutex_lock(&ws->wqlock);
 			continue;
 		}
+		/* A Swarm's tasks and nodes send no events: they are polled. */
+		if (swarm && due_at(&poll)) {
+			pthread_mutex_unlock(&ws->wqlock);
+			ws_refresh_swarm(ws);
+			pthread_mutex_lock(&ws->wqlock);
+			ws_deadline_in(&poll, WS_SWARM_POLL_MS);
+			continue;
+		}
 		/* Periodic, stream up or not: an engine that is down fails the list at once (one
 		 * refused connect), one that only lost its event stream gets read. */
 		bool due = ws->want_reconcile || due_at(&next);
 		struct ws_work *w = ws->whead;
 		if (!w && !due) {
-			struct timespec at = wake_at(ws, next);
+			struct timespec at = wake_at(ws, swarm ? earlier(next, poll) : next);
 			pthread_cond_timedwait(&ws->wqcond, &ws->wqlock, &at);
 			continue;
 		}

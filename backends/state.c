@@ -39,7 +39,7 @@ static void store_clear(struct ws_store *s)
 
 void ws_state_free(struct workspace *ws)
 {
-	for (int k = 0; k < 3; k++)
+	for (int k = 0; k < WS_KINDS; k++)
 		store_clear(&ws->store[k]);
 	pthread_cond_destroy(&ws->scond);
 	pthread_mutex_destroy(&ws->slock);

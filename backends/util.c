@@ -101,6 +101,10 @@ const char *ws_kind_dir(enum ws_kind kind)
 		return "networks";
 	case WS_CONTAINER:
 		return "containers";
+	case WS_SERVICE:
+		return "services";
+	case WS_NODE:
+		return "nodes";
 	default:
 		return "cards";
 	}
@@ -113,8 +117,12 @@ enum card_kind ws_card_kind(enum ws_kind kind)
 		return CARD_IMAGE;
 	case WS_NETWORK:
 		return CARD_NETWORK;
+	case WS_NODE:
+	case WS_CARD:
+	case WS_KINDS:
+		return CARD_KIND_COUNT; /* no card makes one */
 	default:
-		return CARD_CONTAINER;
+		return CARD_CONTAINER; /* containers, and a Swarm's services */
 	}
 }
 
@@ -158,4 +166,9 @@ long long ws_engine_skew(struct workspace *ws)
 		return 0;
 	skew = engine_ns - (t0 + ws_now_ns()) / 2;
 	return skew > -1000000000LL && skew < 1000000000LL ? 0 : skew;
+}
+
+bool ws_swarm(const struct workspace *ws)
+{
+	return ws->be->ops->caps & BE_CAP_SERVICES;
 }

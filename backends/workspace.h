@@ -88,7 +88,15 @@ int ws_card_result(struct workspace *ws, const char *relpath);
 
 /* ---- objects: what the directories images/, networks/, containers/ show ---- */
 
-enum ws_kind { WS_IMAGE, WS_NETWORK, WS_CONTAINER, WS_CARD /* changes only */ };
+enum ws_kind {
+	WS_IMAGE,
+	WS_NETWORK,
+	WS_CONTAINER,
+	WS_CARD, /* changes only */
+	WS_SERVICE, /* a Swarm's (ops->caps BE_CAP_SERVICES): services/ */
+	WS_NODE,    /* and nodes/ */
+	WS_KINDS
+};
 
 struct ws_object {
 	char name[128];
@@ -124,6 +132,9 @@ int ws_status(struct workspace *ws, enum ws_kind kind, const char *name, char **
 /* The engine's inspect document, as it is (pretty JSON); "{}\n" for a card's object not made
  * yet (pending, error), never -ENOENT for a listed object. */
 int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len);
+/* services/<name>/tasks: one line per task, newest first: TASKID SLOT NODE DESIRED CURRENT
+ * [ERROR]. */
+int ws_service_tasks(struct workspace *ws, const char *name, char **text, size_t *len);
 /* images/<name>/log: output of the image's last pull or build. */
 int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *len);
 /* containers/<name>/logs: stdout and stderr as the engine keeps them, framing removed; the
@@ -199,6 +210,13 @@ void ws_unsubscribe(struct workspace *ws, int id);
  * killing one that does not run); stopping a stopped one or starting a running one is 0. The
  * state is read again before this returns. */
 int ws_container_ctl(struct workspace *ws, const char *name, const char *command, const char *arg);
+
+/* services/NAME/ctl on a Swarm: "scale N", "update" (every task again), "rollback" (to the
+ * spec before the last update); nodes/NAME/ctl: "drain", "pause", "active", "promote",
+ * "demote". Unknown command or bad argument: -EINVAL before the engine is asked; then the
+ * engine's errno. The state is read again before this returns. */
+int ws_service_ctl(struct workspace *ws, const char *name, const char *command);
+int ws_node_ctl(struct workspace *ws, const char *name, const char *command);
 
 /* Streams the container's new output (framing removed; raw for a Tty container) to sink until
  * the container is removed, *stop becomes true (seen within 100 ms), or sink returns non-zero

@@ -37,6 +37,9 @@
 #define WS_IMAGE_LOG_MAX (1u << 20)
 /* A container's logs file: the newest bytes kept. */
 #define WS_CONTAINER_LOGS_MAX (64u << 20)
+/* How often a Swarm's services, tasks and nodes are read (no events tell of tasks, nor of a
+ * node gone down). */
+#define WS_SWARM_POLL_MS 1000
 /* The periodic reconcile of the state with full lists (events are lossy). */
 #define WS_RECONCILE_MS 30000
 /* Reconnect back-off of the event stream: doubles from MIN to MAX. */
@@ -118,6 +121,7 @@ struct ws_sobj {
 	char *tags;	      /* images: "\nweb:latest\nx:1\n" (short names), or NULL */
 	char *nets;	      /* containers: "\nbridge\nnet1\n", or NULL */
 	char *lines;	      /* status lines after the first ("id: ...\n..."), or NULL */
+	char *tasks;	      /* services: their tasks file, or NULL */
 	char *inspect;	      /* the inspect document, unformatted JSON, or NULL */
 	time_t created;	      /* seconds */
 	time_t changed;	      /* last change seen, for mtimes */
@@ -214,7 +218,7 @@ struct workspace {
 	/* The engine state (state.c). */
 	pthread_mutex_t slock;
 	pthread_cond_t scond;		     /* broadcast on every change of the store */
-	struct ws_store store[3];	     /* guarded by slock, indexed by enum ws_kind */
+	struct ws_store store[WS_KINDS];     /* guarded by slock, indexed by enum ws_kind */
 	struct ws_tomb tombs[WS_TOMBSTONES]; /* guarded by slock: a ring of removed ids */
 	size_t tomb_next;		     /* guarded by slock */
 	struct ws_hint hints[WS_HINTS];	     /* guarded by slock */
@@ -263,11 +267,13 @@ void ws_buf_free(struct ws_buf *b);
 const char *ws_id_short(const char *id);
 /* mkdir -p; 0 or -errno. */
 int ws_mkdirs(const char *path);
-/* "containers", "networks", "images". */
+/* "containers", "networks", "images", "services", "nodes". */
 const char *ws_kind_dir(enum ws_kind kind);
 void ws_strv_free(char **v);
-/* The card kind that makes what a directory shows. */
+/* The card kind that makes what a directory shows (CARD_KIND_COUNT: none). */
 enum card_kind ws_card_kind(enum ws_kind kind);
+/* The engine is a Swarm: ContainerCards make services, shown in services/. */
+bool ws_swarm(const struct workspace *ws);
 /* Clocks: CLOCK_REALTIME in ns, CLOCK_MONOTONIC in ms, a CLOCK_REALTIME deadline @ms ahead
  * (for pthread_cond_timedwait). */
 long long ws_now_ns(void);
@@ -338,13 +344,15 @@ void ws_entry_drop(struct workspace *ws, struct ws_entry *e);
 /* Deletes the card file of an entry and drops it. */
 void ws_entry_delete_file(struct workspace *ws, struct ws_entry *e);
 
-/* ---- engine side of one card (apply.c, apply-container.c); no lock held ---- */
+/* ---- engine side of one card (apply.c, apply-container.c, apply-service.c); no lock held ---- */
 
 /* What an apply needs from the cards a container names (copied under the lock). */
 struct ws_deps {
 	char image[256];	       /* "<name>:<tag>" */
 	char image_id[BE_ID_SIZE]; /* "" when unknown */
 	char network[128];	       /* NetworkCard name, or "" */
+	char pulled[512]; /* a pulled image's registry reference ("<image>:<tag>"), or "": what
+			     every node of a Swarm can get, where the card's tag is local */
 };
 
 struct ws_result {
@@ -362,6 +370,9 @@ int ws_apply_volume(struct workspace *ws, const char *relpath, const struct card
 		    const char *hash, struct ws_result *res);
 int ws_apply_container(struct workspace *ws, const char *relpath, const struct card *card,
 		       const char *hash, const struct ws_deps *deps, struct ws_result *res);
+/* On a Swarm (apply-service.c): the container card as a service. */
+int ws_apply_service(struct workspace *ws, const char *relpath, const struct card *card,
+		     const char *hash, const struct ws_deps *deps, struct ws_result *res);
 /* Removes what a card made. @force: whoever made it (rmdir); else only what carries this
  * workspace's labels. @object: the engine name the card made ("web", "web:latest"). */
 int ws_unapply(struct workspace *ws, enum card_kind kind, const char *object, bool force, char *err,
@@ -433,6 +444,10 @@ int ws_refresh_network(struct workspace *ws, const char *name_or_id);
 int ws_refresh_images(struct workspace *ws);
 /* After an apply or removal of what a card makes. */
 void ws_refresh_kind(struct workspace *ws, enum card_kind kind, const char *object);
+/* A Swarm's services and nodes, read whole (three requests) and diffed into the state, each
+ * difference published: service create, update (state=...), converged, remove; node ready,
+ * down, unknown, drain, pause, active. Not a Swarm: 0 at once. */
+int ws_refresh_swarm(struct workspace *ws);
 /* The object names of the ImageCards ("web:latest"), malloc'd and NULL-terminated. */
 char **ws_card_image_refs(struct workspace *ws);
 

@@ -73,6 +73,10 @@ if answers "$docker_sock" && ! answers_tls; then
 	fi
 fi
 if ! answers "$docker_sock"; then
+	# A Swarm would ask a registry for a service's image (to pin its digest at create, and
+	# to pull it at each task start): a DNS lookup and a connection to the outside world,
+	# which no test may make. With this the local image is used as it is.
+	DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 \
 	dockerd --host "unix://$docker_sock" --host "tcp://127.0.0.1:$tls_port" \
 		--tlsverify --tlscacert "$tls_dir/ca.pem" --tlscert "$tls_dir/server-cert.pem" \
 		--tlskey "$tls_dir/server-key.pem" >"$state/dockerd.log" 2>&1 &

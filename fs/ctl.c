@@ -2,6 +2,9 @@
  *
  *   start | stop [SECONDS] | restart [SECONDS] | kill [SIGNAL] | pause | unpause
  *
+ * and on a Swarm services/NAME/ctl (scale N | update | rollback) and nodes/NAME/ctl (drain |
+ * pause | active | promote | demote).
+ *
  * Each write is taken as a whole: its lines run in order, a last line without a newline is a
  * command too, and the write itself fails with the first command's error (an unknown command
  * or a bad argument: EINVAL), so `echo stop > ctl` reports it (fuse-notes A10: only write(2)
@@ -21,16 +24,25 @@ static const char ctl_help[] =
 /* A whole write is at most this: commands are short. */
 #define CTL_MAX 4096
 
+static const char service_help[] =
+    "# write one command per line: scale N, update (every task again), rollback.\n"
+    "# e.g. echo 'scale 5' > ctl\n";
+static const char node_help[] =
+    "# write one command per line: drain, pause, active, promote, demote.\n"
+    "# e.g. echo drain > ctl\n";
+
 void fs_ctl_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 {
-	(void)n;
-	char *text = strdup(ctl_help);
+	const char *help = n->kind == WS_SERVICE ? service_help
+			   : n->kind == WS_NODE	  ? node_help
+						  : ctl_help;
+	char *text = strdup(help);
 	if (!text) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
 	/* O_TRUNC (echo > ctl) has nothing to truncate. */
-	fs_reply_snap_open(req, fi, text, sizeof(ctl_help) - 1);
+	fs_reply_snap_open(req, fi, text, strlen(help));
 }
 
 static bool all_of(const char *s, int (*pred)(int))
@@ -61,9 +73,13 @@ static int check(const char *cmd, const char *arg)
 }
 
 /* Runs one line (modified in place): 0 or -errno. Blank lines do nothing. */
-static int run_line(struct fs *fs, const char *name, char *line)
+static int run_line(struct fs *fs, enum ws_kind kind, const char *name, char *line)
 {
 	char *save = NULL;
+	if (kind == WS_SERVICE)
+		return ws_service_ctl(fs->ws, name, line);
+	if (kind == WS_NODE)
+		return ws_node_ctl(fs->ws, name, line);
 	char *cmd = strtok_r(line, " \t\r\v\f", &save);
 	if (!cmd)
 		return 0;
@@ -99,7 +115,7 @@ void fs_ctl_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t siz
 	char *save = NULL;
 	for (char *line = strtok_r(text, "\n", &save); line && rc == 0;
 	     line = strtok_r(NULL, "\n", &save))
-		rc = run_line(fs, obj.name, line);
+		rc = run_line(fs, n->kind, obj.name, line);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else

@@ -57,7 +57,16 @@ enum fs_type {
 	FS_OBJCARD, /* the `card` symlink */
 };
 
-enum fs_objfile { FS_F_STATUS, FS_F_ID, FS_F_LOG, FS_F_LOGS, FS_F_INSPECT, FS_F_FOLLOW, FS_F_CTL };
+enum fs_objfile {
+	FS_F_STATUS,
+	FS_F_ID,
+	FS_F_LOG,
+	FS_F_LOGS,
+	FS_F_INSPECT,
+	FS_F_FOLLOW,
+	FS_F_CTL,
+	FS_F_TASKS,
+};
 
 /* Fixed inode numbers of the top of the tree; the table hands out the rest from FS_INO_FIRST. */
 enum {
@@ -70,6 +79,8 @@ enum {
 	FS_INO_NETWORKS,
 	FS_INO_CONTAINERS,
 	FS_INO_EVENTS,
+	FS_INO_SERVICES, /* a Swarm's only */
+	FS_INO_NODES,
 	FS_INO_FIRST = 16,
 };
 

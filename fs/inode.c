@@ -136,6 +136,8 @@ static const struct {
     {FS_INO_NETWORKS, "networks", FS_OBJROOT, WS_NETWORK},
     {FS_INO_CONTAINERS, "containers", FS_OBJROOT, WS_CONTAINER},
     {FS_INO_EVENTS, "events", FS_EVENTS, WS_IMAGE},
+    {FS_INO_SERVICES, "services", FS_OBJROOT, WS_SERVICE},
+    {FS_INO_NODES, "nodes", FS_OBJROOT, WS_NODE},
 };
 
 int fs_table_init(struct fs *fs)

@@ -28,7 +28,7 @@ struct fs_options {
 	char *tlscacert;      /* -o tlscacert=FILE, tlscert=FILE, tlskey=FILE */
 	char *tlscert;
 	char *tlskey;
-	char *backend;	      /* -o backend=docker|podman; NULL: detect */
+	char *backend;	      /* -o backend=docker|podman|swarm; NULL: detect docker|podman */
 	char *workspace;      /* -o workspace=DIR */
 	unsigned events_ring; /* -o events_ring=N; 0: FS_EVENTS_RING */
 };
@@ -75,7 +75,9 @@ static void usage(const char *prog)
 	       "    -o tlscacert=FILE      the CA to verify the engine with (implies tlsverify)\n"
 	       "    -o tlscert=FILE        the client certificate and its key\n"
 	       "    -o tlskey=FILE\n"
-	       "    -o backend=NAME        docker or podman (default: detected)\n"
+	       "    -o backend=NAME        docker or podman (default: detected), or swarm: the\n"
+	       "                           engine is a Swarm manager, cards become services,\n"
+	       "                           and services/ and nodes/ show the cluster\n"
 	       "    -o workspace=DIR       the workspace (default: $XDG_STATE_HOME/cutipfs or\n"
 	       "                           ~/.local/state/cutipfs); cards live in DIR/cutip/cards\n"
 	       "    -o events_ring=N       lines of MOUNTPOINT/events kept for a slow reader "
@@ -134,13 +136,24 @@ static char *workspace_dir(const char *opt)
 	return abs;
 }
 
+static bool swarm(const struct fs_options *o)
+{
+	return o->backend && strcmp(o->backend, "swarm") == 0;
+}
+
+/* The engine kind: a Swarm's driver, or the Docker API's (Docker or Podman). */
+static const char *kind_of(const struct fs_options *o)
+{
+	return swarm(o) ? "swarm" : "docker";
+}
+
 static struct be_open backend_opts(const struct fs_options *o)
 {
 	/* With nothing named and nothing answering, mount anyway on the conventional socket,
 	 * which comes up later or not; the engine file says which. */
 	return (struct be_open){.engine = o->engine,
 				.context = o->context,
-				.flavour = o->backend,
+				.flavour = swarm(o) ? NULL : o->backend,
 				.tlsverify = o->tlsverify != 0,
 				.tlscacert = o->tlscacert,
 				.tlscert = o->tlscert,
@@ -152,7 +165,7 @@ static int open_engine(const struct fs_options *o, struct backend **out)
 {
 	struct be_open bo = backend_opts(o);
 	char err[512] = "";
-	int rc = backend_open(NULL, &bo, out, err, sizeof(err));
+	int rc = backend_open(kind_of(o), &bo, out, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "cutipfs: %s\n", err[0] ? err : strerror(-rc));
 		return rc;
@@ -167,15 +180,18 @@ static int open_engine(const struct fs_options *o, struct backend **out)
 /* A daemon's stderr is /dev/null once it forks: an endpoint that does not answer says why now,
  * on the terminal of whoever mounts, from one open and close before the fork (no thread
  * survives it). The daemon's own open then tries again. */
-static void preflight(const struct fs_options *o)
+static int preflight(const struct fs_options *o)
 {
 	struct be_open bo = backend_opts(o);
 	struct backend *be = NULL;
 	char err[512] = "";
+	int rc = backend_open(kind_of(o), &bo, &be, err, sizeof(err));
 
-	if (backend_open(NULL, &bo, &be, err, sizeof(err)) == 0 && !be->ops->reachable(be))
-		fprintf(stderr, "cutipfs: %s\n", err);
+	/* Refused (a Podman or a non-manager asked to be a Swarm): nothing is mounted. */
+	if (rc < 0 || !be->ops->reachable(be))
+		fprintf(stderr, "cutipfs: %s\n", err[0] ? err : strerror(-rc));
 	backend_close(be);
+	return rc == -ECONNREFUSED || rc == -ETIMEDOUT ? 0 : rc;
 }
 
 /* The engine, the workspace and the cards directory; the mount is up but not served yet. */
@@ -254,22 +270,23 @@ int main(int argc, char **argv)
 			argv[0]);
 		goto out_args;
 	}
-	if (o.backend && strcmp(o.backend, "docker") != 0 && strcmp(o.backend, "podman") != 0) {
-		fprintf(stderr, "cutipfs: backend=%s: want docker or podman\n", o.backend);
+	if (o.backend && strcmp(o.backend, "docker") != 0 && strcmp(o.backend, "podman") != 0 &&
+	    !swarm(&o)) {
+		fprintf(stderr, "cutipfs: backend=%s: want docker, podman or swarm\n", o.backend);
 		goto out_args;
 	}
 	/* A wrong context, scheme or TLS file is refused before anything is mounted. */
 	struct be_open bo = backend_opts(&o);
 	char eerr[512] = "";
-	if (backend_check(NULL, &bo, eerr, sizeof(eerr)) < 0) {
+	if (backend_check(kind_of(&o), &bo, eerr, sizeof(eerr)) < 0) {
 		fprintf(stderr, "cutipfs: %s\n", eerr);
 		goto out_args;
 	}
+	if ((!opts.foreground || swarm(&o)) && preflight(&o) < 0)
+		goto out_args;
 	root = workspace_dir(o.workspace);
 	if (!root)
 		goto out_args;
-	if (!opts.foreground)
-		preflight(&o);
 
 	fs.uid = getuid();
 	fs.gid = getgid();

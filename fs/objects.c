@@ -43,9 +43,30 @@ static const struct child container_children[] = {
     {"card", FS_OBJCARD, 0},
 };
 
+static const struct child service_children[] = {
+    {"status", FS_OBJFILE, FS_F_STATUS},
+    {"id", FS_OBJFILE, FS_F_ID},
+    {"tasks", FS_OBJFILE, FS_F_TASKS},
+    {"inspect.json", FS_OBJFILE, FS_F_INSPECT},
+    {"ctl", FS_OBJFILE, FS_F_CTL},
+    {"card", FS_OBJCARD, 0},
+};
+static const struct child node_children[] = {
+    {"status", FS_OBJFILE, FS_F_STATUS},
+    {"id", FS_OBJFILE, FS_F_ID},
+    {"inspect.json", FS_OBJFILE, FS_F_INSPECT},
+    {"ctl", FS_OBJFILE, FS_F_CTL},
+};
+
 static const struct child *children(enum ws_kind kind, size_t *count)
 {
 	switch (kind) {
+	case WS_SERVICE:
+		*count = sizeof(service_children) / sizeof(service_children[0]);
+		return service_children;
+	case WS_NODE:
+		*count = sizeof(node_children) / sizeof(node_children[0]);
+		return node_children;
 	case WS_IMAGE:
 		*count = sizeof(image_children) / sizeof(image_children[0]);
 		return image_children;
@@ -72,6 +93,10 @@ fuse_ino_t fs_obj_root(enum ws_kind kind)
 		return FS_INO_IMAGES;
 	case WS_NETWORK:
 		return FS_INO_NETWORKS;
+	case WS_SERVICE:
+		return FS_INO_SERVICES;
+	case WS_NODE:
+		return FS_INO_NODES;
 	default:
 		return FS_INO_CONTAINERS;
 	}
@@ -84,6 +109,10 @@ const char *fs_obj_root_name(enum ws_kind kind)
 		return "images";
 	case WS_NETWORK:
 		return "networks";
+	case WS_SERVICE:
+		return "services";
+	case WS_NODE:
+		return "nodes";
 	default:
 		return "containers";
 	}
@@ -109,6 +138,7 @@ static double attr_timeout(const struct fs_node *n)
 	case FS_F_INSPECT:
 	case FS_F_FOLLOW:
 	case FS_F_CTL:
+	case FS_F_TASKS:
 		return FS_TIMEOUT_DYNAMIC;
 	default:
 		return FS_TIMEOUT_NONE; /* log, logs: they grow (tail -f polls the size) */
@@ -172,6 +202,8 @@ static int render(struct fs *fs, enum ws_kind kind, const char *name, int file, 
 		return ws_container_logs(fs->ws, name, text, len);
 	case FS_F_INSPECT:
 		return ws_inspect(fs->ws, kind, name, text, len);
+	case FS_F_TASKS:
+		return ws_service_tasks(fs->ws, name, text, len);
 	case FS_F_ID: {
 		struct ws_object obj;
 		int rc = ws_lookup(fs->ws, kind, name, &obj);

@@ -52,11 +52,19 @@ static const char readme[] =
 static const struct {
 	const char *name;
 	fuse_ino_t ino;
+	bool swarm; /* shown only when the engine is a Swarm */
 } top[] = {
-    {"README", FS_INO_README},	   {"engine", FS_INO_ENGINE},	      {"errors", FS_INO_ERRORS},
-    {"events", FS_INO_EVENTS},	   {"cards", FS_INO_CARDS},	      {"images", FS_INO_IMAGES},
-    {"networks", FS_INO_NETWORKS}, {"containers", FS_INO_CONTAINERS},
+    {"README", FS_INO_README, false},	  {"engine", FS_INO_ENGINE, false},
+    {"errors", FS_INO_ERRORS, false},	  {"events", FS_INO_EVENTS, false},
+    {"cards", FS_INO_CARDS, false},	  {"images", FS_INO_IMAGES, false},
+    {"networks", FS_INO_NETWORKS, false}, {"containers", FS_INO_CONTAINERS, false},
+    {"services", FS_INO_SERVICES, true},  {"nodes", FS_INO_NODES, true},
 };
+
+static bool shown(const struct fs *fs, size_t i)
+{
+	return !top[i].swarm || (fs->be->ops->caps & BE_CAP_SERVICES);
+}
 
 /* The engine file: rendered after a ping that makes the state current (it fails within the
  * engine's connect timeout when nobody answers), and kept for FS_SIZE_TTL_NS, so that a stat
@@ -196,7 +204,7 @@ void fs_root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	(void)parent;
 	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
-		if (strcmp(name, top[i].name) != 0)
+		if (strcmp(name, top[i].name) != 0 || !shown(fs_of(req), i))
 			continue;
 		struct fuse_entry_param e;
 		int rc = root_entry(fs_of(req), top[i].ino, &e);
@@ -249,7 +257,10 @@ void fs_root_opendir(fuse_req_t req, struct fuse_file_info *fi)
 {
 	struct fs_dir d = {0};
 	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
-		mode_t mode = top[i].ino >= FS_INO_CARDS && top[i].ino <= FS_INO_CONTAINERS
+		if (!shown(fs_of(req), i))
+			continue;
+		mode_t mode = (top[i].ino >= FS_INO_CARDS && top[i].ino <= FS_INO_CONTAINERS) ||
+				      top[i].ino >= FS_INO_SERVICES
 				  ? S_IFDIR
 				  : S_IFREG;
 		if (fs_dir_add(&d, top[i].name, top[i].ino, mode, NULL) < 0) {

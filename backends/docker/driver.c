@@ -18,6 +18,11 @@ static struct engine *E(struct backend *b)
 	return ((struct docker_backend *)b)->e;
 }
 
+struct engine *docker_engine(struct backend *b)
+{
+	return E(b);
+}
+
 static struct engine_open_opts engine_opts(const struct be_open *o)
 {
 	return (struct engine_open_opts){.engine = o->engine,
@@ -146,10 +151,15 @@ static int d_list(struct backend *b, enum be_kind kind, struct be_obj ***out, si
 		rc = engine_request(E(b), "GET", "/images/json", NULL, &list, err, errlen);
 		decode = docker_image_summary;
 		break;
-	default:
+	case BE_VOLUME:
 		rc = engine_volume_list(E(b), NULL, &list, err, errlen);
 		decode = volume_summary;
 		break;
+	default:
+		*out = NULL;
+		*n = 0;
+		return backend_unsupported(b, "services and nodes (a Swarm: -o backend=swarm)", err,
+					   errlen);
 	}
 	if (rc == 0 && !cJSON_IsArray(list)) {
 		snprintf(err, errlen, "the engine's list is not an array");
@@ -204,10 +214,14 @@ static int d_inspect(struct backend *b, enum be_kind kind, const char *ref, stru
 		rc = engine_image_inspect(E(b), ref, &doc, err, errlen);
 		decode = docker_image_obj;
 		break;
-	default:
+	case BE_VOLUME:
 		rc = engine_volume_inspect(E(b), ref, &doc, err, errlen);
 		decode = volume_full;
 		break;
+	default:
+		*out = NULL;
+		return backend_unsupported(b, "services and nodes (a Swarm: -o backend=swarm)", err,
+					   errlen);
 	}
 	*out = NULL;
 	if (rc == 0 && !(*out = decode(doc)))
@@ -368,8 +382,9 @@ static int d_ctl(struct backend *b, enum be_kind kind, const char *id, const str
 		return engine_container_pause(E(b), id, err, errlen);
 	case BE_UNPAUSE:
 		return engine_container_unpause(E(b), id, err, errlen);
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
 }
 
 static int d_remove(struct backend *b, enum be_kind kind, const char *id, unsigned flags, char *err,
@@ -386,8 +401,10 @@ static int d_remove(struct backend *b, enum be_kind kind, const char *id, unsign
 		return engine_network_remove(E(b), id, err, errlen);
 	case BE_VOLUME:
 		return engine_volume_remove(E(b), id, force, err, errlen);
+	default:
+		return backend_unsupported(b, "services and nodes (a Swarm: -o backend=swarm)", err,
+					   errlen);
 	}
-	return -EINVAL;
 }
 
 struct logs_ctx {

@@ -1,0 +1,184 @@
+/* A ContainerCard -> a Swarm ServiceSpec (Engine API 1.41): the same image, command,
+ * environment, mounts, ports, labels and restart policy as the container it would be on one
+ * engine, with its replicas, rolled one task at a time on update. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+#include "swarm.h"
+
+static cJSON *labels_json(const struct be_labels *l)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	for (size_t i = 0; o && l && i < l->n; i++) {
+		cJSON_DeleteItemFromObjectCaseSensitive(o, l->v[i].key);
+		cJSON_AddStringToObject(o, l->v[i].key, l->v[i].value);
+	}
+	return o;
+}
+
+static int add_args(cJSON *cs, const char *command, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	char **argv;
+
+	if (!command)
+		return 0;
+	if (!(argv = card_shlex_split(command, &why))) {
+		snprintf(err, errlen, "spec.command: %s", why ? why : "cannot be split");
+		return -EINVAL;
+	}
+	/* Args, as Cmd is for a container: the image's entrypoint stays. */
+	cJSON *args = cJSON_AddArrayToObject(cs, "Args");
+	for (char **a = argv; *a; a++)
+		cJSON_AddItemToArray(args, cJSON_CreateString(*a));
+	card_argv_free(argv);
+	return 0;
+}
+
+static int add_env(cJSON *cs, const struct card_map *environment)
+{
+	cJSON *env = cJSON_AddArrayToObject(cs, "Env");
+
+	for (size_t i = 0; i < environment->count; i++) {
+		char *kv = NULL;
+		if (asprintf(&kv, "%s=%s", environment->items[i].key,
+			     environment->items[i].value) < 0)
+			return -ENOMEM;
+		cJSON_AddItemToArray(env, cJSON_CreateString(kv));
+		free(kv);
+	}
+	return 0;
+}
+
+static void add_mount(cJSON *mounts, const char *type, const char *source, const char *target,
+		      bool read_only)
+{
+	cJSON *m = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(m, "Type", type);
+	cJSON_AddStringToObject(m, "Source", source);
+	cJSON_AddStringToObject(m, "Target", target);
+	cJSON_AddBoolToObject(m, "ReadOnly", read_only);
+	cJSON_AddItemToArray(mounts, m);
+}
+
+/* Bind sources are paths on whichever node runs a task: the workspace's path, as on one engine. */
+static int add_mounts(cJSON *cs, const struct be_container *b)
+{
+	const struct card_container_spec *c = &b->card->spec.container;
+	cJSON *mounts;
+
+	if (!c->mount_count && !c->volumes.count)
+		return 0;
+	mounts = cJSON_AddArrayToObject(cs, "Mounts");
+	for (size_t i = 0; i < c->mount_count; i++) {
+		const struct card_mount *m = &c->mounts[i];
+		char *source = strcmp(m->type, "bind") == 0 ? card_path_join(b->root, m->source.s)
+							    : strdup(m->source.s);
+		if (!source)
+			return -ENOMEM;
+		add_mount(mounts, m->type, source, m->target.s, m->read_only);
+		free(source);
+	}
+	for (size_t i = 0; i < c->volumes.count; i++)
+		add_mount(mounts, "volume", c->volumes.items[i].key, c->volumes.items[i].value,
+			  false);
+	return 0;
+}
+
+/* A container's restart policy in a service's words. */
+static const char *restart_condition(const char *policy)
+{
+	if (!policy || strcmp(policy, "always") == 0 || strcmp(policy, "unless-stopped") == 0)
+		return "any";
+	if (strncmp(policy, "on-failure", 10) == 0)
+		return "on-failure";
+	return "none";
+}
+
+static void add_ports(cJSON *spec, const struct card_map *ports)
+{
+	if (!ports->count)
+		return;
+	cJSON *list = cJSON_AddArrayToObject(cJSON_AddObjectToObject(spec, "EndpointSpec"), "Ports");
+	for (size_t i = 0; i < ports->count; i++) {
+		const char *key = ports->items[i].key, *slash = strchr(key, '/');
+		cJSON *p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "Protocol", slash ? slash + 1 : "tcp");
+		cJSON_AddNumberToObject(p, "TargetPort", atoi(key));
+		cJSON_AddNumberToObject(p, "PublishedPort", atoi(ports->items[i].value));
+		cJSON_AddItemToArray(list, p);
+	}
+}
+
+/* networkRef: the overlay network of the card; network_mode host/none: the nodes' own; bridge:
+ * no attachment (each node's default bridge). */
+static void add_networks(cJSON *tt, const struct be_container *b)
+{
+	const char *mode = b->card->spec.container.network_mode;
+	const char *target = b->network && *b->network ? b->network
+			     : mode && (strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0)
+				 ? mode
+				 : NULL;
+
+	if (!target)
+		return;
+	cJSON *n = cJSON_CreateObject();
+	cJSON_AddStringToObject(n, "Target", target);
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(tt, "Networks"), n);
+}
+
+int swarm_service_spec(const struct be_container *b, unsigned replicas, cJSON **out, char *err,
+		       size_t errlen)
+{
+	const struct card_container_spec *c = &b->card->spec.container;
+	cJSON *spec = cJSON_CreateObject(), *tt, *cs;
+	int rc;
+
+	*out = NULL;
+	if (!spec)
+		return -ENOMEM;
+	cJSON_AddStringToObject(spec, "Name", b->card->name.s);
+	cJSON_AddItemToObject(spec, "Labels", labels_json(&b->labels));
+	tt = cJSON_AddObjectToObject(spec, "TaskTemplate");
+	cs = cJSON_AddObjectToObject(tt, "ContainerSpec");
+	cJSON_AddStringToObject(cs, "Image", b->image);
+	cJSON_AddItemToObject(cs, "Labels", labels_json(&b->labels));
+	if (c->hostname)
+		cJSON_AddStringToObject(cs, "Hostname", c->hostname);
+	if (c->workdir)
+		cJSON_AddStringToObject(cs, "Dir", c->workdir);
+	if (c->cap_add.count) {
+		cJSON *caps = cJSON_AddArrayToObject(cs, "CapabilityAdd");
+		for (size_t i = 0; i < c->cap_add.count; i++)
+			cJSON_AddItemToArray(caps, cJSON_CreateString(c->cap_add.items[i].s));
+	}
+	rc = add_args(cs, c->command.s, err, errlen);
+	if (rc == 0)
+		rc = add_env(cs, &c->environment);
+	if (rc == 0)
+		rc = add_mounts(cs, b);
+	if (rc < 0) {
+		cJSON_Delete(spec);
+		return rc;
+	}
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(tt, "RestartPolicy"), "Condition",
+				restart_condition(c->restart_policy));
+	add_networks(tt, b);
+	cJSON_AddNumberToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(spec, "Mode"),
+							 "Replicated"),
+				"Replicas", replicas);
+	/* One task at a time, the old one stopped first: a rolling update, as `docker service
+	 * update` does by default. */
+	cJSON *uc = cJSON_AddObjectToObject(spec, "UpdateConfig");
+	cJSON_AddNumberToObject(uc, "Parallelism", 1);
+	cJSON_AddStringToObject(uc, "FailureAction", "pause");
+	cJSON_AddStringToObject(uc, "Order", "stop-first");
+	add_ports(spec, &c->ports);
+	*out = spec;
+	return 0;
+}

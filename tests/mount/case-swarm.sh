@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# A Swarm through files (suite swarm), on a real cluster of three nodes that
+# contrib/swarm-up.sh made (the manager is the engine's own dockerd): a card with replicas: 3
+# becomes a service whose three tasks spread over the nodes; `scale 5` through ctl; a changed
+# card rolls an update through the tasks; draining a node moves its tasks and the tree shows
+# it; a worker's dockerd killed shows that node down and its tasks elsewhere; rmdir removes the
+# service and its card. The engine's own API is the witness.
+. "$(dirname "$0")/lib.sh"
+LOG_ALLOW='swarm|service|node|task|down|unreachable'
+: "${CUTIPFS_SWARM_ENV:?run contrib/swarm-up.sh and give its swarm.env as CUTIPFS_SWARM_ENV}"
+# The cluster as swarm-up.sh keeps it (idempotent: a worker an earlier run killed is started).
+SWARM_UP() { CUTIPFS_STATE=$(dirname "$(dirname "$CUTIPFS_SWARM_ENV")") bash "$(dirname "$0")/../../contrib/swarm-up.sh" "$@"; }
+SWARM_UP >/dev/null 2>&1 || fail "contrib/swarm-up.sh failed"
+. "$CUTIPFS_SWARM_ENV"
+S=${P}svc
+svc_json() { api "$API/services/$S" | python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+# Tasks of the service running, as the engine says: "NODEID" per line.
+running_nodes() {
+	api "$API/tasks" | python3 -c '
+import json,sys
+for t in json.load(sys.stdin):
+    if t.get("ServiceID") and t["Status"]["State"] == "running" and t["DesiredState"] == "running":
+        print(t["ServiceID"], t["NodeID"])' | awk -v id="$(svc_json 'j["ID"]')" '$1 == id {print $2}'
+}
+CLEANUP+=("api -X DELETE \"$API/services/$S\" >/dev/null 2>&1")
+status_line() { sed -n "s/^$2: //p" "$M/$1/status"; }
+replicas_are() { [ "$(status_line "services/$S" replicas)" = "$1" ] && [ "$(head -1 "$M/services/$S/status")" = running ]; }
+
+# Nodes left by an earlier run (a killed worker that came back as a new node) share a hostname
+# with the live ones, and their names would get the node id appended: they go first, once the
+# manager sees them down (about 12 s after their dockerd died).
+prune_nodes() {
+	local id
+	for id in $(api "$API/nodes" | python3 -c 'import json,sys; [print(n["ID"]) for n in json.load(sys.stdin) if n["Status"]["State"] != "ready"]'); do
+		api -X DELETE "$API/nodes/$id?force=1" >/dev/null
+	done
+	api "$API/nodes" | python3 -c 'import json,sys; h=[n["Description"]["Hostname"] for n in json.load(sys.stdin)]; sys.exit(len(h) != len(set(h)))'
+}
+wait_until 40 prune_nodes || fail "nodes share a hostname: $(api "$API/nodes" | head -c 800)"
+log "mounted as a Swarm: services/ and nodes/"
+mount_fs -o backend=swarm
+grep -qx 'driver: swarm' "$M/engine" || fail "engine: $(cat "$M/engine")"
+grep -q '^capabilities: .*services' "$M/engine" || fail "engine: $(cat "$M/engine")"
+ls "$M" | grep -qx services || fail "no services/: $(ls "$M")"
+wait_until 10 test "$(ls "$M/nodes" | wc -l)" -ge 3 || fail "nodes: $(ls "$M/nodes")"
+for n in cutipfs-node2 cutipfs-node3; do
+	[ "$(head -1 "$M/nodes/$n/status")" = ready ] || fail "$n: $(cat "$M/nodes/$n/status")"
+done
+grep -q '^role: manager' "$M"/nodes/*/status || fail "no manager among the nodes"
+
+log "a card with replicas: 3 is a service of three tasks, spread over the nodes"
+( cat "$M/events" > "$T/events" ) </dev/null & BG+=($!)
+image_card "${P}bb" >"$M/cards/bb.image.yaml"
+{ container_card "$S" "${P}bb" "sleep 3600"; echo "  replicas: 3"; } >"$M/cards/svc.container.yaml"
+wait_until 60 replicas_are 3/3 || fail "status: $(cat "$M/services/$S/status") tasks: $(cat "$M/services/$S/tasks") errors: $(cat "$M/errors") engine: $(api "$API/services" | head -c 600)"
+[ "$(svc_json 'j["Spec"]["Mode"]["Replicated"]["Replicas"]')" = 3 ] || fail "engine replicas"
+[ "$(running_nodes | sort -u | wc -l)" -ge 2 ] || fail "tasks on one node only: $(cat "$M/services/$S/tasks")"
+[ "$(grep -c ' running running' "$M/services/$S/tasks")" = 3 ] || fail "tasks: $(cat "$M/services/$S/tasks")"
+grep -qx "card: svc.container.yaml" "$M/services/$S/status" || fail "status card: $(cat "$M/services/$S/status")"
+[ -z "$(ls "$M/containers" | grep -x "$S" || true)" ] || fail "the card made a container too"
+
+log "echo 'scale 5' > ctl"
+echo 'scale 5' >"$M/services/$S/ctl"
+wait_until 60 replicas_are 5/5 || fail "after scale: $(cat "$M/services/$S/status")"
+expect_fail "Invalid argument" bash -c "echo 'scale lots' > '$M/services/$S/ctl'"
+
+log "a changed card rolls an update through the tasks (the same service)"
+id0=$(svc_json 'j["ID"]')
+{ container_card "$S" "${P}bb" "sleep 3601"; echo "  replicas: 5"; } >"$M/cards/svc.container.yaml"
+[ "$(svc_json 'j["ID"]')" = "$id0" ] || fail "the service was made again"
+args_end() { [ "$(svc_json 'j["Spec"]["TaskTemplate"]["ContainerSpec"]["Args"][-1]')" = "$1" ]; }
+wait_until 30 args_end 3601 || fail "the spec did not change"
+wait_until 120 sh -c "grep -qx 'update: completed' '$M/services/$S/status' && grep -qx 'replicas: 5/5' '$M/services/$S/status'" ||
+	fail "the update did not complete: $(cat "$M/services/$S/status")"
+
+log "draining a node moves its tasks; the tree shows it"
+echo drain >"$M/nodes/cutipfs-node2/ctl"
+grep -qx 'availability: drain' "$M/nodes/cutipfs-node2/status" || fail "node2: $(cat "$M/nodes/cutipfs-node2/status")"
+wait_until 60 sh -c "grep -qx 'tasks: 0 running' '$M/nodes/cutipfs-node2/status'" ||
+	fail "node2 still runs tasks: $(cat "$M/nodes/cutipfs-node2/status")"
+wait_until 60 replicas_are 5/5 || fail "after drain: $(cat "$M/services/$S/status")"
+! grep -q " cutipfs-node2 running running" "$M/services/$S/tasks" || fail "tasks: $(cat "$M/services/$S/tasks")"
+echo active >"$M/nodes/cutipfs-node2/ctl"
+grep -qx 'availability: active' "$M/nodes/cutipfs-node2/status" || fail "node2 active: $(cat "$M/nodes/cutipfs-node2/status")"
+
+log "a worker's dockerd killed: its node is down and its tasks run elsewhere"
+kill -9 "$SWARM_NODE3_PID"
+wait_until 60 sh -c "[ \"\$(head -1 '$M/nodes/cutipfs-node3/status')\" = down ]" ||
+	fail "node3: $(cat "$M/nodes/cutipfs-node3/status")"
+wait_until 60 sh -c "[ \"\$(grep -c ' running running' '$M/services/$S/tasks')\" = 5 ] && ! grep -q ' cutipfs-node3 running running' '$M/services/$S/tasks'" ||
+	fail "tasks not rescheduled: $(cat "$M/services/$S/tasks")"
+ls "$M/containers" >/dev/null || fail "containers/ does not answer"
+SWARM_UP --restart-node 3 >"$T/restart.log" 2>&1 || fail "node3 did not come back: $(cat "$T/restart.log")"
+wait_until 60 sh -c "[ \"\$(head -1 '$M/nodes/cutipfs-node3/status')\" = ready ]" ||
+	fail "node3 after restart: $(cat "$M/nodes/cutipfs-node3/status")"
+
+log "events said it"
+grep -Eq " service $S create" "$T/events" || fail "events: $(cat "$T/events")"
+grep -Eq " node cutipfs-node3 down" "$T/events" || fail "events: $(cat "$T/events")"
+grep -Eq " node cutipfs-node2 drain" "$T/events" || fail "events: $(cat "$T/events")"
+
+log "rmdir removes the service and its card"
+rmdir "$M/services/$S"
+[ "$(api -o /dev/null -w '%{http_code}' "$API/services/$S")" = 404 ] || fail "the service is still there"
+[ ! -e "$M/cards/svc.container.yaml" ] || fail "the card is still there"
+wait_until 10 sh -c "! ls '$M/services' | grep -qx '$S'" || fail "services/ still lists it"
+umount_fs
+
+log "Podman has no Swarm: -o backend=swarm refuses to mount"
+out=$("$CUTIPFS_BIN" -o "engine=unix:///run/podman/podman.sock,backend=swarm,workspace=$W" "$M" 2>&1) && fail "mounted on Podman"
+echo "$out" | grep -q "Podman" || fail "said: $out"
+! mountpoint -q "$M" || fail "a mount is left"
+echo "    said: $out"

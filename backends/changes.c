@@ -93,6 +93,8 @@ static const char *kind_word(enum ws_kind kind)
 		return "service";
 	case WS_NODE:
 		return "node";
+	case WS_TASK:
+		return "task";
 	default:
 		return "card";
 	}

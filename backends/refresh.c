@@ -154,6 +154,57 @@ static void swarm_change(struct workspace *ws, enum ws_kind kind, const struct w
 		ws_emit(ws, kind, name, availability, "", false, NULL);
 }
 
+/* Field @i (from 0) of a tasks line "ID SLOT NODE DESIRED CURRENT [ERROR...]" into out; the
+ * error is all that follows CURRENT. */
+static void task_field(const char *line, int i, char *out, size_t len)
+{
+	const char *p = line;
+
+	for (int k = 0; k < i && *p && *p != '\n'; k++) {
+		p += strcspn(p, " \n");
+		p += *p == ' ';
+	}
+	size_t n = i == 5 ? strcspn(p, "\n") : strcspn(p, " \n");
+	ws_fmt(out, len, "%.*s", (int)n, p);
+}
+
+/* The task in @text with this id, or NULL. */
+static const char *task_line(const char *text, const char *id)
+{
+	size_t n = strlen(id);
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, id, n) == 0 && p[n] == ' ')
+			return p;
+	return NULL;
+}
+
+/* Tasks new since the last read, or in another state: "task NAME.SLOT STATE node=NODE
+ * [error=...]". */
+static void task_changes(struct workspace *ws, const char *service, const char *old,
+			 const char *now)
+{
+	for (const char *p = now; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		char id[32], slot[16], node[128], state[32], was[32] = "", err[256], name[160];
+		char attrs[512] = "";
+		task_field(p, 0, id, sizeof(id));
+		task_field(p, 4, state, sizeof(state));
+		const char *before = old ? task_line(old, id) : NULL;
+		if (before)
+			task_field(before, 4, was, sizeof(was));
+		if (!id[0] || (before && strcmp(was, state) == 0))
+			continue;
+		task_field(p, 1, slot, sizeof(slot));
+		task_field(p, 2, node, sizeof(node));
+		task_field(p, 5, err, sizeof(err));
+		ws_fmt(name, sizeof(name), "%s.%s", service, slot);
+		ws_attr(attrs, sizeof(attrs), "node", node);
+		if (err[0])
+			ws_attr(attrs, sizeof(attrs), "error", err);
+		ws_emit(ws, WS_TASK, name, state, attrs, false, NULL);
+	}
+}
+
 /* One kind of a Swarm's objects read whole: what is new or changed is put, what is gone is
  * dropped, and each difference is published (the engine sends no event for a task, nor for a
  * node that goes down: polling is how they are seen). */
@@ -180,8 +231,20 @@ static int refresh_swarm_kind(struct workspace *ws, enum ws_kind kind, bool base
 		ws_fmt(name, sizeof(name), "%s", o->name);
 		ws_fmt(state, sizeof(state), "%s", o->state);
 		ws_fmt(avail, sizeof(avail), "%s", o->health);
-		if (ws_state_put(ws, kind, o, t, &prev) != WS_PUT_OLDER && !baseline)
+		/* The tasks as the last read had them, to tell what moved. */
+		char *old_tasks = NULL, *new_tasks = o->tasks ? strdup(o->tasks) : NULL;
+		pthread_mutex_lock(&ws->slock);
+		struct ws_sobj *was = ws_store_id(&ws->store[kind], o->id);
+		if (was && was->tasks)
+			old_tasks = strdup(was->tasks);
+		pthread_mutex_unlock(&ws->slock);
+		if (ws_state_put(ws, kind, o, t, &prev) != WS_PUT_OLDER && !baseline) {
 			swarm_change(ws, kind, &prev, name, state, avail);
+			if (kind == WS_SERVICE)
+				task_changes(ws, name, old_tasks, new_tasks);
+		}
+		free(old_tasks);
+		free(new_tasks);
 	}
 	free(list);
 	/* What the list no longer has. */

@@ -118,6 +118,7 @@ enum card_kind ws_card_kind(enum ws_kind kind)
 	case WS_NETWORK:
 		return CARD_NETWORK;
 	case WS_NODE:
+	case WS_TASK:
 	case WS_CARD:
 	case WS_KINDS:
 		return CARD_KIND_COUNT; /* no card makes one */

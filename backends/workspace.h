@@ -95,6 +95,7 @@ enum ws_kind {
 	WS_CARD, /* changes only */
 	WS_SERVICE, /* a Swarm's (ops->caps BE_CAP_SERVICES): services/ */
 	WS_NODE,    /* and nodes/ */
+	WS_TASK,    /* a service's task: changes only */
 	WS_KINDS
 };
 

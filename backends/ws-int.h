@@ -445,8 +445,9 @@ int ws_refresh_images(struct workspace *ws);
 /* After an apply or removal of what a card makes. */
 void ws_refresh_kind(struct workspace *ws, enum card_kind kind, const char *object);
 /* A Swarm's services and nodes, read whole (three requests) and diffed into the state, each
- * difference published: service create, update (state=...), converged, remove; node ready,
- * down, unknown, drain, pause, active. Not a Swarm: 0 at once. */
+ * difference published: service create, update (state=...), converged, remove; task
+ * NAME.SLOT STATE node=NODE [error=...]; node ready, down, unknown, drain, pause, active.
+ * Not a Swarm: 0 at once. */
 int ws_refresh_swarm(struct workspace *ws);
 /* The object names of the ImageCards ("web:latest"), malloc'd and NULL-terminated. */
 char **ws_card_image_refs(struct workspace *ws);

@@ -438,6 +438,8 @@ static void handle_change(struct fs *fs, const struct ws_change *c)
 		}
 	} else if (c->obj == WS_CARD) {
 		card_changed(fs, c->name);
+	} else if (c->obj == WS_TASK) {
+		/* No directory of its own: its service's files are read fresh at each open. */
 	} else if (c->membership) {
 		/* Before the invalidations: the root's mtime is read again after them. */
 		touch_members(fs, c->obj);

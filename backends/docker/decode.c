@@ -16,7 +16,7 @@ const char *docker_jstr(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
-static long jnum(const cJSON *obj, const char *key)
+long docker_jnum(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
@@ -52,7 +52,7 @@ static const char *state_word(const char *s)
 	return s;
 }
 
-static int take_labels(struct be_obj *o, const cJSON *labels)
+int docker_take_labels(struct be_obj *o, const cJSON *labels)
 {
 	const cJSON *it;
 	size_t n = 0;
@@ -157,6 +157,21 @@ static char *render(render_fn fn, const cJSON *doc)
 	return text;
 }
 
+/* A Swarm task's container says whose it is: "service: web" and "slot: 2" (its task name is
+ * "web.2.<task id>"; a global service's has the node id where the slot would be). */
+static void swarm_task_lines(FILE *f, const cJSON *labels)
+{
+	const char *svc = docker_jstr(labels, "com.docker.swarm.service.name");
+	const char *task = docker_jstr(labels, "com.docker.swarm.task.name");
+	size_t n = strlen(svc);
+
+	if (!*svc)
+		return;
+	kv(f, "service", svc);
+	if (strncmp(task, svc, n) == 0 && task[n] == '.')
+		fprintf(f, "slot: %.*s\n", (int)strcspn(task + n + 1, "."), task + n + 1);
+}
+
 /* The status lines of a container after its state (the core adds reason and card). */
 static void container_lines(FILE *f, const cJSON *ctr)
 {
@@ -166,13 +181,15 @@ static void container_lines(FILE *f, const cJSON *ctr)
 	kv(f, "id", docker_jstr(ctr, "Id"));
 	kv(f, "image",
 	   be_image_short(docker_jstr(cJSON_GetObjectItemCaseSensitive(ctr, "Config"), "Image")));
-	fprintf(f, "exit_code: %ld\n", jnum(state, "ExitCode"));
+	fprintf(f, "exit_code: %ld\n", docker_jnum(state, "ExitCode"));
 	kv(f, "started_at", docker_jstr(state, "StartedAt"));
 	kv(f, "finished_at", docker_jstr(state, "FinishedAt"));
 	kv(f, "health", docker_jstr(health, "Status"));
-	fprintf(f, "pid: %ld\n", jnum(state, "Pid"));
-	fprintf(f, "restart_count: %ld\n", jnum(ctr, "RestartCount"));
+	fprintf(f, "pid: %ld\n", docker_jnum(state, "Pid"));
+	fprintf(f, "restart_count: %ld\n", docker_jnum(ctr, "RestartCount"));
 	kv(f, "error", docker_jstr(state, "Error"));
+	swarm_task_lines(f, cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(ctr, "Config"), "Labels"));
 }
 
 /* "containers: N" is added at read time, from the containers' state. */
@@ -228,12 +245,12 @@ struct be_obj *docker_container_obj(const cJSON *doc)
 	     docker_jstr(cJSON_GetObjectItemCaseSensitive(state, "Health"), "Status"));
 	copy(o->started_at, sizeof(o->started_at), docker_jstr(state, "StartedAt"));
 	copy(o->finished_at, sizeof(o->finished_at), docker_jstr(state, "FinishedAt"));
-	o->exit_code = (int)jnum(state, "ExitCode");
+	o->exit_code = (int)docker_jnum(state, "ExitCode");
 	o->tty = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(config, "Tty"));
 	copy(o->image, sizeof(o->image), be_image_short(docker_jstr(config, "Image")));
 	copy(o->image_id, sizeof(o->image_id), docker_jstr(doc, "Image"));
 	o->created = rfc3339(docker_jstr(doc, "Created"));
-	bool ok = take_labels(o, cJSON_GetObjectItemCaseSensitive(config, "Labels")) == 0;
+	bool ok = docker_take_labels(o, cJSON_GetObjectItemCaseSensitive(config, "Labels")) == 0;
 	o->nets = keys_joined(nets);
 	o->details = render(container_lines, doc);
 	o->inspect = cJSON_PrintUnformatted(doc);
@@ -270,8 +287,8 @@ struct be_obj *docker_container_summary(const cJSON *item)
 	list_health(docker_jstr(item, "Status"), o->health, sizeof(o->health));
 	copy(o->image, sizeof(o->image), be_image_short(docker_jstr(item, "Image")));
 	copy(o->image_id, sizeof(o->image_id), docker_jstr(item, "ImageID"));
-	o->created = (time_t)jnum(item, "Created");
-	return obj_done(o, take_labels(o, cJSON_GetObjectItemCaseSensitive(item, "Labels")) == 0);
+	o->created = (time_t)docker_jnum(item, "Created");
+	return obj_done(o, docker_take_labels(o, cJSON_GetObjectItemCaseSensitive(item, "Labels")) == 0);
 }
 
 static char *subnets_joined(const cJSON *net)
@@ -294,7 +311,7 @@ struct be_obj *docker_network_obj(const cJSON *doc, bool summary)
 		return NULL;
 	copy(o->name, sizeof(o->name), docker_jstr(doc, "Name"));
 	o->created = rfc3339(docker_jstr(doc, "Created"));
-	bool ok = take_labels(o, cJSON_GetObjectItemCaseSensitive(doc, "Labels")) == 0;
+	bool ok = docker_take_labels(o, cJSON_GetObjectItemCaseSensitive(doc, "Labels")) == 0;
 	o->subnets = subnets_joined(doc);
 	ok = ok && o->subnets;
 	if (!summary) {
@@ -327,9 +344,9 @@ struct be_obj *docker_image_summary(const cJSON *item)
 
 	if (!o)
 		return NULL;
-	o->created = (time_t)jnum(item, "Created");
+	o->created = (time_t)docker_jnum(item, "Created");
 	o->size = cJSON_IsNumber(size) ? (long long)size->valuedouble : 0;
-	bool ok = take_labels(o, cJSON_GetObjectItemCaseSensitive(item, "Labels")) == 0;
+	bool ok = docker_take_labels(o, cJSON_GetObjectItemCaseSensitive(item, "Labels")) == 0;
 	o->tags = tags_joined(cJSON_GetObjectItemCaseSensitive(item, "RepoTags"));
 	o->details = image_lines(o);
 	return obj_done(o, ok && o->tags && o->details);
@@ -345,7 +362,7 @@ struct be_obj *docker_image_obj(const cJSON *doc)
 		return NULL;
 	o->created = rfc3339(docker_jstr(doc, "Created"));
 	o->size = cJSON_IsNumber(size) ? (long long)size->valuedouble : 0;
-	bool ok = take_labels(o, cJSON_GetObjectItemCaseSensitive(config, "Labels")) == 0;
+	bool ok = docker_take_labels(o, cJSON_GetObjectItemCaseSensitive(config, "Labels")) == 0;
 	o->tags = tags_joined(cJSON_GetObjectItemCaseSensitive(doc, "RepoTags"));
 	o->details = image_lines(o);
 	o->inspect = cJSON_PrintUnformatted(doc);
@@ -360,7 +377,7 @@ struct be_obj *docker_volume_obj(const cJSON *doc, bool summary)
 		return NULL;
 	copy(o->name, sizeof(o->name), docker_jstr(doc, "Name"));
 	o->created = rfc3339(docker_jstr(doc, "CreatedAt"));
-	bool ok = take_labels(o, cJSON_GetObjectItemCaseSensitive(doc, "Labels")) == 0;
+	bool ok = docker_take_labels(o, cJSON_GetObjectItemCaseSensitive(doc, "Labels")) == 0;
 	if (!summary) {
 		o->inspect = cJSON_PrintUnformatted(doc);
 		ok = ok && o->inspect;

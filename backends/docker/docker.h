@@ -15,6 +15,8 @@
 /* ---- engine documents -> neutral objects (decode.c); NULL on ENOMEM ---- */
 /* A string member, or "" (never NULL). */
 const char *docker_jstr(const cJSON *obj, const char *key);
+/* A number member, or 0. */
+long docker_jnum(const cJSON *obj, const char *key);
 struct be_obj *docker_container_obj(const cJSON *inspect);
 struct be_obj *docker_container_summary(const cJSON *list_item);
 struct be_obj *docker_network_obj(const cJSON *doc, bool summary);
@@ -28,11 +30,25 @@ void docker_cursor(long long ns, char *buf, size_t len);
 /* A progress message as a line a person reads (malloc'd), or NULL for one not worth it. */
 char *docker_progress_line(const cJSON *msg);
 
+/* The labels of an engine document into o->labels; -ENOMEM. */
+int docker_take_labels(struct be_obj *o, const cJSON *labels);
+/* The engine file of backend @b on engine @e: the client's lines, then the driver's name and
+ * capabilities (b->ops), as the Swarm driver shows them too. */
+int docker_info(struct backend *b, struct engine *e, char *buf, size_t len);
+
 /* ---- cards -> request bodies (spec.c) ---- */
 /* {"k":"v",...} of labels. */
 cJSON *docker_labels(const struct be_labels *l);
 /* {"k":"v",...} of a card map. */
 cJSON *docker_map(const struct card_map *m);
+/* A card's command split as a shell would, as the array @key of @obj ("Cmd"; a service's
+ * "Args"); -EINVAL with err when it cannot be split. */
+int docker_add_argv(cJSON *obj, const char *key, const char *command, char *err, size_t errlen);
+/* The environment as "Env": ["K=V", ...]. */
+int docker_add_env(cJSON *obj, const struct card_map *environment);
+/* One {"Type","Source","Target","ReadOnly"} into @mounts. */
+void docker_add_mount(cJSON *mounts, const char *type, const char *source, const char *target,
+		      bool read_only);
 /* The create body: Config + HostConfig + NetworkingConfig; -EINVAL with err for a command
  * that cannot be split. */
 int docker_container_body(const struct be_container *c, cJSON **out, char *err, size_t errlen);

@@ -87,16 +87,21 @@ static bool d_reachable(struct backend *b)
 	return engine_reachable(E(b));
 }
 
-static int d_info(struct backend *b, char *buf, size_t len)
+int docker_info(struct backend *b, struct engine *e, char *buf, size_t len)
 {
-	char caps[128];
-	int n = engine_info(E(b), buf, len);
+	char caps[160];
+	int n = engine_info(e, buf, len);
 
 	backend_caps_text(b->ops->caps, caps, sizeof(caps));
 	if (n >= 0 && (size_t)n < len)
 		n += snprintf(buf + n, len - (size_t)n, "driver: %s\ncapabilities: %s\n",
 			      b->ops->name, caps);
 	return n < (int)len ? n : (int)len - 1;
+}
+
+static int d_info(struct backend *b, char *buf, size_t len)
+{
+	return docker_info(b, E(b), buf, len);
 }
 
 static unsigned long d_requests(struct backend *b)

@@ -59,7 +59,7 @@ static void add_ports(cJSON *config, cJSON *host, const struct card_map *ports)
 	}
 }
 
-static void add_mount(cJSON *mounts, const char *type, const char *source, const char *target,
+void docker_add_mount(cJSON *mounts, const char *type, const char *source, const char *target,
 		      bool read_only)
 {
 	cJSON *m = cJSON_CreateObject();
@@ -83,22 +83,22 @@ static int add_mounts(cJSON *host, const struct be_container *b)
 	for (size_t i = 0; i < c->mount_count; i++) {
 		const struct card_mount *m = &c->mounts[i];
 		if (strcmp(m->type, "bind") != 0) {
-			add_mount(mounts, m->type, m->source.s, m->target.s, m->read_only);
+			docker_add_mount(mounts, m->type, m->source.s, m->target.s, m->read_only);
 			continue;
 		}
 		char *source = card_path_join(b->root, m->source.s);
 		if (!source)
 			return -ENOMEM;
-		add_mount(mounts, "bind", source, m->target.s, m->read_only);
+		docker_add_mount(mounts, "bind", source, m->target.s, m->read_only);
 		free(source);
 	}
 	for (size_t i = 0; i < c->volumes.count; i++)
-		add_mount(mounts, "volume", c->volumes.items[i].key, c->volumes.items[i].value,
+		docker_add_mount(mounts, "volume", c->volumes.items[i].key, c->volumes.items[i].value,
 			  false);
 	return 0;
 }
 
-static int add_command(cJSON *config, const char *command, char *err, size_t errlen)
+int docker_add_argv(cJSON *obj, const char *key, const char *command, char *err, size_t errlen)
 {
 	const char *why = NULL;
 	char **argv;
@@ -110,16 +110,16 @@ static int add_command(cJSON *config, const char *command, char *err, size_t err
 		snprintf(err, errlen, "spec.command: %s", why ? why : "cannot be split");
 		return -EINVAL;
 	}
-	cJSON *cmd = cJSON_AddArrayToObject(config, "Cmd");
+	cJSON *cmd = cJSON_AddArrayToObject(obj, key);
 	for (char **a = argv; *a; a++)
 		cJSON_AddItemToArray(cmd, cJSON_CreateString(*a));
 	card_argv_free(argv);
 	return 0;
 }
 
-static int add_env(cJSON *config, const struct card_map *environment)
+int docker_add_env(cJSON *obj, const struct card_map *environment)
 {
-	cJSON *env = cJSON_AddArrayToObject(config, "Env");
+	cJSON *env = cJSON_AddArrayToObject(obj, "Env");
 
 	for (size_t i = 0; i < environment->count; i++) {
 		char *kv = NULL;
@@ -165,9 +165,9 @@ int docker_container_body(const struct be_container *b, cJSON **out, char *err, 
 	if (!config)
 		return -ENOMEM;
 	cJSON_AddStringToObject(config, "Image", b->image);
-	rc = add_command(config, c->command.s, err, errlen);
+	rc = docker_add_argv(config, "Cmd", c->command.s, err, errlen);
 	if (rc == 0)
-		rc = add_env(config, &c->environment);
+		rc = docker_add_env(config, &c->environment);
 	if (rc < 0) {
 		cJSON_Delete(config);
 		return rc;

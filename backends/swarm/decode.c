@@ -8,19 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "docker.h"
 #include "swarm.h"
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
-}
-
-static long jnum(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
-}
 
 static const cJSON *jobj(const cJSON *o, const char *key)
 {
@@ -58,14 +47,14 @@ void swarm_view_free(struct swarm_view *v)
 /* The name a node goes by: its hostname, or hostname-<short id> when another node has it. */
 static void node_name(const struct swarm_view *v, const cJSON *node, char *out, size_t len)
 {
-	const char *host = jstr(jobj(node, "Description"), "Hostname");
+	const char *host = docker_jstr(jobj(node, "Description"), "Hostname");
 	const cJSON *other;
 	int same = 0;
 
 	cJSON_ArrayForEach(other, v->nodes) same +=
-	    strcmp(jstr(jobj(other, "Description"), "Hostname"), host) == 0;
+	    strcmp(docker_jstr(jobj(other, "Description"), "Hostname"), host) == 0;
 	if (same > 1 || !*host)
-		snprintf(out, len, "%s%s%.12s", host, *host ? "-" : "", jstr(node, "ID"));
+		snprintf(out, len, "%s%s%.12s", host, *host ? "-" : "", docker_jstr(node, "ID"));
 	else
 		snprintf(out, len, "%s", host);
 }
@@ -74,7 +63,7 @@ static const cJSON *node_by_id(const struct swarm_view *v, const char *id)
 {
 	const cJSON *n;
 
-	cJSON_ArrayForEach(n, v->nodes) if (strcmp(jstr(n, "ID"), id) == 0) return n;
+	cJSON_ArrayForEach(n, v->nodes) if (strcmp(docker_jstr(n, "ID"), id) == 0) return n;
 	return NULL;
 }
 
@@ -88,32 +77,11 @@ static void node_name_of(const struct swarm_view *v, const char *id, char *out, 
 		snprintf(out, len, "%s", *id ? "?" : "-");
 }
 
-static int take_labels(struct be_obj *o, const cJSON *labels)
-{
-	const cJSON *it;
-	size_t n = 0;
-
-	cJSON_ArrayForEach(it, labels) n += cJSON_IsString(it) && it->string;
-	if (!n)
-		return 0;
-	if (!(o->labels = calloc(n, sizeof(*o->labels))))
-		return -ENOMEM;
-	cJSON_ArrayForEach(it, labels)
-	{
-		if (!cJSON_IsString(it) || !it->string)
-			continue;
-		struct be_kv *kv = &o->labels[o->nlabels++];
-		if (!(kv->key = strdup(it->string)) || !(kv->value = strdup(it->valuestring)))
-			return -ENOMEM;
-	}
-	return 0;
-}
-
 /* Tasks of a service, newest first (by their status timestamp: RFC 3339 sorts as text). */
 static int by_time_desc(const void *a, const void *b)
 {
 	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-	return strcmp(jstr(jobj(y, "Status"), "Timestamp"), jstr(jobj(x, "Status"), "Timestamp"));
+	return strcmp(docker_jstr(jobj(y, "Status"), "Timestamp"), docker_jstr(jobj(x, "Status"), "Timestamp"));
 }
 
 struct service_tasks {
@@ -141,29 +109,29 @@ static int gather_tasks(const struct swarm_view *v, const char *service_id,
 		return -ENOMEM;
 	cJSON_ArrayForEach(task, v->tasks)
 	{
-		if (strcmp(jstr(task, "ServiceID"), service_id) != 0)
+		if (strcmp(docker_jstr(task, "ServiceID"), service_id) != 0)
 			continue;
 		t->v[t->n++] = task;
 		const cJSON *st = jobj(task, "Status");
-		if (strcmp(jstr(st, "State"), "running") == 0 &&
-		    strcmp(jstr(task, "DesiredState"), "running") == 0)
+		if (strcmp(docker_jstr(st, "State"), "running") == 0 &&
+		    strcmp(docker_jstr(task, "DesiredState"), "running") == 0)
 			t->running++;
 	}
 	qsort(t->v, t->n, sizeof(*t->v), by_time_desc);
 	/* The newest task of each slot (or node, for a global service) says how it goes. */
 	for (size_t i = 0; i < t->n; i++) {
 		const cJSON *st = jobj(t->v[i], "Status");
-		const char *state = jstr(st, "State");
+		const char *state = docker_jstr(st, "State");
 		bool newest = true;
 		for (size_t k = 0; k < i && newest; k++)
-			newest = jnum(t->v[k], "Slot") != jnum(t->v[i], "Slot") ||
-				 strcmp(jstr(t->v[k], "NodeID"), jstr(t->v[i], "NodeID")) != 0;
+			newest = docker_jnum(t->v[k], "Slot") != docker_jnum(t->v[i], "Slot") ||
+				 strcmp(docker_jstr(t->v[k], "NodeID"), docker_jstr(t->v[i], "NodeID")) != 0;
 		if (!newest || (strcmp(state, "failed") != 0 && strcmp(state, "rejected") != 0))
 			continue;
 		t->failing = true;
 		char node[128];
-		node_name_of(v, jstr(t->v[i], "NodeID"), node, sizeof(node));
-		if (no_image(jstr(st, "Err")) && !strstr(t->missing, node)) {
+		node_name_of(v, docker_jstr(t->v[i], "NodeID"), node, sizeof(node));
+		if (no_image(docker_jstr(st, "Err")) && !strstr(t->missing, node)) {
 			size_t used = strlen(t->missing);
 			snprintf(t->missing + used, sizeof(t->missing) - used, "%s%s",
 				 used ? ", " : "", node);
@@ -182,10 +150,10 @@ static char *tasks_text(const struct swarm_view *v, const struct service_tasks *
 		return NULL;
 	for (size_t i = 0; i < t->n; i++) {
 		const cJSON *task = t->v[i], *st = jobj(task, "Status");
-		const char *errs = jstr(st, "Err");
-		node_name_of(v, jstr(task, "NodeID"), node, sizeof(node));
-		fprintf(f, "%.12s %ld %s %s %s%s%s\n", jstr(task, "ID"), jnum(task, "Slot"), node,
-			jstr(task, "DesiredState"), jstr(st, "State"), *errs ? " " : "", errs);
+		const char *errs = docker_jstr(st, "Err");
+		node_name_of(v, docker_jstr(task, "NodeID"), node, sizeof(node));
+		fprintf(f, "%.12s %ld %s %s %s%s%s\n", docker_jstr(task, "ID"), docker_jnum(task, "Slot"), node,
+			docker_jstr(task, "DesiredState"), docker_jstr(st, "State"), *errs ? " " : "", errs);
 	}
 	if (fclose(f) != 0) {
 		free(text);
@@ -214,35 +182,35 @@ static struct be_obj *service_obj(const struct swarm_view *v, const cJSON *svc)
 {
 	const cJSON *spec = jobj(svc, "Spec"), *mode = jobj(spec, "Mode");
 	const cJSON *status = jobj(svc, "ServiceStatus"), *us = jobj(svc, "UpdateStatus");
-	const char *image = jstr(jobj(jobj(spec, "TaskTemplate"), "ContainerSpec"), "Image");
-	const char *update = *jstr(us, "State") ? jstr(us, "State") : "completed";
+	const char *image = docker_jstr(jobj(jobj(spec, "TaskTemplate"), "ContainerSpec"), "Image");
+	const char *update = *docker_jstr(us, "State") ? docker_jstr(us, "State") : "completed";
 	bool global = jobj(mode, "Global") != NULL;
 	struct be_obj *o = calloc(1, sizeof(*o));
 	struct service_tasks t;
 	char img[256];
 	size_t len = 0;
 
-	if (!o || gather_tasks(v, jstr(svc, "ID"), &t) < 0) {
+	if (!o || gather_tasks(v, docker_jstr(svc, "ID"), &t) < 0) {
 		free(o);
 		return NULL;
 	}
-	long desired = status ? jnum(status, "DesiredTasks")
-			      : jnum(jobj(mode, "Replicated"), "Replicas");
+	long desired = status ? docker_jnum(status, "DesiredTasks")
+			      : docker_jnum(jobj(mode, "Replicated"), "Replicas");
 	o->kind = BE_SERVICE;
-	snprintf(o->id, sizeof(o->id), "%s", jstr(svc, "ID"));
-	snprintf(o->name, sizeof(o->name), "%s", jstr(spec, "Name"));
+	snprintf(o->id, sizeof(o->id), "%s", docker_jstr(svc, "ID"));
+	snprintf(o->name, sizeof(o->name), "%s", docker_jstr(spec, "Name"));
 	snprintf(o->state, sizeof(o->state), "%s", service_state(desired, &t, update));
 	/* "cutipfs-busybox:latest@sha256:..." as `docker service ls` shows it: without the digest. */
 	snprintf(img, sizeof(img), "%s", be_image_short(image));
 	img[strcspn(img, "@")] = '\0';
 	snprintf(o->image, sizeof(o->image), "%s", img);
-	o->created = (time_t)(be_time_ns(jstr(svc, "CreatedAt")) / 1000000000LL);
+	o->created = (time_t)(be_time_ns(docker_jstr(svc, "CreatedAt")) / 1000000000LL);
 	FILE *f = open_memstream(&o->details, &len);
 	if (f) {
 		fprintf(f, "id: %s\nreplicas: %ld/%ld\nimage: %s\nmode: %s\nupdate: %s\n", o->id,
 			t.running, desired, img, global ? "global" : "replicated", update);
-		if (*jstr(us, "Message"))
-			fprintf(f, "update_message: %s\n", jstr(us, "Message"));
+		if (*docker_jstr(us, "Message"))
+			fprintf(f, "update_message: %s\n", docker_jstr(us, "Message"));
 		if (t.missing[0])
 			fprintf(f, "reason: the image %s is not on %s (built or loaded on one node; "
 				   "push it to a registry, or load it on every node)\n",
@@ -250,7 +218,7 @@ static struct be_obj *service_obj(const struct swarm_view *v, const cJSON *svc)
 		if (fclose(f) != 0)
 			o->details = NULL;
 	}
-	bool ok = take_labels(o, jobj(spec, "Labels")) == 0;
+	bool ok = docker_take_labels(o, jobj(spec, "Labels")) == 0;
 	o->tasks = tasks_text(v, &t);
 	o->inspect = cJSON_PrintUnformatted(svc);
 	free(t.v);
@@ -272,28 +240,28 @@ static struct be_obj *node_obj(const struct swarm_view *v, const cJSON *node)
 	if (!o)
 		return NULL;
 	cJSON_ArrayForEach(task, v->tasks) running +=
-	    strcmp(jstr(task, "NodeID"), jstr(node, "ID")) == 0 &&
-	    strcmp(jstr(jobj(task, "Status"), "State"), "running") == 0;
+	    strcmp(docker_jstr(task, "NodeID"), docker_jstr(node, "ID")) == 0 &&
+	    strcmp(docker_jstr(jobj(task, "Status"), "State"), "running") == 0;
 	o->kind = BE_NODE;
-	snprintf(o->id, sizeof(o->id), "%s", jstr(node, "ID"));
+	snprintf(o->id, sizeof(o->id), "%s", docker_jstr(node, "ID"));
 	node_name(v, node, o->name, sizeof(o->name));
-	snprintf(o->state, sizeof(o->state), "%s", *jstr(st, "State") ? jstr(st, "State") : "unknown");
-	snprintf(o->health, sizeof(o->health), "%s", jstr(spec, "Availability"));
-	o->created = (time_t)(be_time_ns(jstr(node, "CreatedAt")) / 1000000000LL);
+	snprintf(o->state, sizeof(o->state), "%s", *docker_jstr(st, "State") ? docker_jstr(st, "State") : "unknown");
+	snprintf(o->health, sizeof(o->health), "%s", docker_jstr(spec, "Availability"));
+	o->created = (time_t)(be_time_ns(docker_jstr(node, "CreatedAt")) / 1000000000LL);
 	FILE *f = open_memstream(&o->details, &len);
 	if (f) {
 		fprintf(f, "id: %s\nrole: %s\navailability: %s\nleader: %s\nengine: %s\n"
 			   "address: %s\ntasks: %ld running\n",
-			o->id, jstr(spec, "Role"), jstr(spec, "Availability"),
+			o->id, docker_jstr(spec, "Role"), docker_jstr(spec, "Availability"),
 			cJSON_IsTrue(jobj(ms, "Leader")) ? "yes" : "no",
-			jstr(jobj(jobj(node, "Description"), "Engine"), "EngineVersion"),
-			jstr(st, "Addr"), running);
-		if (*jstr(st, "Message"))
-			fprintf(f, "message: %s\n", jstr(st, "Message"));
+			docker_jstr(jobj(jobj(node, "Description"), "Engine"), "EngineVersion"),
+			docker_jstr(st, "Addr"), running);
+		if (*docker_jstr(st, "Message"))
+			fprintf(f, "message: %s\n", docker_jstr(st, "Message"));
 		if (fclose(f) != 0)
 			o->details = NULL;
 	}
-	bool ok = take_labels(o, jobj(spec, "Labels")) == 0;
+	bool ok = docker_take_labels(o, jobj(spec, "Labels")) == 0;
 	o->inspect = cJSON_PrintUnformatted(node);
 	if (!ok || !o->details || !o->inspect) {
 		be_obj_free(o);

@@ -10,6 +10,7 @@
 
 #include <curl/curl.h>
 
+#include "docker.h"
 #include "docker/ops.h"
 #include "ops.h"
 #include "swarm.h"
@@ -27,12 +28,6 @@ static struct backend *D(struct backend *b)
 static struct engine *E(struct backend *b)
 {
 	return docker_engine(D(b));
-}
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
 /* A reachable engine that is no Swarm manager cannot be mounted as one; a named endpoint that
@@ -53,7 +48,7 @@ static int check_manager(struct engine *e, char *err, size_t errlen)
 	if (rc < 0)
 		return 0; /* it went away meanwhile: as unreachable */
 	const cJSON *sw = cJSON_GetObjectItemCaseSensitive(info, "Swarm");
-	const char *state = jstr(sw, "LocalNodeState");
+	const char *state = docker_jstr(sw, "LocalNodeState");
 	bool manager = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sw, "ControlAvailable"));
 	if (!manager)
 		snprintf(err, errlen,
@@ -114,14 +109,7 @@ static bool s_reachable(struct backend *b)
 
 static int s_info(struct backend *b, char *buf, size_t len)
 {
-	char caps[160];
-	int n = engine_info(E(b), buf, len);
-
-	backend_caps_text(b->ops->caps, caps, sizeof(caps));
-	if (n >= 0 && (size_t)n < len)
-		n += snprintf(buf + n, len - (size_t)n, "driver: %s\ncapabilities: %s\n",
-			      b->ops->name, caps);
-	return n < (int)len ? n : (int)len - 1;
+	return docker_info(b, E(b), buf, len);
 }
 
 static unsigned long s_requests(struct backend *b)
@@ -203,16 +191,6 @@ static int s_image_build(struct backend *b, const struct be_build *o, be_progres
 	return docker_backend_ops.image_build(D(b), o, cb, ctx, id, idlen, err, errlen);
 }
 
-static cJSON *labels_json(const struct be_labels *l)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	for (size_t i = 0; o && i < l->n; i++) {
-		cJSON_DeleteItemFromObjectCaseSensitive(o, l->v[i].key);
-		cJSON_AddStringToObject(o, l->v[i].key, l->v[i].value);
-	}
-	return o;
-}
 
 /* NetworkCards make attachable overlay networks, the subnet and gateway kept: services
  * attach to them, and so can a plain container on any node. */
@@ -239,10 +217,10 @@ static int s_network_create(struct backend *b, const struct be_network *n, char 
 							    "Config"),
 				     cfg);
 	}
-	cJSON_AddItemToObject(body, "Labels", labels_json(&n->labels));
+	cJSON_AddItemToObject(body, "Labels", docker_labels(&n->labels));
 	rc = engine_request(E(b), "POST", "/networks/create", body, &resp, err, errlen);
 	if (rc == 0) {
-		snprintf(id, idlen, "%s", jstr(resp, "Id"));
+		snprintf(id, idlen, "%s", docker_jstr(resp, "Id"));
 		if (created)
 			*created = true;
 	}
@@ -438,7 +416,7 @@ static int s_service_put(struct backend *b, const struct be_container *c, unsign
 	if (rc == 0 && !id) {
 		rc = engine_request(E(b), "POST", "/services/create", spec, &resp, err, errlen);
 		if (rc == 0)
-			snprintf(out_id, idlen, "%s", jstr(resp, "ID"));
+			snprintf(out_id, idlen, "%s", docker_jstr(resp, "ID"));
 	} else if (rc == 0) {
 		/* The whole new spec, at the version read just before: a rolling update. */
 		for (int attempt = 0; attempt < 3; attempt++) {

@@ -6,65 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "docker.h"
 #include "registry.h"
 #include "swarm.h"
-
-static cJSON *labels_json(const struct be_labels *l)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	for (size_t i = 0; o && l && i < l->n; i++) {
-		cJSON_DeleteItemFromObjectCaseSensitive(o, l->v[i].key);
-		cJSON_AddStringToObject(o, l->v[i].key, l->v[i].value);
-	}
-	return o;
-}
-
-static int add_args(cJSON *cs, const char *command, char *err, size_t errlen)
-{
-	const char *why = NULL;
-	char **argv;
-
-	if (!command)
-		return 0;
-	if (!(argv = card_shlex_split(command, &why))) {
-		snprintf(err, errlen, "spec.command: %s", why ? why : "cannot be split");
-		return -EINVAL;
-	}
-	/* Args, as Cmd is for a container: the image's entrypoint stays. */
-	cJSON *args = cJSON_AddArrayToObject(cs, "Args");
-	for (char **a = argv; *a; a++)
-		cJSON_AddItemToArray(args, cJSON_CreateString(*a));
-	card_argv_free(argv);
-	return 0;
-}
-
-static int add_env(cJSON *cs, const struct card_map *environment)
-{
-	cJSON *env = cJSON_AddArrayToObject(cs, "Env");
-
-	for (size_t i = 0; i < environment->count; i++) {
-		char *kv = NULL;
-		if (asprintf(&kv, "%s=%s", environment->items[i].key,
-			     environment->items[i].value) < 0)
-			return -ENOMEM;
-		cJSON_AddItemToArray(env, cJSON_CreateString(kv));
-		free(kv);
-	}
-	return 0;
-}
-
-static void add_mount(cJSON *mounts, const char *type, const char *source, const char *target,
-		      bool read_only)
-{
-	cJSON *m = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(m, "Type", type);
-	cJSON_AddStringToObject(m, "Source", source);
-	cJSON_AddStringToObject(m, "Target", target);
-	cJSON_AddBoolToObject(m, "ReadOnly", read_only);
-	cJSON_AddItemToArray(mounts, m);
-}
 
 /* Bind sources are paths on whichever node runs a task: the workspace's path, as on one engine. */
 static int add_mounts(cJSON *cs, const struct be_container *b)
@@ -81,11 +25,11 @@ static int add_mounts(cJSON *cs, const struct be_container *b)
 							    : strdup(m->source.s);
 		if (!source)
 			return -ENOMEM;
-		add_mount(mounts, m->type, source, m->target.s, m->read_only);
+		docker_add_mount(mounts, m->type, source, m->target.s, m->read_only);
 		free(source);
 	}
 	for (size_t i = 0; i < c->volumes.count; i++)
-		add_mount(mounts, "volume", c->volumes.items[i].key, c->volumes.items[i].value,
+		docker_add_mount(mounts, "volume", c->volumes.items[i].key, c->volumes.items[i].value,
 			  false);
 	return 0;
 }
@@ -143,11 +87,11 @@ int swarm_service_spec(const struct be_container *b, unsigned replicas, cJSON **
 	if (!spec)
 		return -ENOMEM;
 	cJSON_AddStringToObject(spec, "Name", b->card->name.s);
-	cJSON_AddItemToObject(spec, "Labels", labels_json(&b->labels));
+	cJSON_AddItemToObject(spec, "Labels", docker_labels(&b->labels));
 	tt = cJSON_AddObjectToObject(spec, "TaskTemplate");
 	cs = cJSON_AddObjectToObject(tt, "ContainerSpec");
 	cJSON_AddStringToObject(cs, "Image", b->image);
-	cJSON_AddItemToObject(cs, "Labels", labels_json(&b->labels));
+	cJSON_AddItemToObject(cs, "Labels", docker_labels(&b->labels));
 	if (c->hostname)
 		cJSON_AddStringToObject(cs, "Hostname", c->hostname);
 	if (c->workdir)
@@ -157,9 +101,10 @@ int swarm_service_spec(const struct be_container *b, unsigned replicas, cJSON **
 		for (size_t i = 0; i < c->cap_add.count; i++)
 			cJSON_AddItemToArray(caps, cJSON_CreateString(c->cap_add.items[i].s));
 	}
-	rc = add_args(cs, c->command.s, err, errlen);
+	/* Args, as Cmd is for a container: the image's entrypoint stays. */
+	rc = docker_add_argv(cs, "Args", c->command.s, err, errlen);
 	if (rc == 0)
-		rc = add_env(cs, &c->environment);
+		rc = docker_add_env(cs, &c->environment);
 	if (rc == 0)
 		rc = add_mounts(cs, b);
 	if (rc < 0) {

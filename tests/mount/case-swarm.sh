@@ -58,6 +58,10 @@ wait_until 60 replicas_are 3/3 || fail "status: $(cat "$M/services/$S/status") t
 [ "$(grep -c ' running running' "$M/services/$S/tasks")" = 3 ] || fail "tasks: $(cat "$M/services/$S/tasks")"
 grep -qx "card: svc.container.yaml" "$M/services/$S/status" || fail "status card: $(cat "$M/services/$S/status")"
 [ -z "$(ls "$M/containers" | grep -x "$S" || true)" ] || fail "the card made a container too"
+# The manager's own task container, in containers/ with whose it is.
+own=$(grep -l "^service: $S\$" "$M"/containers/*/status 2>/dev/null | head -1)
+[ -n "$own" ] || fail "no task container of $S on the manager: $(ls "$M/containers")"
+grep -Eq '^slot: [0-9]+$' "$own" || fail "task container status: $(cat "$own")"
 
 log "echo 'scale 5' > ctl"
 echo 'scale 5' >"$M/services/$S/ctl"
@@ -97,6 +101,7 @@ wait_until 60 sh -c "[ \"\$(head -1 '$M/nodes/cutipfs-node3/status')\" = ready ]
 log "events said it"
 grep -Eq " service $S create" "$T/events" || fail "events: $(cat "$T/events")"
 grep -Eq " node cutipfs-node3 down" "$T/events" || fail "events: $(cat "$T/events")"
+grep -Eq " task $S\.[0-9]+ running node=cutipfs-node[23]" "$T/events" || fail "events: $(cat "$T/events")"
 grep -Eq " node cutipfs-node2 drain" "$T/events" || fail "events: $(cat "$T/events")"
 
 log "rmdir removes the service and its card"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "docker.h"
+#include "engine-int.h" /* engine_list */
 
 struct docker_backend {
 	struct backend base; /* first: the core holds a struct backend * */
@@ -153,7 +154,7 @@ static int d_list(struct backend *b, enum be_kind kind, struct be_obj ***out, si
 		decode = network_summary;
 		break;
 	case BE_IMAGE:
-		rc = engine_request(E(b), "GET", "/images/json", NULL, &list, err, errlen);
+		rc = engine_list(E(b), "/images/json", NULL, NULL, &list, err, errlen);
 		decode = docker_image_summary;
 		break;
 	case BE_VOLUME:
@@ -165,10 +166,6 @@ static int d_list(struct backend *b, enum be_kind kind, struct be_obj ***out, si
 		*n = 0;
 		return backend_unsupported(b, "services and nodes (a Swarm: -o backend=swarm)", err,
 					   errlen);
-	}
-	if (rc == 0 && !cJSON_IsArray(list)) {
-		snprintf(err, errlen, "the engine's list is not an array");
-		rc = -EIO;
 	}
 	*out = NULL;
 	*n = 0;
@@ -334,27 +331,14 @@ static int d_network_create(struct backend *b, const struct be_network *n, char 
 static int d_volume_create(struct backend *b, const struct be_volume *v, bool *created, char *err,
 			   size_t errlen)
 {
-	cJSON *vol = NULL, *body;
-	int rc = engine_volume_inspect(E(b), v->name, &vol, err, errlen);
+	cJSON *options = v->options && v->options->count ? docker_map(v->options) : NULL;
+	cJSON *labels = docker_labels(&v->labels);
+	int rc = engine_volume_create(E(b), v->name, v->driver, options, labels, created, err,
+				      errlen);
 
-	cJSON_Delete(vol);
-	if (created)
-		*created = false;
-	if (rc != -ENOENT)
-		return rc;
-	body = cJSON_CreateObject();
-	if (!body)
-		return -ENOMEM;
-	cJSON_AddStringToObject(body, "Name", v->name);
-	cJSON_AddStringToObject(body, "Driver", v->driver ? v->driver : "local");
-	cJSON_AddItemToObject(body, "DriverOpts", docker_map(v->options));
-	cJSON_AddItemToObject(body, "Labels", docker_labels(&v->labels));
-	rc = engine_request(E(b), "POST", "/volumes/create", body, NULL, err, errlen);
-	cJSON_Delete(body);
-	if (rc == 0 && created)
-		*created = true;
-	/* Lost a race with another creator: it exists, which is what was asked. */
-	return rc == -EEXIST || rc == -EBUSY ? 0 : rc;
+	cJSON_Delete(options);
+	cJSON_Delete(labels);
+	return rc;
 }
 
 static int d_container_create(struct backend *b, const struct be_container *c, char *id,

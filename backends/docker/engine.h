@@ -277,9 +277,11 @@ int engine_network_remove(struct engine *e, const char *name, char *err, size_t 
 int engine_volume_list(struct engine *e, const char *label, cJSON **out, char *err, size_t errlen);
 int engine_volume_inspect(struct engine *e, const char *name, cJSON **out, char *err,
 			  size_t errlen);
-/* Idempotent like engine_network_create. */
-int engine_volume_create(struct engine *e, const char *name, const cJSON *labels, bool *created,
-			 char *err, size_t errlen);
+/* Idempotent like engine_network_create. @driver NULL: "local"; @options ({"k":"v"}) and
+ * @labels may be NULL. */
+int engine_volume_create(struct engine *e, const char *name, const char *driver,
+			 const cJSON *options, const cJSON *labels, bool *created, char *err,
+			 size_t errlen);
 /* In use: -EBUSY. */
 int engine_volume_remove(struct engine *e, const char *name, bool force, char *err, size_t errlen);
 

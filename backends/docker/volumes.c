@@ -24,8 +24,9 @@ int engine_volume_remove(struct engine *e, const char *name, bool force, char *e
 				 errlen);
 }
 
-int engine_volume_create(struct engine *e, const char *name, const cJSON *labels, bool *created,
-			 char *err, size_t errlen)
+int engine_volume_create(struct engine *e, const char *name, const char *driver,
+			 const cJSON *options, const cJSON *labels, bool *created, char *err,
+			 size_t errlen)
 {
 	struct ereq r = {.method = "POST", .path = "/volumes/create", .on_conflict = EEXIST};
 	cJSON *body, *vol = NULL;
@@ -52,6 +53,9 @@ int engine_volume_create(struct engine *e, const char *name, const cJSON *labels
 	if (!body)
 		return -ENOMEM;
 	cJSON_AddStringToObject(body, "Name", name);
+	cJSON_AddStringToObject(body, "Driver", driver ? driver : "local");
+	if (options)
+		cJSON_AddItemToObject(body, "DriverOpts", cJSON_Duplicate(options, true));
 	if (labels)
 		cJSON_AddItemToObject(body, "Labels", cJSON_Duplicate(labels, true));
 	r.json = body;

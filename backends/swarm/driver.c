@@ -289,10 +289,12 @@ static int write_spec(struct backend *b, const char *kind, const char *id, long 
 
 typedef void (*spec_edit)(cJSON *spec, const struct be_ctl *c);
 
-/* Read, edit, write: the engine refuses a stale version ("update out of sequence"), so a write
- * that lost a race with another writer is tried again on the newer spec. */
+/* Read, edit (or replace with @whole), write: the engine refuses a stale version ("update out
+ * of sequence"), so a write that lost a race with another writer is tried again on the newer
+ * version. */
 static int update(struct backend *b, const char *kind, const char *id, spec_edit edit,
-		  const struct be_ctl *c, const char *query, char *err, size_t errlen)
+		  const struct be_ctl *c, const cJSON *whole, const char *query, char *err,
+		  size_t errlen)
 {
 	int rc = -EIO;
 
@@ -303,7 +305,8 @@ static int update(struct backend *b, const char *kind, const char *id, spec_edit
 		if (rc == 0) {
 			if (edit)
 				edit(spec, c);
-			rc = write_spec(b, kind, id, version, query, spec, err, errlen);
+			rc = write_spec(b, kind, id, version, query, whole ? whole : spec, err,
+					errlen);
 		}
 		cJSON_Delete(spec);
 		if (rc == 0 || !strstr(err ? err : "", "out of sequence"))
@@ -358,11 +361,11 @@ static int s_ctl(struct backend *b, enum be_kind kind, const char *id, const str
 	if (kind == BE_SERVICE) {
 		switch (c->op) {
 		case BE_SCALE:
-			return update(b, "services", id, edit_scale, c, NULL, err, errlen);
+			return update(b, "services", id, edit_scale, c, NULL, NULL, err, errlen);
 		case BE_REDEPLOY:
-			return update(b, "services", id, edit_redeploy, c, NULL, err, errlen);
+			return update(b, "services", id, edit_redeploy, c, NULL, NULL, err, errlen);
 		case BE_ROLLBACK:
-			return update(b, "services", id, NULL, c, "rollback=previous", err, errlen);
+			return update(b, "services", id, NULL, c, NULL, "rollback=previous", err, errlen);
 		case BE_UPDATE_PAUSE:
 		case BE_UPDATE_RESUME:
 			return backend_unsupported(b, "pausing a rolling update by hand", err,
@@ -376,10 +379,10 @@ static int s_ctl(struct backend *b, enum be_kind kind, const char *id, const str
 		case BE_DRAIN:
 		case BE_NODE_PAUSE:
 		case BE_ACTIVATE:
-			return update(b, "nodes", id, edit_availability, c, NULL, err, errlen);
+			return update(b, "nodes", id, edit_availability, c, NULL, NULL, err, errlen);
 		case BE_PROMOTE:
 		case BE_DEMOTE:
-			return update(b, "nodes", id, edit_role, c, NULL, err, errlen);
+			return update(b, "nodes", id, edit_role, c, NULL, NULL, err, errlen);
 		default:
 			return -EINVAL;
 		}
@@ -419,16 +422,7 @@ static int s_service_put(struct backend *b, const struct be_container *c, unsign
 			snprintf(out_id, idlen, "%s", docker_jstr(resp, "ID"));
 	} else if (rc == 0) {
 		/* The whole new spec, at the version read just before: a rolling update. */
-		for (int attempt = 0; attempt < 3; attempt++) {
-			long version = 0;
-			cJSON *old = NULL;
-			rc = read_spec(b, "services", id, &version, &old, err, errlen);
-			cJSON_Delete(old);
-			if (rc == 0)
-				rc = write_spec(b, "services", id, version, NULL, spec, err, errlen);
-			if (rc == 0 || !strstr(err ? err : "", "out of sequence"))
-				break;
-		}
+		rc = update(b, "services", id, NULL, NULL, spec, NULL, err, errlen);
 		if (rc == 0)
 			snprintf(out_id, idlen, "%s", id);
 	}

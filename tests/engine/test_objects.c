@@ -120,9 +120,9 @@ static void test_volume(void **state)
 	const cJSON *item;
 
 	test_name(vol, sizeof(vol), "vol");
-	assert_int_equal(engine_volume_create(e, vol, labels, &created, err, sizeof(err)), 0);
+	assert_int_equal(engine_volume_create(e, vol, NULL, NULL, labels, &created, err, sizeof(err)), 0);
 	assert_true(created);
-	assert_int_equal(engine_volume_create(e, vol, labels, &created, err, sizeof(err)), 0);
+	assert_int_equal(engine_volume_create(e, vol, NULL, NULL, labels, &created, err, sizeof(err)), 0);
 	assert_false(created);
 	cJSON_Delete(labels);
 

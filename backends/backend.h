@@ -279,6 +279,12 @@ struct backend_ops {
 	 * card, rolled through its tasks. */
 	int (*service_put)(struct backend *b, const struct be_container *c, unsigned replicas,
 			   const char *id, char *out_id, size_t idlen, char *err, size_t errlen);
+	/* All tasks' output of service @id, whole lines, each led by "NAME.SLOT@NODE | " (a
+	 * global service's: "NAME@NODE | "), as `docker service logs` shows them. o->tty is
+	 * not used (the driver knows); o->follow goes on until the service is removed, *stop,
+	 * or the sink says so, new tasks included. */
+	int (*service_logs)(struct backend *b, const char *id, const struct be_logs *o,
+			    be_log_sink sink, void *ctx, char *err, size_t errlen);
 };
 
 struct backend {

@@ -190,3 +190,49 @@ int ws_container_follow(struct workspace *ws, const char *name, const char *sinc
 		}
 	}
 }
+
+/* services/NAME/follow: the engine's follow of a service takes in the tasks that start while
+ * it runs; when it ends with the service still there (the stream dropped, the manager
+ * restarted) it is asked again from the time of the last byte. */
+int ws_service_follow(struct workspace *ws, const char *name, const char *since, be_log_sink sink,
+		      void *ctx, const atomic_bool *stop)
+{
+	struct fsink fs = {.sink = sink, .ctx = ctx, .skew = ws_engine_skew(ws)};
+	long long from = since ? parse_since(since) : ws_now_ns() + fs.skew;
+	char id[BE_ID_SIZE] = "", at[40], err[512];
+
+	if (!name || !sink || from < 0)
+		return -EINVAL;
+	if (!ws_swarm(ws) || !ws->be->ops->service_logs)
+		return -ENOENT;
+	pthread_mutex_lock(&ws->slock);
+	struct ws_sobj *o = ws_store_name(&ws->store[WS_SERVICE], name);
+	if (o)
+		ws_fmt(id, sizeof(id), "%s", o->id);
+	pthread_mutex_unlock(&ws->slock);
+	if (!id[0])
+		return -ENOENT;
+	while (!stopped(stop)) {
+		ws_fmt(at, sizeof(at), "%lld.%09lld", from / 1000000000LL, from % 1000000000LL);
+		err[0] = '\0';
+		fs.last_ns = 0;
+		struct be_logs lo = {.follow = true, .since = at, .stop = stop};
+		int rc = ws->be->ops->service_logs(ws->be, id, &lo, forward, &fs, err, sizeof(err));
+		if (fs.last_ns && fs.last_ns + 1 > from)
+			from = fs.last_ns + 1;
+		if (fs.rc)
+			return fs.rc < 0 ? fs.rc : 0;
+		if (stopped(stop) || rc == -ENOENT)
+			return 0;
+		if (rc < 0 && !transport(rc))
+			return rc;
+		pthread_mutex_lock(&ws->slock);
+		bool there = ws_store_id(&ws->store[WS_SERVICE], id) != NULL;
+		unsigned long gen = ws->sgen;
+		pthread_mutex_unlock(&ws->slock);
+		if (!there)
+			return 0; /* removed */
+		wait_change(ws, gen, WS_FOLLOW_RETRY_MS, stop);
+	}
+	return 0;
+}

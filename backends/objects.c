@@ -379,7 +379,7 @@ int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *le
 	return rc;
 }
 
-/* ---- container logs ---- */
+/* ---- container and service logs ---- */
 
 /* Keeps the newest WS_CONTAINER_LOGS_MAX bytes; drops the oldest in big steps, so that a huge
  * log costs O(size), not O(size^2). */
@@ -396,7 +396,9 @@ static int logs_sink(enum be_stream stream, const char *buf, size_t n, void *ctx
 	return ws_buf_append(b, buf, n, 4 * (size_t)WS_CONTAINER_LOGS_MAX);
 }
 
-int ws_container_logs(struct workspace *ws, const char *name, char **text, size_t *len)
+/* The logs of a container or a service, the newest WS_CONTAINER_LOGS_MAX bytes. */
+static int logs_of(struct workspace *ws, enum ws_kind kind, const char *name, char **text,
+		   size_t *len)
 {
 	struct ws_object obj;
 	struct ws_buf b = {0};
@@ -406,8 +408,8 @@ int ws_container_logs(struct workspace *ws, const char *name, char **text, size_
 
 	pthread_mutex_lock(&ws->lock);
 	pthread_mutex_lock(&ws->slock);
-	rc = lookup_locked(ws, WS_CONTAINER, name, &obj);
-	struct ws_sobj *so = rc == 0 ? ws_store_name(&ws->store[WS_CONTAINER], name) : NULL;
+	rc = lookup_locked(ws, kind, name, &obj);
+	struct ws_sobj *so = rc == 0 ? ws_store_name(&ws->store[kind], name) : NULL;
 	if (so) {
 		ws_fmt(id, sizeof(id), "%s", so->id);
 		tty = so->tty;
@@ -418,7 +420,9 @@ int ws_container_logs(struct workspace *ws, const char *name, char **text, size_
 		return rc;
 	if (id[0]) {
 		struct be_logs o = {.tty = tty};
-		rc = ws->be->ops->logs(ws->be, id, &o, logs_sink, &b, NULL, 0);
+		rc = kind == WS_SERVICE
+			 ? ws->be->ops->service_logs(ws->be, id, &o, logs_sink, &b, NULL, 0)
+			 : ws->be->ops->logs(ws->be, id, &o, logs_sink, &b, NULL, 0);
 		if (rc == -ENOENT)
 			rc = 0; /* removed meanwhile: nothing to show */
 	}
@@ -434,6 +438,18 @@ int ws_container_logs(struct workspace *ws, const char *name, char **text, size_
 	*text = b.data ? b.data : strdup("");
 	*len = b.len;
 	return *text ? 0 : -ENOMEM;
+}
+
+int ws_container_logs(struct workspace *ws, const char *name, char **text, size_t *len)
+{
+	return logs_of(ws, WS_CONTAINER, name, text, len);
+}
+
+int ws_service_logs(struct workspace *ws, const char *name, char **text, size_t *len)
+{
+	if (!ws_swarm(ws) || !ws->be->ops->service_logs)
+		return -ENOENT;
+	return logs_of(ws, WS_SERVICE, name, text, len);
 }
 
 /* ---- rmdir ---- */

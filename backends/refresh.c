@@ -180,7 +180,7 @@ static const char *task_line(const char *text, const char *id)
 }
 
 /* Tasks new since the last read, or in another state: "task NAME.SLOT STATE node=NODE
- * [error=...]". */
+ * task=ID [error=...]". */
 static void task_changes(struct workspace *ws, const char *service, const char *old,
 			 const char *now)
 {
@@ -199,6 +199,7 @@ static void task_changes(struct workspace *ws, const char *service, const char *
 		task_field(p, 5, err, sizeof(err));
 		ws_fmt(name, sizeof(name), "%s.%s", service, slot);
 		ws_attr(attrs, sizeof(attrs), "node", node);
+		ws_attr(attrs, sizeof(attrs), "task", id); /* a slot's tasks follow each other */
 		if (err[0])
 			ws_attr(attrs, sizeof(attrs), "error", err);
 		ws_emit(ws, WS_TASK, name, state, attrs, false, NULL);

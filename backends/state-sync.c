@@ -324,6 +324,14 @@ static void process_event(struct workspace *ws, const struct be_event *ev)
 	case BE_IMAGE:
 		image_event(ws, ev);
 		break;
+	case BE_SERVICE:
+	case BE_NODE:
+		/* The event names what changed, not how: the cluster is read once the queue is
+		 * empty (a rolling update sends a burst), and the difference published. */
+		pthread_mutex_lock(&ws->wqlock);
+		ws->swarm_kick = true;
+		pthread_mutex_unlock(&ws->wqlock);
+		break;
 	default:
 		break;
 	}
@@ -588,8 +596,10 @@ static void *state_main(void *arg)
 			pthread_mutex_lock(&ws->wqlock);
 			continue;
 		}
-		/* A Swarm's tasks and nodes send no events: they are polled. */
-		if (swarm && due_at(&poll)) {
+		/* A Swarm: read when a service or node event said so, and polled besides (a
+		 * task sends no event, nor does a node that goes down). */
+		if (swarm && (due_at(&poll) || (ws->swarm_kick && !ws->whead))) {
+			ws->swarm_kick = false;
 			pthread_mutex_unlock(&ws->wqlock);
 			ws_refresh_swarm(ws);
 			pthread_mutex_lock(&ws->wqlock);

@@ -141,6 +141,9 @@ int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *le
 /* containers/<name>/logs: stdout and stderr as the engine keeps them, framing removed; the
  * newest 64 MiB. "" for a container not made yet. */
 int ws_container_logs(struct workspace *ws, const char *name, char **text, size_t *len);
+/* services/<name>/logs on a Swarm: every task's output, each line led by "NAME.SLOT@NODE | ";
+ * the newest 64 MiB. */
+int ws_service_logs(struct workspace *ws, const char *name, char **text, size_t *len);
 
 /* rmdir containers/NAME (stop with a 10 s grace, then kill; remove), networks/NAME, images/NAME
  * (-EBUSY while in use). Works on objects cutipfs did not make too. Deletes the card file that
@@ -229,6 +232,10 @@ int ws_node_ctl(struct workspace *ws, const char *name, const char *command);
  * meanwhile: retried every second. The mount must end its follows before ws_close. */
 int ws_container_follow(struct workspace *ws, const char *name, const char *since,
 			be_log_sink sink, void *ctx, const atomic_bool *stop);
+/* The same for a service on a Swarm (lines as ws_service_logs has them), new tasks' output
+ * included, until the service is removed, *stop, or sink says so. */
+int ws_service_follow(struct workspace *ws, const char *name, const char *since, be_log_sink sink,
+		      void *ctx, const atomic_bool *stop);
 
 /* ---- the errors log: "TIME PATH:LINE:COL: MESSAGE", newest last ---- */
 

@@ -239,6 +239,7 @@ struct workspace {
 	bool wstop;			   /* guarded by wqlock */
 	bool warm;			   /* guarded by wqlock: the first reconcile was tried */
 	bool want_reconcile;		   /* guarded by wqlock: events were dropped */
+	bool swarm_kick; /* guarded by wqlock: a service or node event: read the cluster */
 	unsigned long seq;		   /* state thread only */
 	struct ws_recheck rechecks[WS_RECHECKS]; /* state thread only */
 	size_t nrechecks;			 /* state thread only */

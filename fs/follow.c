@@ -1,5 +1,5 @@
 /* A container's output as it comes: containers/NAME/follow, and containers/NAME/logs kept
- * live while it is open (fuse-notes A7, E6).
+ * live while it is open; the same for a Swarm's services/NAME (all its tasks' output).
  *
  * follow is a stream file (stream.c), like `docker logs -f` from the moment of the open: each
  * open has a follower thread running ws_container_follow into the open's buffer (at most
@@ -31,6 +31,7 @@
 struct fs_live {
 	struct fs_live *next; /* protected by fs->slock */
 	fuse_ino_t ino;
+	enum ws_kind kind; /* WS_CONTAINER or WS_SERVICE */
 	char name[128];
 	char since[48];
 	char *buf;	       /* protected by fs->slock */
@@ -46,6 +47,7 @@ struct fs_live {
 
 struct fs_follower {
 	struct fs *fs;
+	enum ws_kind kind; /* WS_CONTAINER or WS_SERVICE */
 	char name[128];
 	char since[48];
 	struct fs_stream *s;  /* follow, or */
@@ -154,7 +156,9 @@ static void *follower_main(void *arg)
 	struct fs_follower *f = arg;
 	struct fs *fs = f->fs;
 	const atomic_bool *stop = f->s ? &f->s->stop : &f->live->stop;
-	int rc = ws_container_follow(fs->ws, f->name, f->since, sink, f, stop);
+	int rc = f->kind == WS_SERVICE
+		     ? ws_service_follow(fs->ws, f->name, f->since, sink, f, stop)
+		     : ws_container_follow(fs->ws, f->name, f->since, sink, f, stop);
 	if (f->s) {
 		pthread_mutex_lock(&fs->slock);
 		f->s->eof = true;
@@ -252,13 +256,12 @@ int fs_follow_fill_locked(struct fs_stream *s, size_t size, char **out, bool *en
 void fs_follow_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	(void)n;
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
 		fuse_reply_err(req, EACCES);
 		return;
 	}
 	struct ws_object obj;
-	int rc = ws_lookup(fs->ws, WS_CONTAINER, name, &obj);
+	int rc = ws_lookup(fs->ws, n->kind, name, &obj);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -273,6 +276,7 @@ void fs_follow_open(fuse_req_t req, struct fs_node *n, const char *name, struct 
 	}
 	f->fs = fs;
 	f->s = s;
+	f->kind = n->kind;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	now_since(f->since, sizeof(f->since));
 	pthread_mutex_lock(&fs->slock);
@@ -323,6 +327,7 @@ static void live_poll_locked(struct fs *fs, struct fs_live *live)
 		return;
 	f->fs = fs;
 	f->live = live;
+	f->kind = live->kind;
 	snprintf(f->name, sizeof(f->name), "%s", live->name);
 	snprintf(f->since, sizeof(f->since), "%s", live->since);
 	live->refs++;
@@ -355,7 +360,8 @@ void fs_logs_open(fuse_req_t req, struct fs_node *n, const char *name, struct fu
 		char since[48], *text = NULL;
 		size_t len = 0;
 		now_since(since, sizeof(since));
-		int rc = ws_container_logs(fs->ws, name, &text, &len);
+		int rc = n->kind == WS_SERVICE ? ws_service_logs(fs->ws, name, &text, &len)
+					       : ws_container_logs(fs->ws, name, &text, &len);
 		if (rc < 0) {
 			fuse_reply_err(req, -rc);
 			return;
@@ -381,6 +387,7 @@ void fs_logs_open(fuse_req_t req, struct fs_node *n, const char *name, struct fu
 		} else {
 			live = fresh;
 			live->ino = n->ino;
+			live->kind = n->kind;
 			snprintf(live->name, sizeof(live->name), "%s", name);
 			snprintf(live->since, sizeof(live->since), "%s", since);
 			live->buf = text;

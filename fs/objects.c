@@ -4,7 +4,8 @@
  * rendering, at most FS_SIZE_TTL_NS old (and forgotten at every change of the object, by the
  * notifier). rmdir removes the object (and the card that made it); unlinking the files inside
  * is accepted and does nothing, so that `rm -rf` works. Containers also have follow (a
- * stream, follow.c) and ctl (commands, ctl.c), and their logs stay live while open.
+ * stream, follow.c) and ctl (commands, ctl.c), and their logs stay live while open; so do a
+ * Swarm's services (all their tasks' output).
  *
  * The notifier's own mkdir and rmdir (notify.c: how inotify watchers hear of objects that
  * come and go) are answered here without acting. */
@@ -47,7 +48,9 @@ static const struct child service_children[] = {
     {"status", FS_OBJFILE, FS_F_STATUS},
     {"id", FS_OBJFILE, FS_F_ID},
     {"tasks", FS_OBJFILE, FS_F_TASKS},
+    {"logs", FS_OBJFILE, FS_F_LOGS},
     {"inspect.json", FS_OBJFILE, FS_F_INSPECT},
+    {"follow", FS_OBJFILE, FS_F_FOLLOW},
     {"ctl", FS_OBJFILE, FS_F_CTL},
     {"card", FS_OBJCARD, 0},
 };
@@ -199,7 +202,8 @@ static int render(struct fs *fs, enum ws_kind kind, const char *name, int file, 
 	case FS_F_LOG:
 		return ws_image_log(fs->ws, name, text, len);
 	case FS_F_LOGS:
-		return ws_container_logs(fs->ws, name, text, len);
+		return kind == WS_SERVICE ? ws_service_logs(fs->ws, name, text, len)
+					  : ws_container_logs(fs->ws, name, text, len);
 	case FS_F_INSPECT:
 		return ws_inspect(fs->ws, kind, name, text, len);
 	case FS_F_TASKS:

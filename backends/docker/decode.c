@@ -408,6 +408,10 @@ bool docker_event(const cJSON *ev, struct be_event *w)
 		w->kind = BE_NETWORK;
 	else if (strcmp(type, "image") == 0)
 		w->kind = BE_IMAGE;
+	else if (strcmp(type, "service") == 0)
+		w->kind = BE_SERVICE; /* a Swarm manager's: create, update, remove */
+	else if (strcmp(type, "node") == 0)
+		w->kind = BE_NODE;
 	else
 		return false;
 	if (!*action)

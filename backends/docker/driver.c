@@ -245,16 +245,16 @@ static int on_event(const cJSON *ev, void *arg)
 	return docker_event(ev, &e) ? w->cb(&e, w->ctx) : 0;
 }
 
-static int d_watch(struct backend *b, const char *since, const char *until, be_event_cb cb,
-		   void *ctx, const atomic_bool *stop, char *err, size_t errlen)
+int docker_watch(struct backend *b, const char *const *types, size_t ntypes, const char *since,
+		 const char *until, be_event_cb cb, void *ctx, const atomic_bool *stop, char *err,
+		 size_t errlen)
 {
-	static const char *const types[] = {"container", "network", "image"};
 	struct watch_ctx w = {cb, ctx};
 	cJSON *f = cJSON_CreateObject();
 	cJSON *t = f ? cJSON_AddArrayToObject(f, "type") : NULL;
 	int rc;
 
-	for (size_t i = 0; t && i < sizeof(types) / sizeof(types[0]); i++)
+	for (size_t i = 0; t && i < ntypes; i++)
 		cJSON_AddItemToArray(t, cJSON_CreateString(types[i]));
 	if (!t) {
 		cJSON_Delete(f);
@@ -263,6 +263,15 @@ static int d_watch(struct backend *b, const char *since, const char *until, be_e
 	rc = engine_events_stream(E(b), since, until, f, on_event, &w, stop, err, errlen);
 	cJSON_Delete(f);
 	return rc;
+}
+
+static int d_watch(struct backend *b, const char *since, const char *until, be_event_cb cb,
+		   void *ctx, const atomic_bool *stop, char *err, size_t errlen)
+{
+	static const char *const types[] = {"container", "network", "image"};
+
+	return docker_watch(b, types, sizeof(types) / sizeof(types[0]), since, until, cb, ctx,
+			    stop, err, errlen);
 }
 
 struct progress_ctx {

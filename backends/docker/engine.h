@@ -199,6 +199,8 @@ struct engine_logs_opts {
 	const char *since;	 /* "secs[.nanos]" or NULL */
 	const char *tail;	 /* "all" or a line count; NULL for all */
 	const atomic_bool *stop; /* follow: set from another thread to end promptly (~100 ms) */
+	bool service;		 /* @id names a Swarm service: all its tasks' output */
+	bool details;		 /* each line led by "key=value,... " (the task, node, service) */
 };
 
 /* Snapshot of stdout + stderr, demultiplexed (raw passthrough when @tty). */
@@ -208,6 +210,7 @@ int engine_container_logs(struct engine *e, const char *id, bool tty, engine_log
 int engine_container_logs_follow(struct engine *e, const char *id, bool tty, const char *since,
 				 engine_log_sink sink, void *ctx, const atomic_bool *stop,
 				 char *err, size_t errlen);
+/* Any of the above; with o->service, @id is a Swarm service and the output all its tasks'. */
 int engine_container_logs_ex(struct engine *e, const char *id, const struct engine_logs_opts *o,
 			     engine_log_sink sink, void *ctx, char *err, size_t errlen);
 

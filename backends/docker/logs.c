@@ -97,7 +97,7 @@ int engine_container_logs_ex(struct engine *e, const char *id, const struct engi
 	int rc = -ENOMEM;
 
 	if (!id || !*id || !sink || !o) {
-		engine_seterr(err, errlen, "logs: missing container or sink");
+		engine_seterr(err, errlen, "logs: missing container, service or sink");
 		return -EINVAL;
 	}
 	esc = engine_escape(id);
@@ -107,7 +107,8 @@ int engine_container_logs_ex(struct engine *e, const char *id, const struct engi
 		tail = engine_escape(o->tail);
 	if (!esc || (o->since && !since) || (o->tail && !tail))
 		goto out;
-	if (asprintf(&path, "/containers/%s/logs?stdout=1&stderr=1%s%s%s%s%s%s", esc,
+	if (asprintf(&path, "/%s/%s/logs?stdout=1&stderr=1%s%s%s%s%s%s%s",
+		     o->service ? "services" : "containers", esc, o->details ? "&details=1" : "",
 		     o->follow ? "&follow=1" : "", o->timestamps ? "&timestamps=1" : "",
 		     since ? "&since=" : "", since ? since : "", tail ? "&tail=" : "",
 		     tail ? tail : "") < 0) {

@@ -67,7 +67,7 @@ static const cJSON *node_by_id(const struct swarm_view *v, const char *id)
 	return NULL;
 }
 
-static void node_name_of(const struct swarm_view *v, const char *id, char *out, size_t len)
+void swarm_node_name(const struct swarm_view *v, const char *id, char *out, size_t len)
 {
 	const cJSON *n = node_by_id(v, id);
 
@@ -75,6 +75,22 @@ static void node_name_of(const struct swarm_view *v, const char *id, char *out, 
 		node_name(v, n, out, len);
 	else
 		snprintf(out, len, "%s", *id ? "?" : "-");
+}
+
+const cJSON *swarm_task(const struct swarm_view *v, const char *id)
+{
+	const cJSON *t;
+
+	cJSON_ArrayForEach(t, v->tasks) if (strcmp(docker_jstr(t, "ID"), id) == 0) return t;
+	return NULL;
+}
+
+bool swarm_global(const struct swarm_view *v, const char *service_id)
+{
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, v->services) if (strcmp(docker_jstr(s, "ID"), service_id) == 0) return jobj(jobj(jobj(s, "Spec"), "Mode"), "Global") != NULL;
+	return false;
 }
 
 /* Tasks of a service, newest first (by their status timestamp: RFC 3339 sorts as text). */
@@ -130,7 +146,7 @@ static int gather_tasks(const struct swarm_view *v, const char *service_id,
 			continue;
 		t->failing = true;
 		char node[128];
-		node_name_of(v, docker_jstr(t->v[i], "NodeID"), node, sizeof(node));
+		swarm_node_name(v, docker_jstr(t->v[i], "NodeID"), node, sizeof(node));
 		if (no_image(docker_jstr(st, "Err")) && !strstr(t->missing, node)) {
 			size_t used = strlen(t->missing);
 			snprintf(t->missing + used, sizeof(t->missing) - used, "%s%s",
@@ -151,7 +167,7 @@ static char *tasks_text(const struct swarm_view *v, const struct service_tasks *
 	for (size_t i = 0; i < t->n; i++) {
 		const cJSON *task = t->v[i], *st = jobj(task, "Status");
 		const char *errs = docker_jstr(st, "Err");
-		node_name_of(v, docker_jstr(task, "NodeID"), node, sizeof(node));
+		swarm_node_name(v, docker_jstr(task, "NodeID"), node, sizeof(node));
 		fprintf(f, "%.12s %ld %s %s %s%s%s\n", docker_jstr(task, "ID"), docker_jnum(task, "Slot"), node,
 			docker_jstr(task, "DesiredState"), docker_jstr(st, "State"), *errs ? " " : "", errs);
 	}

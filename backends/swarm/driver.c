@@ -170,7 +170,11 @@ static int s_inspect(struct backend *b, enum be_kind kind, const char *ref, stru
 static int s_watch(struct backend *b, const char *since, const char *until, be_event_cb cb,
 		   void *ctx, const atomic_bool *stop, char *err, size_t errlen)
 {
-	return docker_backend_ops.watch(D(b), since, until, cb, ctx, stop, err, errlen);
+	/* A manager also tells of services and nodes (their changes; a task has no events). */
+	static const char *const types[] = {"container", "network", "image", "service", "node"};
+
+	return docker_watch(D(b), types, sizeof(types) / sizeof(types[0]), since, until, cb, ctx,
+			    stop, err, errlen);
 }
 
 static int s_image_pull(struct backend *b, const char *image, const char *tag, be_progress_cb cb,
@@ -241,9 +245,10 @@ static int s_container_create(struct backend *b, const struct be_container *c, c
 	return docker_backend_ops.container_create(D(b), c, id, idlen, err, errlen);
 }
 
-/* GET /KIND/ID: its Version.Index and a copy of its Spec, for an update. */
+/* GET /KIND/ID: its Version.Index and a copy of its Spec, for an update; and, when @ustate is
+ * not NULL, its UpdateStatus.State ("" when it never had an update). */
 static int read_spec(struct backend *b, const char *kind, const char *id, long *version,
-		     cJSON **spec, char *err, size_t errlen)
+		     cJSON **spec, char *ustate, size_t ulen, char *err, size_t errlen)
 {
 	char *path = NULL, *esc = curl_easy_escape(NULL, id, 0);
 	cJSON *doc = NULL;
@@ -260,6 +265,10 @@ static int read_spec(struct backend *b, const char *kind, const char *id, long *
 		    cJSON_GetObjectItemCaseSensitive(doc, "Version"), "Index");
 		*version = cJSON_IsNumber(ver) ? (long)ver->valuedouble : 0;
 		*spec = cJSON_DetachItemFromObjectCaseSensitive(doc, "Spec");
+		if (ustate)
+			snprintf(ustate, ulen, "%s",
+				 docker_jstr(cJSON_GetObjectItemCaseSensitive(doc, "UpdateStatus"),
+					     "State"));
 		if (!*spec)
 			rc = -EIO;
 	}
@@ -301,7 +310,7 @@ static int update(struct backend *b, const char *kind, const char *id, spec_edit
 	for (int attempt = 0; attempt < 3; attempt++) {
 		long version = 0;
 		cJSON *spec = NULL;
-		rc = read_spec(b, kind, id, &version, &spec, err, errlen);
+		rc = read_spec(b, kind, id, &version, &spec, NULL, 0, err, errlen);
 		if (rc == 0) {
 			if (edit)
 				edit(spec, c);
@@ -353,6 +362,27 @@ static void edit_role(cJSON *spec, const struct be_ctl *c)
 	cJSON_AddStringToObject(spec, "Role", c->op == BE_PROMOTE ? "manager" : "worker");
 }
 
+/* A paused update (the Swarm pauses one whose new tasks fail, update_config's failure_action)
+ * goes on when the service is updated again with the same spec, as `docker service update
+ * NAME` does. The Engine API has no call that pauses an update in progress. */
+static int resume_update(struct backend *b, const char *id, char *err, size_t errlen)
+{
+	char state[64] = "";
+	long version = 0;
+	cJSON *spec = NULL;
+	int rc = read_spec(b, "services", id, &version, &spec, state, sizeof(state), err, errlen);
+
+	if (rc == 0 && !strstr(state, "paused")) {
+		snprintf(err, errlen, "no update of this service is paused (update: %s)",
+			 *state ? state : "none");
+		rc = -EINVAL;
+	}
+	if (rc == 0)
+		rc = write_spec(b, "services", id, version, NULL, spec, err, errlen);
+	cJSON_Delete(spec);
+	return rc;
+}
+
 static int s_ctl(struct backend *b, enum be_kind kind, const char *id, const struct be_ctl *c,
 		 char *err, size_t errlen)
 {
@@ -367,9 +397,11 @@ static int s_ctl(struct backend *b, enum be_kind kind, const char *id, const str
 		case BE_ROLLBACK:
 			return update(b, "services", id, NULL, c, NULL, "rollback=previous", err, errlen);
 		case BE_UPDATE_PAUSE:
+			return backend_unsupported(b, "a pause of an update in progress (the Swarm "
+						      "pauses one itself when its new tasks fail)",
+						   err, errlen);
 		case BE_UPDATE_RESUME:
-			return backend_unsupported(b, "pausing a rolling update by hand", err,
-						   errlen);
+			return resume_update(b, id, err, errlen);
 		default:
 			return -EINVAL;
 		}
@@ -431,6 +463,12 @@ static int s_service_put(struct backend *b, const struct be_container *c, unsign
 	return rc;
 }
 
+static int s_service_logs(struct backend *b, const char *id, const struct be_logs *o,
+			  be_log_sink sink, void *ctx, char *err, size_t errlen)
+{
+	return swarm_service_logs(E(b), id, o, sink, ctx, err, errlen);
+}
+
 const struct backend_ops swarm_backend_ops = {
     .name = "swarm",
     .caps = BE_CAP_BUILD | BE_CAP_SUBNETS | BE_CAP_VOLUMES | BE_CAP_REPLAY | BE_CAP_HEALTH |
@@ -456,4 +494,5 @@ const struct backend_ops swarm_backend_ops = {
     .remove = s_remove,
     .logs = s_logs,
     .service_put = s_service_put,
+    .service_logs = s_service_logs,
 };

@@ -2,7 +2,8 @@
 # A Swarm through files (suite swarm), on a real cluster of three nodes that
 # contrib/swarm-up.sh made (the manager is the engine's own dockerd): a card with replicas: 3
 # becomes a service whose three tasks spread over the nodes; `scale 5` through ctl; a changed
-# card rolls an update through the tasks; draining a node moves its tasks and the tree shows
+# card rolls an update through the tasks; logs and follow show every task's output; an update
+# the Swarm paused goes on with unpause; draining a node moves its tasks and the tree shows
 # it; a worker's dockerd killed shows that node down and its tasks elsewhere; rmdir removes the
 # service and its card. The engine's own API is the witness.
 . "$(dirname "$0")/lib.sh"
@@ -51,7 +52,9 @@ grep -q '^role: manager' "$M"/nodes/*/status || fail "no manager among the nodes
 log "a card with replicas: 3 is a service of three tasks, spread over the nodes"
 ( cat "$M/events" > "$T/events" ) </dev/null & BG+=($!)
 image_card "${P}bb" >"$M/cards/bb.image.yaml"
-{ container_card "$S" "${P}bb" "sleep 3600"; echo "  replicas: 3"; } >"$M/cards/svc.container.yaml"
+# Each task prints one line, "up", then sleeps $1 s.
+svc_card() { { container_card "$S" "${P}bb" "sh -c 'echo up; sleep $1'"; echo "  replicas: $2"; } >"$M/cards/svc.container.yaml"; }
+svc_card 3600 3
 wait_until 60 replicas_are 3/3 || fail "status: $(cat "$M/services/$S/status") tasks: $(cat "$M/services/$S/tasks") errors: $(cat "$M/errors") engine: $(api "$API/services" | head -c 600)"
 [ "$(svc_json 'j["Spec"]["Mode"]["Replicated"]["Replicas"]')" = 3 ] || fail "engine replicas"
 [ "$(running_nodes | sort -u | wc -l)" -ge 2 ] || fail "tasks on one node only: $(cat "$M/services/$S/tasks")"
@@ -63,19 +66,54 @@ own=$(grep -l "^service: $S\$" "$M"/containers/*/status 2>/dev/null | head -1)
 [ -n "$own" ] || fail "no task container of $S on the manager: $(ls "$M/containers")"
 grep -Eq '^slot: [0-9]+$' "$own" || fail "task container status: $(cat "$own")"
 
-log "echo 'scale 5' > ctl"
+log "logs: every task's output, each line led by NAME.SLOT@NODE"
+# Whether $T/F.logs has the line of each slot N given: "S.N@NODE | up", NODE the one
+# services/S/tasks runs it on.
+logs_have_slots_in() {
+	local f=$1 slot node
+	shift
+	for slot in "$@"; do
+		node=$(awk -v s="$slot" '$2 == s && $4 == "running" && $5 == "running" {print $3; exit}' "$M/services/$S/tasks")
+		grep -qxF "$S.$slot@$node | up" "$T/$f.logs" || return 1
+	done
+}
+logs_ok() { cat "$M/services/$S/logs" >"$T/svc.logs" && logs_have_slots_in svc "$@"; }
+wait_until 30 logs_ok 1 2 3 || fail "logs: $(cat "$T/svc.logs") tasks: $(cat "$M/services/$S/tasks")"
+[ "$(grep -c . "$T/svc.logs")" = 3 ] || fail "logs has other lines: $(cat "$T/svc.logs")"
+[ "$(sed 's/ |.*//; s/.*@//' "$T/svc.logs" | sort -u | wc -l)" -ge 2 ] || fail "logs from one node only: $(cat "$T/svc.logs")"
+
+log "echo 'scale 5' > ctl; follow shows the new tasks' output as it comes"
+( cat "$M/services/$S/follow" > "$T/follow.logs" ) </dev/null & BG+=($!)
+sleep 1
 echo 'scale 5' >"$M/services/$S/ctl"
 wait_until 60 replicas_are 5/5 || fail "after scale: $(cat "$M/services/$S/status")"
 expect_fail "Invalid argument" bash -c "echo 'scale lots' > '$M/services/$S/ctl'"
+wait_until 30 logs_have_slots_in follow 4 5 || fail "follow: $(cat "$T/follow.logs") tasks: $(cat "$M/services/$S/tasks")"
+! grep -qx "$S\.[123]@.* | up" "$T/follow.logs" || fail "follow repeated what came before it was opened: $(cat "$T/follow.logs")"
 
 log "a changed card rolls an update through the tasks (the same service)"
 id0=$(svc_json 'j["ID"]')
-{ container_card "$S" "${P}bb" "sleep 3601"; echo "  replicas: 5"; } >"$M/cards/svc.container.yaml"
+svc_card 3601 5
 [ "$(svc_json 'j["ID"]')" = "$id0" ] || fail "the service was made again"
-args_end() { [ "$(svc_json 'j["Spec"]["TaskTemplate"]["ContainerSpec"]["Args"][-1]')" = "$1" ]; }
+args_end() { svc_json 'j["Spec"]["TaskTemplate"]["ContainerSpec"]["Args"][-1]' | grep -q "sleep $1\$"; }
 wait_until 30 args_end 3601 || fail "the spec did not change"
 wait_until 120 sh -c "grep -qx 'update: completed' '$M/services/$S/status' && grep -qx 'replicas: 5/5' '$M/services/$S/status'" ||
 	fail "the update did not complete: $(cat "$M/services/$S/status")"
+
+log "an update whose tasks fail is paused by the Swarm; unpause goes on; pause cannot be asked"
+expect_fail "Operation not supported" bash -c "echo pause > '$M/services/$S/ctl'"
+grep -q "services/$S/ctl: pause: .*cannot" "$M/errors" || fail "errors: $(cat "$M/errors")"
+expect_fail "Invalid argument" bash -c "echo unpause > '$M/services/$S/ctl'"
+{ container_card "$S" "${P}bb" "sh -c 'exit 3'"; echo "  replicas: 5"; } >"$M/cards/svc.container.yaml"
+wait_until 90 sh -c "[ \"\$(head -1 '$M/services/$S/status')\" = paused ] && grep -qx 'update: paused' '$M/services/$S/status'" ||
+	fail "the failing update was not paused: $(cat "$M/services/$S/status")"
+v0=$(svc_json 'j["Version"]["Index"]')
+echo unpause >"$M/services/$S/ctl"
+[ "$(svc_json 'j["Version"]["Index"]')" -gt "$v0" ] || fail "unpause did not update the service"
+wait_until 30 sh -c "! grep -qx 'update: paused' '$M/services/$S/status'" || fail "still paused: $(cat "$M/services/$S/status")"
+svc_card 3602 5
+wait_until 120 sh -c "grep -qx 'update: completed' '$M/services/$S/status' && grep -qx 'replicas: 5/5' '$M/services/$S/status'" ||
+	fail "the good card did not roll out: $(cat "$M/services/$S/status")"
 
 log "draining a node moves its tasks; the tree shows it"
 echo drain >"$M/nodes/cutipfs-node2/ctl"
@@ -100,8 +138,10 @@ wait_until 60 sh -c "[ \"\$(head -1 '$M/nodes/cutipfs-node3/status')\" = ready ]
 
 log "events said it"
 grep -Eq " service $S create" "$T/events" || fail "events: $(cat "$T/events")"
+grep -Eq " service $S update state=paused" "$T/events" || fail "events: $(cat "$T/events")"
+grep -Eq " service $S converged" "$T/events" || fail "events: $(cat "$T/events")"
 grep -Eq " node cutipfs-node3 down" "$T/events" || fail "events: $(cat "$T/events")"
-grep -Eq " task $S\.[0-9]+ running node=cutipfs-node[23]" "$T/events" || fail "events: $(cat "$T/events")"
+grep -Eq " task $S\.[0-9]+ running node=cutipfs-node[23] task=[0-9a-z]{12}" "$T/events" || fail "events: $(cat "$T/events")"
 grep -Eq " node cutipfs-node2 drain" "$T/events" || fail "events: $(cat "$T/events")"
 
 log "rmdir removes the service and its card"

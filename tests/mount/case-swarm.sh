@@ -3,7 +3,7 @@
 # contrib/swarm-up.sh made (the manager is the engine's own dockerd): a card with replicas: 3
 # becomes a service whose three tasks spread over the nodes; `scale 5` through ctl; a changed
 # card rolls an update through the tasks; logs and follow show every task's output; an update
-# the Swarm paused goes on with unpause; draining a node moves its tasks and the tree shows
+# the Swarm paused goes on with unpause; the tree answers all along; draining a node moves its tasks and the tree shows
 # it; a worker's dockerd killed shows that node down and its tasks elsewhere; rmdir removes the
 # service and its card. The engine's own API is the witness.
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +65,20 @@ grep -qx "card: svc.container.yaml" "$M/services/$S/status" || fail "status card
 own=$(grep -l "^service: $S\$" "$M"/containers/*/status 2>/dev/null | head -1)
 [ -n "$own" ] || fail "no task container of $S on the manager: $(ls "$M/containers")"
 grep -Eq '^slot: [0-9]+$' "$own" || fail "task container status: $(cat "$own")"
+
+# From here until the rmdir the tree is read over and over while the cluster churns (scale,
+# updates, a drain, a node killed): every read must answer, none may hang.
+churn() {
+	while [ ! -e "$T/churn.stop" ]; do
+		for f in "$M/services/$S/status" "$M/services/$S/tasks" "$M"/nodes/cutipfs-node[23]/status; do
+			timeout 10 cat "$f" >/dev/null 2>>"$T/churn.err" || echo "read $f: $?" >>"$T/churn.err"
+		done
+		timeout 10 ls "$M/containers" "$M/services" "$M/nodes" >/dev/null 2>>"$T/churn.err" || echo "ls: $?" >>"$T/churn.err"
+		sleep 0.2
+	done
+}
+: >"$T/churn.err"
+( churn ) </dev/null & BG+=($!)
 
 log "logs: every task's output, each line led by NAME.SLOT@NODE"
 # Whether $T/F.logs has the line of each slot N given: "S.N@NODE | up", NODE the one
@@ -143,6 +157,9 @@ grep -Eq " service $S converged" "$T/events" || fail "events: $(cat "$T/events")
 grep -Eq " node cutipfs-node3 down" "$T/events" || fail "events: $(cat "$T/events")"
 grep -Eq " task $S\.[0-9]+ running node=cutipfs-node[23] task=[0-9a-z]{12}" "$T/events" || fail "events: $(cat "$T/events")"
 grep -Eq " node cutipfs-node2 drain" "$T/events" || fail "events: $(cat "$T/events")"
+
+touch "$T/churn.stop"
+[ ! -s "$T/churn.err" ] || fail "the tree did not answer while the cluster churned: $(head -5 "$T/churn.err")"
 
 log "rmdir removes the service and its card"
 rmdir "$M/services/$S"

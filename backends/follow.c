@@ -119,11 +119,37 @@ static bool transport(int rc)
 	return rc == -ECONNREFUSED || rc == -ETIMEDOUT || rc == -EIO;
 }
 
+/* One follow request of a container's or service's output from *from on, moving *from past
+ * what came. 1: go on (the stream ended, or, *down, the engine did not answer); 0 or -errno:
+ * the follow's result. */
+static int follow_once(struct workspace *ws, enum ws_kind kind, const char *id, bool tty,
+		       long long *from, struct fsink *fs, const atomic_bool *stop, bool *down)
+{
+	char at[40], err[512] = "";
+
+	ws_fmt(at, sizeof(at), "%lld.%09lld", *from / 1000000000LL, *from % 1000000000LL);
+	fs->last_ns = 0;
+	struct be_logs lo = {.tty = tty, .follow = true, .since = at, .stop = stop};
+	int rc = kind == WS_SERVICE
+		     ? ws->be->ops->service_logs(ws->be, id, &lo, forward, fs, err, sizeof(err))
+		     : ws->be->ops->logs(ws->be, id, &lo, forward, fs, err, sizeof(err));
+	if (fs->last_ns && fs->last_ns + 1 > *from)
+		*from = fs->last_ns + 1;
+	if (fs->rc)
+		return fs->rc < 0 ? fs->rc : 0;
+	if (stopped(stop) || rc == -ENOENT)
+		return 0;
+	if (rc < 0 && !transport(rc))
+		return rc;
+	*down = rc < 0;
+	return 1;
+}
+
 int ws_container_follow(struct workspace *ws, const char *name, const char *since,
 			be_log_sink sink, void *ctx, const atomic_bool *stop)
 {
 	struct fsink fs = {.sink = sink, .ctx = ctx};
-	char id[BE_ID_SIZE], at[40], run[40] = "", err[512];
+	char id[BE_ID_SIZE], run[40] = "";
 	long long skew = ws_engine_skew(ws);
 	struct snap s;
 
@@ -160,20 +186,11 @@ int ws_container_follow(struct workspace *ws, const char *name, const char *sinc
 				from = started;
 			ws_fmt(run, sizeof(run), "%s", s.started_at);
 		}
-		ws_fmt(at, sizeof(at), "%lld.%09lld", from / 1000000000LL, from % 1000000000LL);
-		err[0] = '\0';
-		fs.last_ns = 0;
-		struct be_logs lo = {.tty = s.tty, .follow = true, .since = at, .stop = stop};
-		int rc = ws->be->ops->logs(ws->be, id, &lo, forward, &fs, err, sizeof(err));
-		if (fs.last_ns && fs.last_ns + 1 > from)
-			from = fs.last_ns + 1;
-		if (fs.rc)
-			return fs.rc < 0 ? fs.rc : 0;
-		if (stopped(stop) || rc == -ENOENT)
-			return 0;
-		if (rc < 0 && !transport(rc))
+		bool down = false;
+		int rc = follow_once(ws, WS_CONTAINER, id, s.tty, &from, &fs, stop, &down);
+		if (rc <= 0)
 			return rc;
-		if (rc < 0) {
+		if (down) {
 			/* The engine: try again, the state says when it is back. */
 			wait_change(ws, s.gen, WS_FOLLOW_RETRY_MS, stop);
 			continue;
@@ -199,7 +216,7 @@ int ws_service_follow(struct workspace *ws, const char *name, const char *since,
 {
 	struct fsink fs = {.sink = sink, .ctx = ctx, .skew = ws_engine_skew(ws)};
 	long long from = since ? parse_since(since) : ws_now_ns() + fs.skew;
-	char id[BE_ID_SIZE] = "", at[40], err[512];
+	char id[BE_ID_SIZE] = "";
 
 	if (!name || !sink || from < 0)
 		return -EINVAL;
@@ -213,18 +230,9 @@ int ws_service_follow(struct workspace *ws, const char *name, const char *since,
 	if (!id[0])
 		return -ENOENT;
 	while (!stopped(stop)) {
-		ws_fmt(at, sizeof(at), "%lld.%09lld", from / 1000000000LL, from % 1000000000LL);
-		err[0] = '\0';
-		fs.last_ns = 0;
-		struct be_logs lo = {.follow = true, .since = at, .stop = stop};
-		int rc = ws->be->ops->service_logs(ws->be, id, &lo, forward, &fs, err, sizeof(err));
-		if (fs.last_ns && fs.last_ns + 1 > from)
-			from = fs.last_ns + 1;
-		if (fs.rc)
-			return fs.rc < 0 ? fs.rc : 0;
-		if (stopped(stop) || rc == -ENOENT)
-			return 0;
-		if (rc < 0 && !transport(rc))
+		bool down = false;
+		int rc = follow_once(ws, WS_SERVICE, id, false, &from, &fs, stop, &down);
+		if (rc <= 0)
 			return rc;
 		pthread_mutex_lock(&ws->slock);
 		bool there = ws_store_id(&ws->store[WS_SERVICE], id) != NULL;

@@ -36,6 +36,8 @@
 
 struct workspace;
 
+/* ---- opening and closing (workspace.c) ---- */
+
 /* Opens the workspace at root (creating <root>/cutip/cards when missing), loads every card and
  * applies them (recovery: objects whose card did not change are left as they are; cards changed
  * while unmounted are applied). The engine may be down: cards then wait and are applied when
@@ -56,7 +58,8 @@ const char *ws_root(const struct workspace *ws);
 const char *ws_cards_dir(const struct workspace *ws); /* <root>/cutip/cards */
 struct backend *ws_backend(struct workspace *ws);
 
-/* ---- cards (paths are relative to the cards directory, e.g. "web/web.container.yaml") ---- */
+/* ---- cards (workspace.c; paths are relative to the cards directory, e.g.
+ * "web/web.container.yaml") ---- */
 
 /* A card file's content was committed (close after writing, fsync, rename onto it): parse,
  * validate, apply. Names card_file_ignored() rejects are not cards: returns 0 at once.
@@ -86,7 +89,8 @@ int ws_rename(struct workspace *ws, const char *from, const char *to, const char
 /* The last commit error of a card file (for fsync on an unchanged file): 0 or -errno. */
 int ws_card_result(struct workspace *ws, const char *relpath);
 
-/* ---- objects: what the directories images/, networks/, containers/ show ---- */
+/* ---- objects: what the directories images/, networks/, containers/, services/, nodes/
+ * show (objects.c; ws_remove_object in workspace.c) ---- */
 
 enum ws_kind {
 	WS_IMAGE,
@@ -151,7 +155,8 @@ int ws_service_logs(struct workspace *ws, const char *name, char **text, size_t 
  * made it (only ImageCards are listed there). */
 int ws_remove_object(struct workspace *ws, enum ws_kind kind, const char *name);
 
-/* ---- live state: engine events, changes, control (the mount's events, follow, ctl) ----
+/* ---- live state: engine events, changes, control (the mount's events, follow, ctl):
+ * changes.c (ws_change_format, ws_subscribe), ctl.c (the ctl files), follow.c (follow) ----
  *
  * The workspace keeps one in-memory state of the engine's containers, networks and images,
  * fed by the engine's event stream (GET /events) on its own thread and reconciled by a full
@@ -237,7 +242,7 @@ int ws_container_follow(struct workspace *ws, const char *name, const char *sinc
 int ws_service_follow(struct workspace *ws, const char *name, const char *since, be_log_sink sink,
 		      void *ctx, const atomic_bool *stop);
 
-/* ---- the errors log: "TIME PATH:LINE:COL: MESSAGE", newest last ---- */
+/* ---- the errors log (errlog.c): "TIME PATH:LINE:COL: MESSAGE", newest last ---- */
 
 void ws_error_add(struct workspace *ws, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ws_errors_render(struct workspace *ws, char **text, size_t *len);

@@ -7,8 +7,8 @@
  *
  * Each write is taken as a whole: its lines run in order, a last line without a newline is a
  * command too, and the write itself fails with the first command's error (an unknown command
- * or a bad argument: EINVAL), so `echo stop > ctl` reports it (fuse-notes A10: only write(2)
- * errors reach bash's builtins). Nothing is carried from one write to the next. Reading ctl
+ * or a bad argument: EINVAL), so `echo stop > ctl` reports it (only write(2)
+ * errors reach bash's builtins: close(2)'s are not looked at). Nothing is carried from one write to the next. Reading ctl
  * gives this help. */
 #include <ctype.h>
 #include <errno.h>

@@ -27,7 +27,7 @@
 /* Kernel cache lifetimes, in seconds. Fixed structure is trusted for long. What the engine
  * decides is trusted for long too where the notifier (notify.c) invalidates it on every change
  * the workspace reports (FS_TIMEOUT_OBJECT: the directories of containers and networks, their
- * ids; fuse-notes E4); short where a change may come without one (status, inspect.json,
+ * ids); short where a change may come without one (status, inspect.json,
  * images), and never for files whose size moves on its own (logs, errors, engine). */
 #define FS_TIMEOUT_FIXED 60.0
 #define FS_TIMEOUT_OBJECT 60.0
@@ -322,7 +322,7 @@ int fs_cards_stat(struct fs *fs, struct fs_node *n, struct stat *st);
 /* The workspace deleted the card file at relpath (rmdir of what it made): forget its name. */
 void fs_cards_gone(struct fs *fs, const char *relpath);
 
-/* ---- objects.c: images/, networks/, containers/ ---- */
+/* ---- objects.c: images/, networks/, containers/, services/, nodes/ ---- */
 void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name);
 void fs_obj_getattr(fuse_req_t req, struct fs_node *n);
 void fs_obj_readlink(fuse_req_t req, struct fs_node *n);
@@ -408,7 +408,7 @@ bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, size_t *size, struct timespec *
 /* Tells every follower thread to stop, and waits for them (at most about a second). */
 void fs_followers_stop(struct fs *fs);
 
-/* ---- ctl.c: containers/NAME/ctl ---- */
+/* ---- ctl.c: the ctl files of containers, services and nodes ---- */
 void fs_ctl_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_ctl_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t size);
 

@@ -1,5 +1,5 @@
 /* The notifier: the one thread that tells the kernel about changes it did not make itself
- * (fuse-notes A5, E4). Everything arrives on one FIFO queue, in order:
+ * (fuse_lowlevel_notify_inval_entry and _inval_inode, fuse_lowlevel.h). Everything arrives on one FIFO queue, in order:
  *
  *  - the workspace's changes (ws_subscribe: made by cutipfs, or seen in the engine's events),
  *    queued by the subscription callback, which does nothing else;
@@ -18,7 +18,7 @@
  *  - a state change: data and attributes of status, id, inspect.json (log for images), and
  *    the directory's attributes (its mtime is the object's last change).
  *
- * inotify (fuse-notes A6). The kernel reports to inotify watchers only what is done through
+ * inotify. The kernel reports to inotify watchers only what is done through
  * the mount, so the notifier does it through the mount: mkdir(MOUNT/containers/NAME) when a
  * container appears, rmdir(...) when it leaves, and utimensat() on the directory and its
  * status at a state change (IN_ATTRIB). The handlers recognise the notifier's mkdir/rmdir (the

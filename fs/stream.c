@@ -1,5 +1,5 @@
 /* Stream files (events, follow): reads that wait for data without holding a worker thread
- * (fuse-notes A8, E6).
+ * (libfuse's fuse_lowlevel.h: a request may be answered later, from any thread).
  *
  * A read that finds nothing is parked on fs->waiters and the handler returns; whoever produces
  * data (the notifier for events, a follower thread for follow) calls fs_stream_wake, which

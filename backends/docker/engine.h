@@ -36,7 +36,8 @@
 
 #include <cjson/cJSON.h>
 
-/* The window of Engine API versions spoken (see engine-api.md 1.2). */
+/* The window of Engine API versions spoken: 1.41 is Docker 20.10's and Podman 4's
+ * compatible API; older engines are refused with a clear message (version.c). */
 #define ENGINE_API_MIN "1.41"
 #define ENGINE_API_MAX "1.47"
 
@@ -51,7 +52,7 @@ enum engine_backend {
 
 struct engine;
 
-/* ---- handle ---- */
+/* ---- handle (engine.c; discovery of the usual sockets in discover.c) ---- */
 
 /*
  * Opens a handle on the engine at @url (any URL of engine_open_ex, below). An explicit
@@ -141,7 +142,7 @@ int engine_version(struct engine *e, cJSON **out, char *err, size_t errlen);
 int engine_request(struct engine *e, const char *method, const char *path, const cJSON *body,
 		   cJSON **out, char *err, size_t errlen);
 
-/* ---- containers ---- */
+/* ---- containers (containers.c) ---- */
 
 /* All containers (running or not), optionally only those with @label ("k" or "k=v"). */
 int engine_container_list(struct engine *e, const char *label, cJSON **out, char *err,
@@ -177,7 +178,7 @@ int engine_container_remove(struct engine *e, const char *id, bool force, bool v
 int engine_container_wait(struct engine *e, const char *id, const char *condition, int timeout_s,
 			  int *exit_code, char *err, size_t errlen);
 
-/* ---- logs ---- */
+/* ---- logs (logs.c) ---- */
 
 enum engine_stream {
 	ENGINE_STREAM_STDIN = 0,
@@ -214,7 +215,7 @@ int engine_container_logs_follow(struct engine *e, const char *id, bool tty, con
 int engine_container_logs_ex(struct engine *e, const char *id, const struct engine_logs_opts *o,
 			     engine_log_sink sink, void *ctx, char *err, size_t errlen);
 
-/* ---- images ---- */
+/* ---- images (images.c; builds in build.c) ---- */
 
 /*
  * One message of a JSON-lines progress stream (pull, import, build), borrowed for the call.
@@ -258,7 +259,7 @@ struct engine_build_opts {
 int engine_image_build(struct engine *e, const struct engine_build_opts *o, engine_msg_cb cb,
 		       void *ctx, char *image_id, size_t idlen, char *err, size_t errlen);
 
-/* ---- networks ---- */
+/* ---- networks (networks.c) ---- */
 
 int engine_network_list(struct engine *e, const char *label, cJSON **out, char *err, size_t errlen);
 int engine_network_inspect(struct engine *e, const char *name, cJSON **out, char *err,
@@ -274,7 +275,7 @@ int engine_network_create(struct engine *e, const char *name, const char *driver
 /* Endpoints still attached: -EBUSY (Docker says 403, Podman 500). Predefined: -EACCES. */
 int engine_network_remove(struct engine *e, const char *name, char *err, size_t errlen);
 
-/* ---- volumes ---- */
+/* ---- volumes (volumes.c) ---- */
 
 /* The "Volumes" array of GET /volumes, optionally filtered by @label. */
 int engine_volume_list(struct engine *e, const char *label, cJSON **out, char *err, size_t errlen);
@@ -288,7 +289,7 @@ int engine_volume_create(struct engine *e, const char *name, const char *driver,
 /* In use: -EBUSY. */
 int engine_volume_remove(struct engine *e, const char *name, bool force, char *err, size_t errlen);
 
-/* ---- events ---- */
+/* ---- events (events.c) ---- */
 
 /*
  * One event, normalised to Docker's vocabulary (Podman's container "remove" becomes "destroy",

@@ -1,5 +1,5 @@
 /* Cards -> the Docker Engine API's create bodies: every field of a ContainerCard in Config,
- * HostConfig and NetworkingConfig (engine-api.md 1.3.1 in the project's shared notes). */
+ * HostConfig and NetworkingConfig (the Engine API's POST /containers/create). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <time.h>
 
 #include "workspace.h"
@@ -411,6 +412,21 @@ void fs_followers_stop(struct fs *fs);
 /* ---- ctl.c: the ctl files of containers, services and nodes ---- */
 void fs_ctl_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_ctl_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t size);
+
+/* ---- log.c: the daemon's own messages (stderr in the foreground, else syslog) ---- */
+
+/* LOG_ERR, LOG_WARNING, LOG_INFO or LOG_DEBUG for "error", "warning", "info", "debug"; -1. */
+int fs_log_level(const char *name);
+/* Drops messages less urgent than @prio (default LOG_WARNING). Before any thread starts. */
+void fs_log_init(int prio);
+/* From now on to syslog (after fuse_daemonize, when not in the foreground). */
+void fs_log_background(void);
+void fs_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- ready.c: readiness and stop to a service manager (sd_notify) ---- */
+
+void fs_ready(struct fs *fs);
+void fs_stopping(void);
 
 /* ---- ops.c ---- */
 extern const struct fuse_lowlevel_ops fs_ops;

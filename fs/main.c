@@ -31,6 +31,9 @@ struct fs_options {
 	char *backend;	      /* -o backend=docker|podman|swarm; NULL: detect docker|podman */
 	char *workspace;      /* -o workspace=DIR */
 	unsigned events_ring; /* -o events_ring=N; 0: FS_EVENTS_RING */
+	char *loglevel;	      /* -o loglevel=error|warning|info|debug */
+	char *first;	      /* the first word that is no option, until a second one comes */
+	char *source;	      /* mount(8)'s "device": cutipfs SOURCE MOUNTPOINT */
 };
 
 #define FS_OPT(t, p)                                                                               \
@@ -47,8 +50,44 @@ static const struct fuse_opt fs_opts[] = {
     FS_OPT("backend=%s", backend),
     FS_OPT("workspace=%s", workspace),
     FS_OPT("events_ring=%u", events_ring),
+    FS_OPT("loglevel=%s", loglevel),
+    /* What mount(8) and fstab carry for themselves (man 8 mount: FILESYSTEM-INDEPENDENT
+     * MOUNT OPTIONS); mount.fuse3 passes some on. */
+    FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("noauto", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("user", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nouser", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("users", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("owner", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("group", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("defaults", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("_netdev", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nofail", FUSE_OPT_KEY_DISCARD),
     FUSE_OPT_END,
 };
+
+/* Words that are no option: `cutipfs MOUNTPOINT`, or, as mount.fuse3 runs it for
+ * `mount -t fuse.cutipfs SOURCE MOUNTPOINT`, `cutipfs SOURCE MOUNTPOINT -o ...`: of two words
+ * the first is the source (an engine URL, or any name such as "cutipfs"). Options of fstab's
+ * own (x-systemd.*, x-gvfs-*, comment=) are dropped, as mount(8) itself ignores them. */
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct fs_options *o = data;
+	(void)outargs;
+	if (key == FUSE_OPT_KEY_OPT)
+		return strncmp(arg, "x-", 2) == 0 || strncmp(arg, "comment=", 8) == 0 ? 0 : 1;
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	if (!o->first && !o->source) {
+		o->first = strdup(arg);
+		return o->first ? 0 : -1;
+	}
+	if (o->first) {
+		o->source = o->first;
+		o->first = NULL;
+	}
+	return 1;
+}
 
 static void usage(const char *prog)
 {
@@ -84,6 +123,11 @@ static void usage(const char *prog)
 	       "(default\n"
 	       "                           %d); one that falls further behind is told how many\n"
 	       "                           it missed\n"
+	       "    -o loglevel=LEVEL      error, warning (default), info or debug: the daemon's\n"
+	       "                           own messages, on stderr with -f, else to syslog\n"
+	       "\n"
+	       "Also `mount -t fuse.cutipfs [ENGINE-URL|cutipfs] MOUNTPOINT -o ...` and fstab;\n"
+	       "mount's own options (noauto, user, _netdev, nofail, x-systemd.*) are ignored.\n"
 	       "\n",
 	       prog, prog, FS_EVENTS_RING);
 }
@@ -167,13 +211,18 @@ static int open_engine(const struct fs_options *o, struct backend **out)
 	char err[512] = "";
 	int rc = backend_open(kind_of(o), &bo, out, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "cutipfs: %s\n", err[0] ? err : strerror(-rc));
+		fs_log(LOG_ERR, "%s", err[0] ? err : strerror(-rc));
 		return rc;
 	}
 	/* Named but not answering (TLS refused, ssh's host key, down): the mount comes up on
 	 * it all the same, and says why once here; the engine file keeps saying it. */
 	if (!(*out)->ops->reachable(*out))
-		fprintf(stderr, "cutipfs: %s\n", err);
+		fs_log(LOG_WARNING, "%s", err);
+	/* What the engine file will say, line by line, for whoever debugs a mount. */
+	char info[2048];
+	if ((*out)->ops->info(*out, info, sizeof(info)) >= 0)
+		for (char *line = strtok(info, "\n"); line; line = strtok(NULL, "\n"))
+			fs_log(LOG_DEBUG, "engine %s", line);
 	return 0;
 }
 
@@ -202,12 +251,12 @@ static int open_workspace(struct fs *fs, const struct fs_options *o, const char 
 	char err[512] = "";
 	int rc = ws_open(root, fs->be, &fs->ws, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "cutipfs: workspace %s: %s\n", root, err[0] ? err : strerror(-rc));
+		fs_log(LOG_ERR, "workspace %s: %s", root, err[0] ? err : strerror(-rc));
 		return -1;
 	}
 	fs->cards_fd = open(ws_cards_dir(fs->ws), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fs->cards_fd < 0) {
-		fprintf(stderr, "cutipfs: %s: %s\n", ws_cards_dir(fs->ws), strerror(errno));
+		fs_log(LOG_ERR, "%s: %s", ws_cards_dir(fs->ws), strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -249,7 +298,14 @@ int main(int argc, char **argv)
 	char *root = NULL;
 	int ret = 1;
 
-	if (fuse_opt_parse(&args, &o, fs_opts, NULL) != 0 || fuse_parse_cmdline(&args, &opts) != 0)
+	if (fuse_opt_parse(&args, &o, fs_opts, opt_proc) != 0 ||
+	    (o.first && fuse_opt_add_arg(&args, o.first) != 0) ||
+	    fuse_parse_cmdline(&args, &opts) != 0)
+		goto out_args;
+	/* mount -t fuse.cutipfs unix:///run/docker.sock /srv/containers: the source names the
+	 * engine, unless engine= or context= does. */
+	if (o.source && strstr(o.source, "://") && !o.engine && !o.context &&
+	    !(o.engine = strdup(o.source)))
 		goto out_args;
 	if (opts.show_help) {
 		usage(argv[0]);
@@ -270,6 +326,13 @@ int main(int argc, char **argv)
 			argv[0]);
 		goto out_args;
 	}
+	int prio = o.loglevel ? fs_log_level(o.loglevel) : LOG_WARNING;
+	if (prio < 0) {
+		fprintf(stderr, "cutipfs: loglevel=%s: want error, warning, info or debug\n",
+			o.loglevel);
+		goto out_args;
+	}
+	fs_log_init(prio);
 	if (o.backend && strcmp(o.backend, "docker") != 0 && strcmp(o.backend, "podman") != 0 &&
 	    !swarm(&o)) {
 		fprintf(stderr, "cutipfs: backend=%s: want docker, podman or swarm\n", o.backend);
@@ -317,13 +380,20 @@ int main(int argc, char **argv)
 	if (fuse_session_mount(se, opts.mountpoint) != 0)
 		goto out_signals;
 	fuse_daemonize(opts.foreground);
+	if (!opts.foreground)
+		fs_log_background();
 
 	if (open_workspace(&fs, &o, root) < 0 || fs_notifier_start(&fs) < 0)
 		goto out_unmount;
+	fs_log(LOG_INFO, "%s mounted: workspace %s, engine %s", opts.mountpoint, root,
+	       fs.be->ops->name);
+	fs_ready(&fs);
 
 	/* Until fusermount3 -u, SIGTERM, SIGINT or SIGHUP. A signal is a clean end too (the
 	 * loop returns its number); only -errno is a failure. */
 	ret = serve(se, &opts) < 0 ? 1 : 0;
+	fs_stopping();
+	fs_log(LOG_INFO, "%s: unmounting", opts.mountpoint);
 	/* Readers still parked get EOF (after a signal the mount may still be in use). */
 	fs_streams_shutdown(&fs);
 
@@ -364,5 +434,8 @@ out_args:
 	free(o.tlskey);
 	free(o.backend);
 	free(o.workspace);
+	free(o.loglevel);
+	free(o.first);
+	free(o.source);
 	return ret;
 }

@@ -509,10 +509,8 @@ int fs_notifier_start(struct fs *fs)
 	fs->nstarted = true;
 	int id = ws_subscribe(fs->ws, on_change, fs);
 	if (id < 0)
-		fprintf(stderr,
-			"cutipfs: no change feed from the workspace (%s): events stays "
-			"empty\n",
-			strerror(-id));
+		fs_log(LOG_ERR, "no change feed from the workspace (%s): events stays empty",
+		       strerror(-id));
 	else
 		fs->subscription = id;
 	return 0;

@@ -1,6 +1,6 @@
 /* cutipfs: entry point.
  *
- *   cutipfs [-f] [-d] [-s] [-o OPTION,...] MOUNTPOINT   mount a workspace
+ *   cutipfs [-f] [-d] [-s] [-o OPTION,...] [SOURCE] MOUNTPOINT   mount a workspace
  *   cutipfs check PATH...                               validate cards, no mount
  *
  * The shape is libfuse's passthrough_ll/hello_ll at 3.14: our options first (an offsetof
@@ -91,7 +91,7 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 
 static void usage(const char *prog)
 {
-	printf("usage: %s [options] MOUNTPOINT\n"
+	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n"
 	       "       %s check PATH...\n"
 	       "\n"
 	       "Mounts a CUTIP workspace: cards written into MOUNTPOINT/cards become images,\n"
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 		goto out_args;
 	}
 	if (!opts.mountpoint) {
-		fprintf(stderr, "usage: %s [options] MOUNTPOINT\n       %s --help\n", argv[0],
+		fprintf(stderr, "usage: %s [options] [SOURCE] MOUNTPOINT\n       %s --help\n", argv[0],
 			argv[0]);
 		goto out_args;
 	}

@@ -400,7 +400,7 @@ int ws_container_logs(struct workspace *ws, const char *name, char **text, size_
 {
 	struct ws_object obj;
 	struct ws_buf b = {0};
-	char id[BE_ID_SIZE] = "";
+	char id[BE_ID_SIZE] = "", err[512] = "";
 	bool tty = false;
 	int rc;
 
@@ -418,11 +418,13 @@ int ws_container_logs(struct workspace *ws, const char *name, char **text, size_
 		return rc;
 	if (id[0]) {
 		struct be_logs o = {.tty = tty};
-		rc = ws->be->ops->logs(ws->be, id, &o, logs_sink, &b, NULL, 0);
+		rc = ws->be->ops->logs(ws->be, id, &o, logs_sink, &b, err, sizeof(err));
 		if (rc == -ENOENT)
 			rc = 0; /* removed meanwhile: nothing to show */
 	}
 	if (rc < 0) {
+		/* The errno alone ("Input/output error") does not say what the engine did. */
+		ws_error_add(ws, "containers/%s/logs: %s", name, err[0] ? err : strerror(-rc));
 		ws_buf_free(&b);
 		return rc;
 	}

@@ -274,6 +274,19 @@ not_enotconn() {
 	! grep -q "Transport endpoint is not connected" "$T/within.out" || fail "ENOTCONN from: $* ($(cat "$T/within.out"))"
 	grep -q " $M fuse" /proc/mounts && kill -0 "$PID" 2>/dev/null || fail "the daemon died at: $*"
 }
+# not_hung SECS CMD...: CMD must end by itself before the deadline SECS (a bound on a hang, not
+# a time measured: `timeout` ending it is the failure), and the mount must still be there; its
+# output goes to $T/out and its exit status to $RC.
+RC=0
+not_hung() {
+	local secs=$1
+	shift
+	RC=0
+	timeout -k 2 "$secs" "$@" >"$T/out" 2>&1 </dev/null || RC=$?
+	[ "$RC" -ne 124 ] && [ "$RC" -ne 137 ] || fail "hung (ended by timeout $secs): $*"
+	! grep -q "Transport endpoint is not connected" "$T/out" || fail "ENOTCONN from: $* ($(cat "$T/out"))"
+	grep -q " $M fuse" /proc/mounts && kill -0 "$PID" 2>/dev/null || fail "the daemon died at: $*"
+}
 # engine_line KEY: the value of KEY: in MOUNT/engine.
 engine_line() { sed -n "s/^$1: //p" "$M/engine"; }
 engine_unreachable() { grep -q '^state: unreachable' "$M/engine"; }

@@ -192,6 +192,8 @@ void engine_transport_errctx(const struct engine *e, struct engine_errctx *x);
 /* The engine file's "source:", "context:", "via:" and "tls:" lines. */
 int engine_transport_info(struct engine *e, char *buf, size_t len);
 void engine_mark_unreachable(struct engine *e, const char *why);
+/* The engine file's last-error line (engine.c): request @r failed, for reason @msg. */
+void engine_note_fault(struct engine *e, const struct ereq *r, const char *msg);
 void engine_mark_reachable(struct engine *e);
 
 /* ---- API versions (version.c) ---- */
@@ -220,6 +222,8 @@ struct jsonl {
 	struct ebuf buf;
 	jsonl_cb cb;
 	void *ctx;
+	unsigned nbad; /* lines that were not JSON (skipped) */
+	char bad[100]; /* the start of the first of them */
 };
 
 void jsonl_init(struct jsonl *j, jsonl_cb cb, void *ctx);

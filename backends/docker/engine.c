@@ -139,8 +139,7 @@ static void req_name(const struct ereq *r, char *buf, size_t len)
 	snprintf(buf, len, "%s %.*s", r->method, (int)strcspn(r->path, "?"), r->path);
 }
 
-/* The engine file's last-error line: which request, and what went wrong. */
-static void note_fault(struct engine *e, const struct ereq *r, const char *msg)
+void engine_note_fault(struct engine *e, const struct ereq *r, const char *msg)
 {
 	char name[300];
 
@@ -713,7 +712,7 @@ int ereq_run(struct engine *e, struct ereq *r, char *err, size_t errlen)
 		engine_mark_unreachable(e, msg);
 	/* What the engine (or the way to it) did wrong; a 4xx is an answer about the request. */
 	if (rc < 0 && !r->cancelled && (cc != CURLE_OK || r->status >= 500))
-		note_fault(e, r, msg);
+		engine_note_fault(e, r, msg);
 
 out:
 	curl_slist_free_all(hdrs);
@@ -742,7 +741,7 @@ int ereq_json(struct engine *e, struct ereq *r, cJSON **out, char *err, size_t e
 			char name[300];
 
 			req_name(r, name, sizeof(name));
-			note_fault(e, r, "malformed JSON");
+			engine_note_fault(e, r, "malformed JSON");
 			engine_seterr(err, errlen, "engine sent malformed JSON for %s", name);
 			return -EIO;
 		}

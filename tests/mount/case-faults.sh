@@ -8,9 +8,11 @@
 #     never ends, a connection cut mid-body.
 #  2. the container list of a reconcile (one runs after every reconnect of the event stream:
 #     a `cut` of the stream forces one): malformed JSON, HTTP 500, a body that never ends, and a
-#     body of 100 MiB, during which the daemon's peak RSS (VmHWM) may grow by MEM_BOUND_MB only.
+#     body of 100 MiB: the daemon's peak RSS (VmHWM) may grow by MEM_BOUND_MB only, over the case.
 #  3. the event stream cut mid-stream under an `events` and a `follow` reader: both stay open,
-#     and go on once the stream is back.
+#     and go on once the stream is back. Then the event stream answered with HTTP 500, with
+#     lines that are not JSON, with 100 MiB on one line (the same bound on RSS): each time
+#     status and engine say why, the readers stay, and events come again once it is over.
 . "$(dirname "$0")/lib.sh"
 [ "$KIND" = local ] || { echo "SKIP: the fault proxy sits on a local socket"; exit 77; }
 LOG_ALLOW='fault proxy|malformed|closed|timed out|[Tt]ransfer|too slow|more than|engine'
@@ -67,6 +69,15 @@ logs_ok() {
 	[ "$RC" -eq 0 ] && grep -q tick "$T/out" || fail "logs after the fault: exit $RC: $(head -c 300 "$T/out")"
 }
 hwm_kb() { sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$PID/status"; }
+# hwm_bounded BEFORE: the daemon's peak RSS grew by MEM_BOUND_MB at most since BEFORE (kB): its
+# peak since the mount, so that each 100 MiB answer is held to the same bound.
+hwm_bounded() {
+	local after
+	after=$(hwm_kb)
+	echo "    VmHWM $1 kB before, $after kB after (bound: +$MEM_BOUND_MB MiB)"
+	[ $((after - $1)) -le $((MEM_BOUND_MB * 1024)) ] ||
+		fail "the daemon's peak RSS grew by $((after - $1)) kB on a 100 MiB answer"
+}
 
 log "mount through the fault proxy; a ticking container made outside cutipfs"
 api -X POST -H 'Content-Type: application/json' "$API/containers/create?name=${P}tick" \
@@ -77,6 +88,7 @@ wait_until 15 engine_reachable || fail "engine: $(cat "$M/engine")"
 wait_state "containers/${P}tick" running 30
 C=$M/containers/${P}tick
 logs_ok
+BASE_HWM=$(hwm_kb)
 
 LOGS='GET /v[0-9.]+/containers/[^/]+/logs\?stdout'
 log "1. logs: HTTP 500"
@@ -136,13 +148,9 @@ others_answer
 healthy
 
 log "   the reconcile's list: 100 MiB"
-before=$(hwm_kb)
 reconcile_under big
 errors_say "reconcile.*more than [0-9]+ MiB"
-after=$(hwm_kb)
-echo "    VmHWM ${before} kB before, ${after} kB after (bound: +${MEM_BOUND_MB} MiB)"
-[ $((after - before)) -le $((MEM_BOUND_MB * 1024)) ] ||
-	fail "the daemon's peak RSS grew by $((after - before)) kB on a 100 MiB answer"
+hwm_bounded "$BASE_HWM"
 others_answer
 healthy
 
@@ -173,4 +181,34 @@ engine_create_foreign "${P}after"
 wait_event 30 "$(ev container "${P}after" start)"
 n=$(grep -c tick "$T/follow.log")
 wait_until 15 sh -c "[ \$(grep -c tick '$T/follow.log') -gt $n ]" || fail "follow did not resume ($n ticks)"
+
+# events_under MODE MESSAGE: the live event stream cut, every new one answered with MODE; the
+# containers' status says MESSAGE as the reason the engine's state is not current.
+stale_says() { grep -Eq "^engine: unreachable \(.*$1" "$C/status"; }
+events_under() {
+	proxy_mark
+	printf 'cut %s\n' "$EVENTS" >"$RULES"
+	wait_until 10 served cut-live "$EVENTS" || fail "the event stream was not cut"
+	rule "$1" "$EVENTS"
+	wait_until 30 served "$1" "$EVENTS" || fail "the event stream was not asked for again: $(cat "$PLOG")"
+	wait_until 20 stale_says "$2" || fail "status does not say /$2/: $(cat "$C/status")"
+	echo "    status: $(grep '^engine:' "$C/status")"
+	engine_says "$2"
+	others_answer
+	kill -0 "$FOLLOW" || fail "follow ended under the fault"
+	healthy
+	wait_until 30 sh -c "! grep -q '^engine: unreachable' '$C/status'" || fail "still stale: $(cat "$C/status")"
+	ev_mark
+	engine_create_foreign "${P}ev$1"
+	wait_event 30 "$(ev container "${P}ev$1" start)"
+}
+log "   the event stream: HTTP 500"
+events_under 500 "fault proxy: injected server error"
+log "   the event stream: lines that are not JSON"
+events_under garbage "sent an event that is not JSON"
+log "   the event stream: 100 MiB on one line"
+events_under big "event line of more than [0-9]+ MiB"
+hwm_bounded "$BASE_HWM"
+kill -0 "$FOLLOW" || fail "follow ended"
+grep -q "^-- cutipfs" "$EVLOG" && fail "events dropped: $(cat "$EVLOG")"
 umount_fs

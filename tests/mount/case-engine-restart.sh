@@ -101,9 +101,8 @@ mk_container() {
 		-d "{\"Image\":\"$TEST_IMAGE\",\"Cmd\":[\"sh\",\"-c\",\"$3\"],\"Labels\":{\"cutipfs.test\":\"$W\"},\"HostConfig\":{\"NetworkMode\":\"none\",\"RestartPolicy\":{\"Name\":\"$2\"}}}" >/dev/null
 	api -X POST "$API/containers/$1/start" >/dev/null
 }
-TICK="trap 'exit 0' TERM; while :; do echo tick; sleep 0.5; done"
 SLEEP="trap 'exit 0' TERM; sleep 3600 & wait"
-mk_container "${P}always" always "$TICK"
+mk_container "${P}always" always "$TICK_CMD"
 mk_container "${P}once" no "$SLEEP"
 mk_container "${P}gone" no "$SLEEP"
 
@@ -138,11 +137,7 @@ wait_until 15 engine_reachable || fail "engine: $(cat "$M/engine")"
 wait_until 30 tree_is_engine || fail "the tree is not the engine's at the start: $(tree_diff)"
 C=$M/containers/${P}always
 events_start
-cat "$C/follow" >"$T/follow.log" &
-FOLLOW=$!
-BG+=("$FOLLOW")
-wait_until 10 has_open "$FOLLOW" "$C/follow" || fail "follow did not open"
-wait_until 10 grep -q tick "$T/follow.log" || fail "follow shows nothing"
+follow_start "$C"
 
 log "1. the dockerd killed"
 kill -9 "$DPID"
@@ -180,9 +175,7 @@ echo "    tree:   $(tree_containers | tr '\n' ';')"
 ev_mark
 mk_container "${P}later" no "$SLEEP"
 wait_event 30 "$(ev container "${P}later" start)"
-n=$(grep -c tick "$T/follow.log")
-wait_until 20 sh -c "[ \$(grep -c tick '$T/follow.log') -gt $n ]" || fail "follow did not resume ($n ticks)"
-kill -0 "$FOLLOW" || fail "follow ended"
+follow_resumes
 wait_until 30 tree_is_engine || fail "the tree is not the engine's at the end: $(tree_diff)"
 grep -q "^-- cutipfs" "$EVLOG" && fail "events dropped: $(cat "$EVLOG")"
 umount_fs

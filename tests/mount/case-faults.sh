@@ -80,9 +80,7 @@ hwm_bounded() {
 }
 
 log "mount through the fault proxy; a ticking container made outside cutipfs"
-api -X POST -H 'Content-Type: application/json' "$API/containers/create?name=${P}tick" \
-	-d "{\"Image\":\"$TEST_IMAGE\",\"Cmd\":[\"sh\",\"-c\",\"trap 'exit 0' TERM; while :; do echo tick; sleep 0.5; done\"],\"Labels\":{\"cutipfs.test\":\"$W\"}}" >/dev/null
-api -X POST "$API/containers/${P}tick/start" >/dev/null
+engine_create_ticker "${P}tick"
 mount_fs
 wait_until 15 engine_reachable || fail "engine: $(cat "$M/engine")"
 wait_state "containers/${P}tick" running 30
@@ -165,11 +163,7 @@ wait_state "containers/${P}late" running 60
 
 log "3. the event stream cut under an events reader and a follow reader"
 events_start
-cat "$C/follow" >"$T/follow.log" &
-FOLLOW=$!
-BG+=("$FOLLOW")
-wait_until 10 has_open "$FOLLOW" "$C/follow" || fail "follow did not open"
-wait_until 10 grep -q tick "$T/follow.log" || fail "follow shows nothing"
+follow_start "$C"
 proxy_mark
 printf 'cut %s\ncut %s\n' "$EVENTS" 'GET /v[0-9.]+/containers/[^/]+/logs\?.*follow=1' >"$RULES"
 wait_until 10 served cut-live "$EVENTS" || fail "the event stream was not cut"
@@ -179,8 +173,7 @@ kill -0 "$FOLLOW" || fail "follow ended when its stream was cut"
 ev_mark
 engine_create_foreign "${P}after"
 wait_event 30 "$(ev container "${P}after" start)"
-n=$(grep -c tick "$T/follow.log")
-wait_until 15 sh -c "[ \$(grep -c tick '$T/follow.log') -gt $n ]" || fail "follow did not resume ($n ticks)"
+follow_resumes
 
 # events_under MODE MESSAGE: the live event stream cut, every new one answered with MODE; the
 # containers' status says MESSAGE as the reason the engine's state is not current.

@@ -17,7 +17,6 @@
 for b in dockerd containerd runc unshare; do
 	command -v "$b" >/dev/null || fail "$b is not installed (contrib/engines-up.sh installs it)"
 done
-LOG_ALLOW='unreachable|engine|[Cc]onnection|closed|refused|events|reset'
 D=$T/dockerd
 MY=$T/d.sock
 mkdir -p "$D/data" "$D/exec"

@@ -15,7 +15,6 @@
 #     status and engine say why, the readers stay, and events come again once it is over.
 . "$(dirname "$0")/lib.sh"
 [ "$KIND" = local ] || { echo "SKIP: the fault proxy sits on a local socket"; exit 77; }
-LOG_ALLOW='fault proxy|malformed|closed|timed out|[Tt]ransfer|too slow|more than|engine'
 PROXY=$T/fault.sock
 RULES=$T/rules
 PLOG=$T/proxy.log

@@ -12,7 +12,8 @@
 #  3. the event stream cut mid-stream under an `events` and a `follow` reader: both stay open,
 #     and go on once the stream is back. Then the event stream answered with HTTP 500, with
 #     lines that are not JSON, with 100 MiB on one line (the same bound on RSS): each time
-#     status and engine say why, the readers stay, and events come again once it is over.
+#     status and engine say why, the readers stay, and events come again once it is over. The
+#     follow stream answered with HTTP 500 and with 100 MiB: the reader stays, and goes on.
 . "$(dirname "$0")/lib.sh"
 [ "$KIND" = local ] || { echo "SKIP: the fault proxy sits on a local socket"; exit 77; }
 PROXY=$T/fault.sock
@@ -161,12 +162,13 @@ wait_state "containers/${P}late" running 60
 [ -z "$(cat "$M/errors")" ] || fail "errors after recovery: $(cat "$M/errors")"
 
 log "3. the event stream cut under an events reader and a follow reader"
+FOLLOWS='GET /v[0-9.]+/containers/[^/]+/logs\?.*follow=1'
 events_start
 follow_start "$C"
 proxy_mark
-printf 'cut %s\ncut %s\n' "$EVENTS" 'GET /v[0-9.]+/containers/[^/]+/logs\?.*follow=1' >"$RULES"
+printf 'cut %s\ncut %s\n' "$EVENTS" "$FOLLOWS" >"$RULES"
 wait_until 10 served cut-live "$EVENTS" || fail "the event stream was not cut"
-wait_until 10 served cut-live "GET .*follow=1" || fail "the follow stream was not cut"
+wait_until 10 served cut-live "$FOLLOWS" || fail "the follow stream was not cut"
 healthy
 kill -0 "$FOLLOW" || fail "follow ended when its stream was cut"
 ev_mark
@@ -203,4 +205,23 @@ events_under big "event line of more than [0-9]+ MiB"
 hwm_bounded "$BASE_HWM"
 kill -0 "$FOLLOW" || fail "follow ended"
 grep -q "^-- cutipfs" "$EVLOG" && fail "events dropped: $(cat "$EVLOG")"
+
+# follow_under MODE: the follow stream cut, and the next one answered with MODE; the reader
+# stays, and shows the container's output again once it is over.
+follow_under() {
+	proxy_mark
+	printf 'cut %s\n' "$FOLLOWS" >"$RULES"
+	wait_until 10 served cut-live "$FOLLOWS" || fail "the follow stream was not cut"
+	rule "$1" "$FOLLOWS"
+	wait_until 30 served "$1" "$FOLLOWS" || fail "the follow stream was not asked for again: $(cat "$PLOG")"
+	others_answer
+	kill -0 "$FOLLOW" || fail "follow ended under the fault"
+	healthy
+	follow_resumes
+}
+log "   the follow stream: HTTP 500"
+follow_under 500
+log "   the follow stream: 100 MiB"
+follow_under big
+hwm_bounded "$BASE_HWM"
 umount_fs

@@ -115,17 +115,21 @@ others_answer
 healthy
 logs_ok
 
+# cut_then STREAM MODE [TARGET]: the open stream of the requests matching STREAM cut, then the
+# requests matching TARGET (default STREAM) answered with MODE, until one was.
+cut_then() {
+	local target=${3:-$1}
+	proxy_mark
+	printf 'cut %s\n%s %s\n' "$1" "$2" "$target" >"$RULES"
+	wait_until 10 served cut-live "$1" || fail "the stream /$1/ was not cut: $(cat "$PLOG")"
+	rule "$2" "$target"
+	wait_until 60 served "$2" "$target" || fail "no request /$target/ came: $(cat "$PLOG")"
+}
 # reconcile_under MODE: the list of the next reconcile gets MODE; the event stream is cut to
 # make that reconcile happen now.
 LIST='GET /v[0-9.]+/containers/json'
 EVENTS='GET /v[0-9.]+/events'
-reconcile_under() {
-	proxy_mark
-	printf 'cut %s\n%s %s\n' "$EVENTS" "$1" "$LIST" >"$RULES"
-	wait_until 10 served cut-live "$EVENTS" || fail "the event stream was not cut: $(cat "$PLOG")"
-	rule "$1" "$LIST"
-	wait_until 60 served "$1" "$LIST" || fail "no reconcile came to the proxy: $(cat "$PLOG")"
-}
+reconcile_under() { cut_then "$EVENTS" "$1" "$LIST"; }
 
 log "2. the reconcile's list: malformed JSON"
 reconcile_under garbage
@@ -180,11 +184,7 @@ follow_resumes
 # containers' status says MESSAGE as the reason the engine's state is not current.
 stale_says() { grep -Eq "^engine: unreachable \(.*$1" "$C/status"; }
 events_under() {
-	proxy_mark
-	printf 'cut %s\n' "$EVENTS" >"$RULES"
-	wait_until 10 served cut-live "$EVENTS" || fail "the event stream was not cut"
-	rule "$1" "$EVENTS"
-	wait_until 30 served "$1" "$EVENTS" || fail "the event stream was not asked for again: $(cat "$PLOG")"
+	cut_then "$EVENTS" "$1"
 	wait_until 20 stale_says "$2" || fail "status does not say /$2/: $(cat "$C/status")"
 	echo "    status: $(grep '^engine:' "$C/status")"
 	engine_says "$2"
@@ -209,11 +209,7 @@ grep -q "^-- cutipfs" "$EVLOG" && fail "events dropped: $(cat "$EVLOG")"
 # follow_under MODE: the follow stream cut, and the next one answered with MODE; the reader
 # stays, and shows the container's output again once it is over.
 follow_under() {
-	proxy_mark
-	printf 'cut %s\n' "$FOLLOWS" >"$RULES"
-	wait_until 10 served cut-live "$FOLLOWS" || fail "the follow stream was not cut"
-	rule "$1" "$FOLLOWS"
-	wait_until 30 served "$1" "$FOLLOWS" || fail "the follow stream was not asked for again: $(cat "$PLOG")"
+	cut_then "$FOLLOWS" "$1"
 	others_answer
 	kill -0 "$FOLLOW" || fail "follow ended under the fault"
 	healthy

@@ -402,7 +402,7 @@ static int logs_of(struct workspace *ws, enum ws_kind kind, const char *name, ch
 {
 	struct ws_object obj;
 	struct ws_buf b = {0};
-	char id[BE_ID_SIZE] = "";
+	char id[BE_ID_SIZE] = "", err[512] = "";
 	bool tty = false;
 	int rc;
 
@@ -421,12 +421,15 @@ static int logs_of(struct workspace *ws, enum ws_kind kind, const char *name, ch
 	if (id[0]) {
 		struct be_logs o = {.tty = tty};
 		rc = kind == WS_SERVICE
-			 ? ws->be->ops->service_logs(ws->be, id, &o, logs_sink, &b, NULL, 0)
-			 : ws->be->ops->logs(ws->be, id, &o, logs_sink, &b, NULL, 0);
+			 ? ws->be->ops->service_logs(ws->be, id, &o, logs_sink, &b, err, sizeof(err))
+			 : ws->be->ops->logs(ws->be, id, &o, logs_sink, &b, err, sizeof(err));
 		if (rc == -ENOENT)
 			rc = 0; /* removed meanwhile: nothing to show */
 	}
 	if (rc < 0) {
+		/* The errno alone ("Input/output error") does not say what the engine did. */
+		ws_error_add(ws, "%s/%s/logs: %s", ws_kind_dir(kind), name,
+			     err[0] ? err : strerror(-rc));
 		ws_buf_free(&b);
 		return rc;
 	}

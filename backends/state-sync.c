@@ -461,13 +461,13 @@ static bool listed(struct be_obj **list, size_t n, const char *id)
 /* A full list of containers or networks against the state: the ids to read again (new or
  * changed) and the ids gone (malloc'd, NULL-terminated); whether it was the baseline. */
 static int diff_list(struct workspace *ws, enum ws_kind kind, unsigned long t, bool *again,
-		     char ***read_out, char ***gone_out, bool *baseline)
+		     char ***read_out, char ***gone_out, bool *baseline, char *err, size_t errlen)
 {
 	struct be_obj **list = NULL;
 	size_t n = 0, nread = 0, ngone = 0;
 	char **read, **gone;
 	int rc = ws->be->ops->list(ws->be, kind == WS_CONTAINER ? BE_CONTAINER : BE_NETWORK, &list,
-				   &n, NULL, 0);
+				   &n, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -502,12 +502,12 @@ static void mark_listed(struct workspace *ws, enum ws_kind kind)
 	pthread_mutex_unlock(&ws->slock);
 }
 
-static int reconcile_containers(struct workspace *ws, bool *again)
+static int reconcile_containers(struct workspace *ws, bool *again, char *err, size_t errlen)
 {
 	unsigned long t = ws_ticket(ws);
 	char **read = NULL, **gone = NULL;
 	bool baseline;
-	int rc = diff_list(ws, WS_CONTAINER, t, again, &read, &gone, &baseline);
+	int rc = diff_list(ws, WS_CONTAINER, t, again, &read, &gone, &baseline, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -525,12 +525,12 @@ static int reconcile_containers(struct workspace *ws, bool *again)
 	return 0;
 }
 
-static int reconcile_networks(struct workspace *ws, bool *again)
+static int reconcile_networks(struct workspace *ws, bool *again, char *err, size_t errlen)
 {
 	unsigned long t = ws_ticket(ws);
 	char **read = NULL, **gone = NULL;
 	bool baseline;
-	int rc = diff_list(ws, WS_NETWORK, t, again, &read, &gone, &baseline);
+	int rc = diff_list(ws, WS_NETWORK, t, again, &read, &gone, &baseline, err, errlen);
 
 	if (rc < 0)
 		return rc;
@@ -545,15 +545,33 @@ static int reconcile_networks(struct workspace *ws, bool *again)
 	return 0;
 }
 
+/* A reconcile the engine answered badly (an error, malformed or endless lists) leaves the tree
+ * as the last good one: say why in `errors`, once per reason, as the state would otherwise
+ * stay behind without a word. An engine out of reach is the engine file's and status's to say. */
+static void reconcile_failed(struct workspace *ws, int rc, const char *err)
+{
+	char why[512];
+
+	if (rc == -ECONNREFUSED)
+		return;
+	ws_fmt(why, sizeof(why), "%s", err[0] ? err : strerror(-rc));
+	if (strcmp(why, ws->reconcile_err) == 0)
+		return;
+	ws_fmt(ws->reconcile_err, sizeof(ws->reconcile_err), "%s", why);
+	ws_error_add(ws, "engine: reconcile failed, the tree shows the last lists: %s", why);
+}
+
 static void reconcile(struct workspace *ws)
 {
+	char err[512] = "";
 	bool again = true;
+	int rc = 0;
 
 	for (int round = 0; again && round < 3; round++) {
 		again = false;
-		int rc = reconcile_containers(ws, &again);
+		rc = reconcile_containers(ws, &again, err, sizeof(err));
 		if (rc == 0)
-			rc = reconcile_networks(ws, &again);
+			rc = reconcile_networks(ws, &again, err, sizeof(err));
 		if (rc == 0)
 			rc = ws_refresh_images(ws);
 		if (rc == 0)
@@ -561,6 +579,10 @@ static void reconcile(struct workspace *ws)
 		if (rc < 0)
 			break; /* the engine: the events thread asks again when it is back */
 	}
+	if (rc < 0)
+		reconcile_failed(ws, rc, err);
+	else
+		ws->reconcile_err[0] = '\0';
 	pthread_mutex_lock(&ws->wqlock);
 	if (!ws->warm) {
 		ws->warm = true;

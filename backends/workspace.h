@@ -143,7 +143,7 @@ int ws_service_tasks(struct workspace *ws, const char *name, char **text, size_t
 /* images/<name>/log: output of the image's last pull or build. */
 int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *len);
 /* containers/<name>/logs: stdout and stderr as the engine keeps them, framing removed; the
- * newest 64 MiB. "" for a container not made yet. */
+ * newest 64 MiB. "" for a container not made yet. A failure is also a line of errors. */
 int ws_container_logs(struct workspace *ws, const char *name, char **text, size_t *len);
 /* services/<name>/logs on a Swarm: every task's output, each line led by "NAME.SLOT@NODE | ";
  * the newest 64 MiB. */

@@ -243,6 +243,7 @@ struct workspace {
 	unsigned long seq;		   /* state thread only */
 	struct ws_recheck rechecks[WS_RECHECKS]; /* state thread only */
 	size_t nrechecks;			 /* state thread only */
+	char reconcile_err[512]; /* state thread only: the last failed reconcile's reason */
 	pthread_t state_thread;
 	bool state_started;
 

@@ -23,8 +23,14 @@
 #define ENGINE_STOP_POLL_MS 100
 /* Idle easy handles kept for reuse (each keeps its connection to the engine open). */
 #define ENGINE_POOL_SIZE 8
-/* Largest non-streamed response body accepted. */
-#define ENGINE_BODY_MAX (64u << 20)
+/* Largest non-streamed response body accepted (and longest line of a JSON-lines stream). The
+ * largest real answers, the lists of a busy engine, are a few MiB; a body past this is an engine
+ * (or something in front of it) gone wrong, and costs the daemon this much memory at most. */
+#define ENGINE_BODY_MAX (16u << 20)
+/* A bounded GET whose answer stops flowing for this long is given up (CURLOPT_LOW_SPEED_TIME):
+ * the engine answers a GET from its own state, and a logs snapshot has a longer total budget
+ * than a response that never ends should cost. */
+#define ENGINE_STALL_S (ENGINE_TIMEOUT_MS / 1000L)
 
 struct ssh_tunnel;
 
@@ -45,6 +51,7 @@ struct engine {
 	bool reachable;		     /* guarded by state_lock */
 	char last_error[512];	     /* guarded by state_lock: why unreachable */
 	char tls_subject[256];	     /* guarded by state_lock: the server certificate's subject */
+	char last_fault[640];	     /* guarded by state_lock: the last request the engine failed */
 
 	/* HTTP requests started through ereq_run(), pings included (engine_requests()). */
 	atomic_ulong requests;
@@ -107,6 +114,7 @@ struct ereq {
 	CURL *h;
 	int sink_rc;
 	bool cancelled;
+	bool too_big; /* the body passed ENGINE_BODY_MAX */
 };
 
 /* Runs @r (probing an unreachable engine first); returns 0 or -errno with @err filled. */
@@ -184,6 +192,8 @@ void engine_transport_errctx(const struct engine *e, struct engine_errctx *x);
 /* The engine file's "source:", "context:", "via:" and "tls:" lines. */
 int engine_transport_info(struct engine *e, char *buf, size_t len);
 void engine_mark_unreachable(struct engine *e, const char *why);
+/* The engine file's last-error line (engine.c): request @r failed, for reason @msg. */
+void engine_note_fault(struct engine *e, const struct ereq *r, const char *msg);
 void engine_mark_reachable(struct engine *e);
 
 /* ---- API versions (version.c) ---- */
@@ -212,6 +222,8 @@ struct jsonl {
 	struct ebuf buf;
 	jsonl_cb cb;
 	void *ctx;
+	unsigned nbad; /* lines that were not JSON (skipped) */
+	char bad[100]; /* the start of the first of them */
 };
 
 void jsonl_init(struct jsonl *j, jsonl_cb cb, void *ctx);

@@ -132,6 +132,23 @@ void engine_mark_reachable(struct engine *e)
 	pthread_mutex_unlock(&e->state_lock);
 }
 
+/* "GET /containers/json": a request in a message, without its query (filters make it long, and
+ * the path says which call it was). */
+static void req_name(const struct ereq *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %.*s", r->method, (int)strcspn(r->path, "?"), r->path);
+}
+
+void engine_note_fault(struct engine *e, const struct ereq *r, const char *msg)
+{
+	char name[300];
+
+	req_name(r, name, sizeof(name));
+	pthread_mutex_lock(&e->state_lock);
+	snprintf(e->last_fault, sizeof(e->last_fault), "%s: %s", name, msg);
+	pthread_mutex_unlock(&e->state_lock);
+}
+
 bool engine_reachable(struct engine *e)
 {
 	bool r;
@@ -201,12 +218,14 @@ int engine_info(struct engine *e, char *buf, size_t len)
 		     "engine-version: %s\n"
 		     "api-version: %s\n"
 		     "state: %s%s%s%s\n"
+		     "%s%s%s"
 		     "requests: %lu\n",
 		     engine_backend_name(e->backend), e->backend_forced ? " (forced)" : "",
 		     e->endpoint, how, e->engine_version[0] ? e->engine_version : "unknown", e->api,
 		     e->reachable ? "reachable" : "unreachable", e->reachable ? "" : " (",
 		     e->reachable ? "" : e->last_error, e->reachable ? "" : ")",
-		     engine_requests(e));
+		     e->last_fault[0] ? "last-error: " : "", e->last_fault,
+		     e->last_fault[0] ? "\n" : "", engine_requests(e));
 	pthread_mutex_unlock(&e->state_lock);
 	if (n < 0)
 		return 0;
@@ -515,7 +534,11 @@ static size_t on_body(char *p, size_t sz, size_t n, void *u)
 		}
 		return len;
 	}
-	if (r->body.len + len > ENGINE_BODY_MAX || ebuf_append(&r->body, p, len) < 0)
+	if (r->body.len + len > ENGINE_BODY_MAX) {
+		r->too_big = true;
+		return 0;
+	}
+	if (ebuf_append(&r->body, p, len) < 0)
 		return 0;
 	return len;
 }
@@ -604,6 +627,7 @@ int ereq_run(struct engine *e, struct ereq *r, char *err, size_t errlen)
 	}
 	r->status = 0;
 	r->cancelled = false;
+	r->too_big = false;
 	r->sink_rc = 0;
 
 	engine_transport_setopt(e, r->h, r->flags & EREQ_CERTINFO);
@@ -614,6 +638,10 @@ int ereq_run(struct engine *e, struct ereq *r, char *err, size_t errlen)
 			 r->timeout_ms < 0 ? 0L
 			 : r->timeout_ms   ? r->timeout_ms
 					   : ENGINE_TIMEOUT_MS);
+	if (r->timeout_ms >= 0 && !r->stop && !strcmp(r->method, "GET")) {
+		curl_easy_setopt(r->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(r->h, CURLOPT_LOW_SPEED_TIME, ENGINE_STALL_S);
+	}
 	curl_easy_setopt(r->h, CURLOPT_ERRORBUFFER, cerr);
 	curl_easy_setopt(r->h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(r->h, CURLOPT_HEADERDATA, r);
@@ -658,6 +686,15 @@ int ereq_run(struct engine *e, struct ereq *r, char *err, size_t errlen)
 		rc = r->sink_rc < 0 ? r->sink_rc : 0;
 		if (rc < 0)
 			engine_seterr(err, errlen, "%s", strerror(-rc));
+	} else if (r->too_big) {
+		char name[300];
+
+		/* libcurl would only say it could not write: say what the engine did. */
+		req_name(r, name, sizeof(name));
+		snprintf(msg, sizeof(msg), "engine at %s sent more than %u MiB for %s", e->endpoint,
+			 ENGINE_BODY_MAX >> 20, name);
+		engine_seterr(err, errlen, "%s", msg);
+		rc = -EIO;
 	} else {
 		engine_transport_errctx(e, &x);
 		rc = engine_errno_ctx(cc, r->status, r->body.data, r->body.len, r->on_conflict,
@@ -673,6 +710,9 @@ int ereq_run(struct engine *e, struct ereq *r, char *err, size_t errlen)
 		engine_mark_reachable(e);
 	else if (is_transport_failure(rc, r->status))
 		engine_mark_unreachable(e, msg);
+	/* What the engine (or the way to it) did wrong; a 4xx is an answer about the request. */
+	if (rc < 0 && !r->cancelled && (cc != CURLE_OK || r->status >= 500))
+		engine_note_fault(e, r, msg);
 
 out:
 	curl_slist_free_all(hdrs);
@@ -698,8 +738,11 @@ int ereq_json(struct engine *e, struct ereq *r, cJSON **out, char *err, size_t e
 	if (r->body.len) {
 		j = cJSON_ParseWithLength(r->body.data, r->body.len);
 		if (!j) {
-			engine_seterr(err, errlen, "engine sent malformed JSON for %s %s",
-				      r->method, r->path);
+			char name[300];
+
+			req_name(r, name, sizeof(name));
+			engine_note_fault(e, r, "malformed JSON");
+			engine_seterr(err, errlen, "engine sent malformed JSON for %s", name);
 			return -EIO;
 		}
 	}

@@ -124,10 +124,11 @@ unsigned long engine_requests(struct engine *e);
 
 /*
  * Human-readable state for the mount's `engine` file, one "key: value" per line: backend,
- * endpoint, engine version, API version, "state: reachable" or "state: unreachable (why)", and
- * "requests: N" (engine_requests(), read after the ping that refreshes the state: reading the
- * file through the mount costs that ping, GET /_ping and GET /version, so two requests).
- * Returns the length written (truncated to len - 1), never fails.
+ * endpoint, engine version, API version, "state: reachable" or "state: unreachable (why)",
+ * "last-error: METHOD PATH: WHY" once a request failed for the engine's part (a transport error,
+ * a 5xx, a body too large or malformed), and "requests: N" (engine_requests(), read after the ping
+ * that refreshes the state: reading the file through the mount costs that ping, GET /_ping and GET
+ * /version, so two requests). Returns the length written (truncated to len - 1), never fails.
  */
 int engine_info(struct engine *e, char *buf, size_t len);
 

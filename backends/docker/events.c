@@ -51,11 +51,33 @@ static int on_event(cJSON *ev, void *ctx)
 	return s->cb(ev, s->ctx) ? 1 : 0;
 }
 
+/* A line that is not an event ends the stream: what it hid cannot be known, and the caller's
+ * reconnect (a replay, then a reconcile) can. */
 static int events_sink(const char *buf, size_t len, void *ctx)
 {
 	struct events *s = ctx;
+	int rc = jsonl_feed(&s->lines, buf, len);
 
-	return jsonl_feed(&s->lines, buf, len);
+	return rc ? rc : s->lines.nbad ? -EBADMSG : 0;
+}
+
+/* Why a stream that did not end well ended, in words (ereq_run only has strerror for what a
+ * sink refused). */
+static void stream_fault(struct engine *e, const struct ereq *r, const struct events *s, int rc,
+			 char *err, size_t errlen)
+{
+	char msg[512];
+
+	if (s->lines.nbad)
+		snprintf(msg, sizeof(msg), "engine at %s sent an event that is not JSON: %s",
+			 engine_endpoint(e), s->lines.bad);
+	else if (rc == -E2BIG)
+		snprintf(msg, sizeof(msg), "engine at %s sent an event line of more than %u MiB",
+			 engine_endpoint(e), ENGINE_BODY_MAX >> 20);
+	else
+		return;
+	engine_note_fault(e, r, msg);
+	engine_seterr(err, errlen, "%s", msg);
 }
 
 static int add_param(char **q, const char *key, const char *value)
@@ -82,6 +104,7 @@ int engine_events_stream(struct engine *e, const char *since, const char *until,
 	struct ereq r = {.method = "GET", .timeout_ms = -1, .stop = stop};
 	struct events s = {.cb = cb, .ctx = ctx};
 	char *path = strdup("/events"), *f = NULL;
+	bool stopped;
 	int rc = -ENOMEM;
 
 	if (!cb) {
@@ -100,9 +123,16 @@ int engine_events_stream(struct engine *e, const char *since, const char *until,
 	r.sink = events_sink;
 	r.sink_ctx = &s;
 	rc = ereq_run(e, &r, err, errlen);
+	stopped = r.cancelled;
+	if (rc == 0 && !stopped)
+		stopped = jsonl_finish(&s.lines) != 0;
+	if (rc < 0 || s.lines.nbad) {
+		stream_fault(e, &r, &s, rc, err, errlen);
+		rc = rc < 0 ? rc : -EIO;
+	}
 	/* Without @until the stream never ends by itself: the engine went away or restarted. Say
 	 * so; the caller reconnects (and reconciles with a full list). */
-	if (rc == 0 && !r.cancelled && jsonl_finish(&s.lines) == 0) {
+	if (rc == 0 && !stopped) {
 		if (!until || !*until) {
 			engine_seterr(err, errlen, "engine at %s closed the event stream",
 				      engine_endpoint(e));

@@ -39,7 +39,10 @@ static int drain(struct jsonl *j, bool final)
 		 * sharing a line are both found. */
 		obj = cJSON_ParseWithLengthOpts(start, linelen, &end, false);
 		if (!obj || end <= start) {
-			/* Not JSON (should not happen): skip the line, do not stall. */
+			/* Not JSON: skip the line, do not stall; the caller decides whether that is
+			 * worth more than a note (an event stream cannot be trusted after it). */
+			if (!j->nbad++)
+				snprintf(j->bad, sizeof(j->bad), "%.*s", (int)linelen, start);
 			cJSON_Delete(obj);
 			off += linelen;
 			continue;

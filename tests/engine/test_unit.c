@@ -303,6 +303,9 @@ static void test_jsonl(void **state)
 		assert_int_equal(jsonl_feed(&j, body, cut), 0);
 		assert_int_equal(jsonl_feed(&j, body + cut, len - cut), 0);
 		assert_int_equal(jsonl_finish(&j), 0);
+		/* The line that is not JSON is skipped, and noted for the caller. */
+		assert_int_equal(j.nbad, 1);
+		assert_string_equal(j.bad, "not json");
 		jsonl_free(&j);
 		s.keys[s.n] = '\0';
 		assert_string_equal(s.keys, "abcde");

@@ -20,20 +20,14 @@ SEEN=$T/ssh.pids
 : >"$SEEN"
 
 log "mount over ssh, a ticking container, two readers"
-api -X POST -H 'Content-Type: application/json' "$API/containers/create?name=${P}tick" \
-	-d "{\"Image\":\"$TEST_IMAGE\",\"Cmd\":[\"sh\",\"-c\",\"trap 'exit 0' TERM; while :; do echo tick; sleep 0.5; done\"],\"Labels\":{\"cutipfs.test\":\"$W\"}}" >/dev/null
-api -X POST "$API/containers/${P}tick/start" >/dev/null
+engine_create_ticker "${P}tick"
 mount_fs
 SID=$PID
 wait_until 15 engine_reachable || fail "engine: $(cat "$M/engine")"
 wait_state "containers/${P}tick" running 20
 C=$M/containers/${P}tick
 events_start
-cat "$C/follow" >"$T/follow.log" &
-FOLLOW=$!
-BG+=("$FOLLOW")
-wait_until 10 has_open "$FOLLOW" "$C/follow" || fail "follow did not open"
-wait_until 10 grep -q tick "$T/follow.log" || fail "follow shows nothing: $(cat "$T/follow.log")"
+follow_start "$C"
 wait_until 10 has_ssh || fail "no ssh child of the daemon ($PID): $(pgrep -a -s "$SID")"
 ssh_pids >>"$SEEN"
 echo "    ssh: $(ssh_pids | tr '\n' ' ')"
@@ -67,9 +61,7 @@ ssh_pids >>"$SEEN"
 ev_mark
 engine_create_foreign "${P}after"
 wait_event 20 "$(ev container "${P}after" start)"
-n=$(grep -c tick "$T/follow.log")
-wait_until 15 sh -c "[ \$(grep -c tick '$T/follow.log') -gt $n ]" || fail "follow did not resume ($n ticks)"
-kill -0 "$FOLLOW" || fail "follow ended"
+follow_resumes
 wait_until 10 sh -c "! grep -q '^engine: unreachable' '$C/status'" || fail "status: $(cat "$C/status")"
 
 log "2. the ssh killed, sshd reachable"
@@ -82,8 +74,7 @@ ssh_pids >>"$SEEN"
 ev_mark
 api -X POST "$API/containers/${P}after/kill" >/dev/null
 wait_event 20 "$(ev container "${P}after" die ".*")"
-n=$(grep -c tick "$T/follow.log")
-wait_until 15 sh -c "[ \$(grep -c tick '$T/follow.log') -gt $n ]" || fail "follow did not resume ($n ticks)"
+follow_resumes
 
 log "3. unmount: no ssh of the daemon left"
 umount_fs

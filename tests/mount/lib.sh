@@ -146,6 +146,15 @@ engine_create_foreign() {
 	api -X POST "$API/containers/$1/start" >/dev/null
 }
 
+# A container no card made that prints "tick" twice a second (and ends at once on SIGTERM),
+# started; labelled for cleanup only.
+TICK_CMD="trap 'exit 0' TERM; while :; do echo tick; sleep 0.5; done"
+engine_create_ticker() {
+	api -X POST -H 'Content-Type: application/json' "$API/containers/create?name=$1" \
+		-d "{\"Image\":\"$TEST_IMAGE\",\"Cmd\":[\"sh\",\"-c\",\"$TICK_CMD\"],\"Labels\":{\"cutipfs.test\":\"$W\"}}" >/dev/null
+	api -X POST "$API/containers/$1/start" >/dev/null
+}
+
 # ---- the endpoint the mount goes through ----
 
 # endpoint_for KIND [ARG]: how mount_fs reaches the engine. Sets MOUNT_OPT (the engine part of
@@ -272,6 +281,19 @@ within() {
 not_enotconn() {
 	within 5 "$@"
 	! grep -q "Transport endpoint is not connected" "$T/within.out" || fail "ENOTCONN from: $* ($(cat "$T/within.out"))"
+	grep -q " $M fuse" /proc/mounts && kill -0 "$PID" 2>/dev/null || fail "the daemon died at: $*"
+}
+# not_hung SECS CMD...: CMD must end by itself before the deadline SECS (a bound on a hang, not
+# a time measured: `timeout` ending it is the failure), and the mount must still be there; its
+# output goes to $T/out and its exit status to $RC.
+RC=0
+not_hung() {
+	local secs=$1
+	shift
+	RC=0
+	timeout -k 2 "$secs" "$@" >"$T/out" 2>&1 </dev/null || RC=$?
+	[ "$RC" -ne 124 ] && [ "$RC" -ne 137 ] || fail "hung (ended by timeout $secs): $*"
+	! grep -q "Transport endpoint is not connected" "$T/out" || fail "ENOTCONN from: $* ($(cat "$T/out"))"
 	grep -q " $M fuse" /proc/mounts && kill -0 "$PID" 2>/dev/null || fail "the daemon died at: $*"
 }
 # engine_line KEY: the value of KEY: in MOUNT/engine.
@@ -445,6 +467,24 @@ wait_event() {
 # The regex of an events line: kind, name, action, then optional key=value text.
 ev() { # ev KIND NAME ACTION [ATTRS-REGEX]
 	echo "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{9}Z $1 $2 $3${4:+ $4}"
+}
+
+# follow_start DIR: `cat DIR/follow` (of a ticker) in the background into $T/follow.log, from
+# its first tick on; FOLLOW is its pid.
+FOLLOW=
+follow_start() {
+	cat "$1/follow" >"$T/follow.log" &
+	FOLLOW=$!
+	BG+=("$FOLLOW")
+	wait_until 10 has_open "$FOLLOW" "$1/follow" || fail "follow did not open"
+	wait_until 10 grep -q tick "$T/follow.log" || fail "follow shows nothing: $(cat "$T/follow.log")"
+}
+# follow_resumes: the follow reader shows new ticks within 20 s, and still reads.
+follow_resumes() {
+	local n
+	n=$(grep -c tick "$T/follow.log")
+	wait_until 20 sh -c "[ \$(grep -c tick '$T/follow.log') -gt $n ]" || fail "follow did not resume ($n ticks)"
+	kill -0 "$FOLLOW" || fail "follow ended"
 }
 
 # has_open PID PATH: process PID has PATH open (a reader is in place).

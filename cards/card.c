@@ -21,7 +21,7 @@
 struct schema {
 	const char *file;
 	struct card_diags *diags;
-	size_t errors; /* errors reported so far */
+	size_t errors;	   /* errors reported so far */
 	char loc[LOC_MAX]; /* the field path being validated, e.g. "spec.mounts.0" */
 };
 
@@ -31,27 +31,27 @@ struct field_hint {
 
 /* Keys people write that CUTIP silently drops, with what they meant. */
 static const struct field_hint field_hints[] = {
-	{"MountSpec", "mode", "use 'read_only: true' for a read-only mount"},
-	{"MountSpec", "readonly", "the field is 'read_only'"},
-	{"MountSpec", "ro", "use 'read_only: true'"},
-	{"ContainerSpec", "env", "the field is 'environment'"},
-	{"ContainerSpec", "image", "containers name their image with 'imageRef: {ref: images/NAME}'"},
-	{"ContainerSpec", "network", "use 'networkRef: {ref: networks/NAME}' or 'network_mode'"},
-	{"ContainerSpec", "networks", "use 'networkRef: {ref: networks/NAME}' or 'network_mode'"},
-	{"ContainerSpec", "working_dir", "the field is 'workdir'"},
-	{"ContainerSpec", "restart", "the field is 'restart_policy'"},
-	{"ContainerSpec", "entrypoint", "CUTIP cards have no entrypoint; put it in 'command'"},
-	{"ContainerSpec", "security_opt", "the field is 'security_opts'"},
-	{"ContainerSpec", "scale", "the field is 'replicas'"},
-	{"ContainerSpec", "deploy", "write the replica count as 'replicas: N' directly in spec"},
-	{"ImageSpec", "buildargs", "the field is 'build_args'"},
-	{"ImageSpec", "args", "the field is 'build_args'"},
+    {"MountSpec", "mode", "use 'read_only: true' for a read-only mount"},
+    {"MountSpec", "readonly", "the field is 'read_only'"},
+    {"MountSpec", "ro", "use 'read_only: true'"},
+    {"ContainerSpec", "env", "the field is 'environment'"},
+    {"ContainerSpec", "image", "containers name their image with 'imageRef: {ref: images/NAME}'"},
+    {"ContainerSpec", "network", "use 'networkRef: {ref: networks/NAME}' or 'network_mode'"},
+    {"ContainerSpec", "networks", "use 'networkRef: {ref: networks/NAME}' or 'network_mode'"},
+    {"ContainerSpec", "working_dir", "the field is 'workdir'"},
+    {"ContainerSpec", "restart", "the field is 'restart_policy'"},
+    {"ContainerSpec", "entrypoint", "CUTIP cards have no entrypoint; put it in 'command'"},
+    {"ContainerSpec", "security_opt", "the field is 'security_opts'"},
+    {"ContainerSpec", "scale", "the field is 'replicas'"},
+    {"ContainerSpec", "deploy", "write the replica count as 'replicas: N' directly in spec"},
+    {"ImageSpec", "buildargs", "the field is 'build_args'"},
+    {"ImageSpec", "args", "the field is 'build_args'"},
 };
 
 /* ---- messages ---- */
 
 __attribute__((format(printf, 4, 5))) static void report(struct schema *s, const struct ynode *at,
-							  const char *field, const char *fmt, ...)
+							 const char *field, const char *fmt, ...)
 {
 	char loc[2 * LOC_MAX + 2];
 	if (field && *s->loc)
@@ -64,15 +64,19 @@ __attribute__((format(printf, 4, 5))) static void report(struct schema *s, const
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	card_diags_add(s->diags, CARD_ERROR, s->file, at ? at->line : 0, at ? at->col : 0,
-		       *loc ? "%s: %s" : "%s%s", loc, msg ? msg : "out of memory");
+	struct card_diag *d =
+	    card_diags_add(s->diags, CARD_ERROR, s->file, at ? at->line : 0, at ? at->col : 0,
+			   *loc ? "%s: %s" : "%s%s", loc, msg ? msg : "out of memory");
+	card_diag_label(d, "schema", loc);
 	free(msg);
 	s->errors++;
 }
 
-static void warn(struct schema *s, const struct ynode *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void warn(struct schema *s, const struct ynode *at, const char *fmt, ...)
+/* The one warning of the schema: a key it does not know, at field. */
+static void warn_unknown(struct schema *s, const struct ynode *at, const char *field,
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void warn_unknown(struct schema *s, const struct ynode *at, const char *field,
+			 const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -80,8 +84,9 @@ static void warn(struct schema *s, const struct ynode *at, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	card_diags_add(s->diags, CARD_WARNING, s->file, at->line, at->col, "%s",
-		       msg ? msg : "out of memory");
+	struct card_diag *d = card_diags_add(s->diags, CARD_WARNING, s->file, at->line, at->col,
+					     "%s", msg ? msg : "out of memory");
+	card_diag_label(d, "unknown-field", field);
 	free(msg);
 }
 
@@ -122,7 +127,8 @@ static int edit_distance(const char *a, const char *b)
 		d[0][j] = (int)j;
 	for (size_t i = 1; i <= la; i++)
 		for (size_t j = 1; j <= lb; j++) {
-			int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			int cost =
+			    tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
 			int best = d[i - 1][j - 1] + cost;
 			if (d[i - 1][j] + 1 < best)
 				best = d[i - 1][j] + 1;
@@ -163,11 +169,13 @@ static void warn_unknown_keys(struct schema *s, const struct ynode *map, const c
 		char where[LOC_MAX + 64];
 		snprintf(where, sizeof(where), "%s%s%s", s->loc, *s->loc ? "." : "", name);
 		if (hint)
-			warn(s, key, "%s: unknown field, ignored (%s)", where, hint);
+			warn_unknown(s, key, where, "%s: unknown field, ignored (%s)", where, hint);
 		else if (close)
-			warn(s, key, "%s: unknown field, ignored (did you mean '%s'?)", where, close);
+			warn_unknown(s, key, where,
+				     "%s: unknown field, ignored (did you mean '%s'?)", where,
+				     close);
 		else
-			warn(s, key, "%s: unknown field, ignored", where);
+			warn_unknown(s, key, where, "%s: unknown field, ignored", where);
 	}
 }
 
@@ -666,10 +674,11 @@ bool card_name_valid(const char *name, const char **why)
 	for (const char *p = name; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c >= 0x80 || !(isalnum(c) || c == '_' || c == '.' || c == '-')) {
-			*why = c == '/' ? "it contains '/'"
+			*why = c == '/'	  ? "it contains '/'"
 			       : c == ' ' ? "it contains a space"
-			       : c < 0x20 || c == 0x7f ? "it contains a control character"
-						       : "only letters, digits, '_', '.' and '-' are allowed";
+			       : c < 0x20 || c == 0x7f
+				   ? "it contains a control character"
+				   : "only letters, digits, '_', '.' and '-' are allowed";
 			return false;
 		}
 	}
@@ -825,7 +834,8 @@ static void check_metadata(struct schema *s, const struct ynode *root, struct ca
 {
 	static const char *const known[] = {"name", "labels", NULL};
 	bool bad;
-	const struct ynode *meta = field_model(s, root, "metadata", "CutipMetadata", REQUIRED, &bad);
+	const struct ynode *meta =
+	    field_model(s, root, "metadata", "CutipMetadata", REQUIRED, &bad);
 	if (!meta)
 		return;
 	size_t saved = loc_push(s, "metadata");
@@ -842,9 +852,15 @@ static void check_metadata(struct schema *s, const struct ynode *root, struct ca
 
 static void validate_image(struct schema *s, const struct ynode *spec, struct card *card)
 {
-	static const char *const known[] = {"source",	   "tag",	  "image",
-					    "context",	   "dockerfile",  "build_args",
-					    "buildtime_resources", "buildtime_dir", "network_mode",
+	static const char *const known[] = {"source",
+					    "tag",
+					    "image",
+					    "context",
+					    "dockerfile",
+					    "build_args",
+					    "buildtime_resources",
+					    "buildtime_dir",
+					    "network_mode",
 					    NULL};
 	static const char *const sources[] = {"pull", "build", NULL};
 	struct card_image_spec *im = &card->spec.image;
@@ -977,10 +993,9 @@ static void validate_container(struct schema *s, const struct ynode *spec, struc
 {
 	/* replicas is cutipfs's own; last, so that a did-you-mean tie goes to CUTIP's keys. */
 	static const char *const known[] = {
-		"imageRef", "networkRef", "network_mode", "command",	  "hostname",
-		"workdir",  "privileged", "cap_add",	  "security_opts", "ports",
-		"environment", "mounts",  "volumes",	  "labels",	  "restart_policy",
-		"replicas", NULL};
+	    "imageRef",	  "networkRef", "network_mode",	  "command",  "hostname",    "workdir",
+	    "privileged", "cap_add",	"security_opts",  "ports",    "environment", "mounts",
+	    "volumes",	  "labels",	"restart_policy", "replicas", NULL};
 	struct card_container_spec *c = &card->spec.container;
 	size_t before = s->errors;
 	field_ref(s, spec, "imageRef", REQUIRED, &c->image_ref);
@@ -1116,12 +1131,17 @@ static void validate_group(struct schema *s, const struct ynode *spec, struct ca
 			char index[32];
 			snprintf(index, sizeof(index), "%zu", i);
 			/* Each item is a Ref: validate it as the field "<index>" of the list. */
-			struct ynode holder_keys = {.kind = YNODE_SCALAR, .type = YS_STR,
-						    .text = index, .len = strlen(index)};
+			struct ynode holder_keys = {.kind = YNODE_SCALAR,
+						    .type = YS_STR,
+						    .text = index,
+						    .len = strlen(index)};
 			struct ynode *hk = &holder_keys;
 			struct ynode *hv = (struct ynode *)item;
-			struct ynode holder = {.kind = YNODE_MAP, .count = 1, .keys = &hk,
-					       .values = &hv, .line = item->line,
+			struct ynode holder = {.kind = YNODE_MAP,
+					       .count = 1,
+					       .keys = &hk,
+					       .values = &hv,
+					       .line = item->line,
 					       .col = item->col};
 			struct card_str ref;
 			if (field_ref(s, &holder, index, REQUIRED, &ref) == 0)
@@ -1141,12 +1161,12 @@ static const struct {
 	const char *name, *prefix, *spec_model;
 	void (*validate)(struct schema *, const struct ynode *, struct card *);
 } kinds[CARD_KIND_COUNT] = {
-	[CARD_IMAGE] = {"ImageCard", "images", "ImageSpec", validate_image},
-	[CARD_CONTAINER] = {"ContainerCard", "containers", "ContainerSpec", validate_container},
-	[CARD_NETWORK] = {"NetworkCard", "networks", "NetworkSpec", validate_network},
-	[CARD_VOLUME] = {"VolumeCard", "volumes", "VolumeSpec", validate_volume},
-	[CARD_UNIT] = {"Unit", "units", "UnitSpec", validate_unit},
-	[CARD_GROUP] = {"Group", "groups", "GroupSpec", validate_group},
+    [CARD_IMAGE] = {"ImageCard", "images", "ImageSpec", validate_image},
+    [CARD_CONTAINER] = {"ContainerCard", "containers", "ContainerSpec", validate_container},
+    [CARD_NETWORK] = {"NetworkCard", "networks", "NetworkSpec", validate_network},
+    [CARD_VOLUME] = {"VolumeCard", "volumes", "VolumeSpec", validate_volume},
+    [CARD_UNIT] = {"Unit", "units", "UnitSpec", validate_unit},
+    [CARD_GROUP] = {"Group", "groups", "GroupSpec", validate_group},
 };
 
 const char *card_kind_name(enum card_kind kind)
@@ -1228,8 +1248,7 @@ static void sort_since(struct card_diags *diags, size_t from)
 	}
 }
 
-int card_from_doc(struct ynode *doc, const char *file, struct card **out,
-		  struct card_diags *diags)
+int card_from_doc(struct ynode *doc, const char *file, struct card **out, struct card_diags *diags)
 {
 	struct schema s = {.file = file, .diags = diags};
 	size_t first = diags->count;
@@ -1250,7 +1269,8 @@ int card_from_doc(struct ynode *doc, const char *file, struct card **out,
 		report(&s, kind_node, NULL,
 		       "Unknown kind '%s'. Known kinds: ImageCard, ContainerCard, NetworkCard, "
 		       "VolumeCard, Unit, Group",
-		       kind_node->kind == YNODE_SCALAR ? kind_node->text : ynode_describe(kind_node));
+		       kind_node->kind == YNODE_SCALAR ? kind_node->text
+						       : ynode_describe(kind_node));
 		ynode_free(doc);
 		return -1;
 	}
@@ -1276,7 +1296,7 @@ int card_from_doc(struct ynode *doc, const char *file, struct card **out,
 	check_metadata(&s, doc, card);
 	bool bad;
 	const struct ynode *spec =
-		field_model(&s, doc, "spec", kinds[kind].spec_model, REQUIRED, &bad);
+	    field_model(&s, doc, "spec", kinds[kind].spec_model, REQUIRED, &bad);
 	if (spec) {
 		size_t saved = loc_push(&s, "spec");
 		kinds[kind].validate(&s, spec, card);
@@ -1292,23 +1312,35 @@ int card_from_doc(struct ynode *doc, const char *file, struct card **out,
 	return 0;
 }
 
+/* cards/ydoc.c does not label its messages: those with a place are about the text (syntax,
+ * UTF-8, size, a duplicate key), those without one about opening or reading the file. */
+static void label_load(struct card_diags *diags, size_t first)
+{
+	for (size_t i = first; i < diags->count; i++)
+		if (!diags->items[i].rule)
+			diags->items[i].rule =
+			    diags->items[i].line > 0 ? "yaml-syntax" : "file-read";
+}
+
 int card_parse(const char *buf, size_t len, const char *file, struct card **out,
 	       struct card_diags *diags)
 {
 	struct ynode *doc;
+	size_t first = diags->count;
 	*out = NULL;
-	if (ydoc_load(buf, len, file, &doc, diags) < 0)
-		return -1;
-	return card_from_doc(doc, file, out, diags);
+	int rc = ydoc_load(buf, len, file, &doc, diags);
+	label_load(diags, first);
+	return rc < 0 ? -1 : card_from_doc(doc, file, out, diags);
 }
 
 int card_parse_file(const char *path, struct card **out, struct card_diags *diags)
 {
 	struct ynode *doc;
+	size_t first = diags->count;
 	*out = NULL;
-	if (ydoc_load_file(path, &doc, diags) < 0)
-		return -1;
-	return card_from_doc(doc, path, out, diags);
+	int rc = ydoc_load_file(path, &doc, diags);
+	label_load(diags, first);
+	return rc < 0 ? -1 : card_from_doc(doc, path, out, diags);
 }
 
 static void cstr_free(struct card_str *s)

@@ -21,7 +21,7 @@
 struct schema {
 	const char *file;
 	struct card_diags *diags;
-	size_t errors;	   /* errors reported so far */
+	size_t errors; /* errors reported so far */
 	char loc[LOC_MAX]; /* the field path being validated, e.g. "spec.mounts.0" */
 };
 
@@ -31,27 +31,27 @@ struct field_hint {
 
 /* Keys people write that CUTIP silently drops, with what they meant. */
 static const struct field_hint field_hints[] = {
-    {"MountSpec", "mode", "use 'read_only: true' for a read-only mount"},
-    {"MountSpec", "readonly", "the field is 'read_only'"},
-    {"MountSpec", "ro", "use 'read_only: true'"},
-    {"ContainerSpec", "env", "the field is 'environment'"},
-    {"ContainerSpec", "image", "containers name their image with 'imageRef: {ref: images/NAME}'"},
-    {"ContainerSpec", "network", "use 'networkRef: {ref: networks/NAME}' or 'network_mode'"},
-    {"ContainerSpec", "networks", "use 'networkRef: {ref: networks/NAME}' or 'network_mode'"},
-    {"ContainerSpec", "working_dir", "the field is 'workdir'"},
-    {"ContainerSpec", "restart", "the field is 'restart_policy'"},
-    {"ContainerSpec", "entrypoint", "CUTIP cards have no entrypoint; put it in 'command'"},
-    {"ContainerSpec", "security_opt", "the field is 'security_opts'"},
-    {"ContainerSpec", "scale", "the field is 'replicas'"},
-    {"ContainerSpec", "deploy", "write the replica count as 'replicas: N' directly in spec"},
-    {"ImageSpec", "buildargs", "the field is 'build_args'"},
-    {"ImageSpec", "args", "the field is 'build_args'"},
+	{"MountSpec", "mode", "use 'read_only: true' for a read-only mount"},
+	{"MountSpec", "readonly", "the field is 'read_only'"},
+	{"MountSpec", "ro", "use 'read_only: true'"},
+	{"ContainerSpec", "env", "the field is 'environment'"},
+	{"ContainerSpec", "image", "containers name their image with 'imageRef: {ref: images/NAME}'"},
+	{"ContainerSpec", "network", "use 'networkRef: {ref: networks/NAME}' or 'network_mode'"},
+	{"ContainerSpec", "networks", "use 'networkRef: {ref: networks/NAME}' or 'network_mode'"},
+	{"ContainerSpec", "working_dir", "the field is 'workdir'"},
+	{"ContainerSpec", "restart", "the field is 'restart_policy'"},
+	{"ContainerSpec", "entrypoint", "CUTIP cards have no entrypoint; put it in 'command'"},
+	{"ContainerSpec", "security_opt", "the field is 'security_opts'"},
+	{"ContainerSpec", "scale", "the field is 'replicas'"},
+	{"ContainerSpec", "deploy", "write the replica count as 'replicas: N' directly in spec"},
+	{"ImageSpec", "buildargs", "the field is 'build_args'"},
+	{"ImageSpec", "args", "the field is 'build_args'"},
 };
 
 /* ---- messages ---- */
 
 __attribute__((format(printf, 4, 5))) static void report(struct schema *s, const struct ynode *at,
-							 const char *field, const char *fmt, ...)
+							  const char *field, const char *fmt, ...)
 {
 	char loc[2 * LOC_MAX + 2];
 	if (field && *s->loc)
@@ -127,8 +127,7 @@ static int edit_distance(const char *a, const char *b)
 		d[0][j] = (int)j;
 	for (size_t i = 1; i <= la; i++)
 		for (size_t j = 1; j <= lb; j++) {
-			int cost =
-			    tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			int cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
 			int best = d[i - 1][j - 1] + cost;
 			if (d[i - 1][j] + 1 < best)
 				best = d[i - 1][j] + 1;
@@ -674,11 +673,10 @@ bool card_name_valid(const char *name, const char **why)
 	for (const char *p = name; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c >= 0x80 || !(isalnum(c) || c == '_' || c == '.' || c == '-')) {
-			*why = c == '/'	  ? "it contains '/'"
+			*why = c == '/' ? "it contains '/'"
 			       : c == ' ' ? "it contains a space"
-			       : c < 0x20 || c == 0x7f
-				   ? "it contains a control character"
-				   : "only letters, digits, '_', '.' and '-' are allowed";
+			       : c < 0x20 || c == 0x7f ? "it contains a control character"
+						       : "only letters, digits, '_', '.' and '-' are allowed";
 			return false;
 		}
 	}
@@ -834,8 +832,7 @@ static void check_metadata(struct schema *s, const struct ynode *root, struct ca
 {
 	static const char *const known[] = {"name", "labels", NULL};
 	bool bad;
-	const struct ynode *meta =
-	    field_model(s, root, "metadata", "CutipMetadata", REQUIRED, &bad);
+	const struct ynode *meta = field_model(s, root, "metadata", "CutipMetadata", REQUIRED, &bad);
 	if (!meta)
 		return;
 	size_t saved = loc_push(s, "metadata");
@@ -852,15 +849,9 @@ static void check_metadata(struct schema *s, const struct ynode *root, struct ca
 
 static void validate_image(struct schema *s, const struct ynode *spec, struct card *card)
 {
-	static const char *const known[] = {"source",
-					    "tag",
-					    "image",
-					    "context",
-					    "dockerfile",
-					    "build_args",
-					    "buildtime_resources",
-					    "buildtime_dir",
-					    "network_mode",
+	static const char *const known[] = {"source",	   "tag",	  "image",
+					    "context",	   "dockerfile",  "build_args",
+					    "buildtime_resources", "buildtime_dir", "network_mode",
 					    NULL};
 	static const char *const sources[] = {"pull", "build", NULL};
 	struct card_image_spec *im = &card->spec.image;
@@ -993,9 +984,10 @@ static void validate_container(struct schema *s, const struct ynode *spec, struc
 {
 	/* replicas is cutipfs's own; last, so that a did-you-mean tie goes to CUTIP's keys. */
 	static const char *const known[] = {
-	    "imageRef",	  "networkRef", "network_mode",	  "command",  "hostname",    "workdir",
-	    "privileged", "cap_add",	"security_opts",  "ports",    "environment", "mounts",
-	    "volumes",	  "labels",	"restart_policy", "replicas", NULL};
+		"imageRef", "networkRef", "network_mode", "command",	  "hostname",
+		"workdir",  "privileged", "cap_add",	  "security_opts", "ports",
+		"environment", "mounts",  "volumes",	  "labels",	  "restart_policy",
+		"replicas", NULL};
 	struct card_container_spec *c = &card->spec.container;
 	size_t before = s->errors;
 	field_ref(s, spec, "imageRef", REQUIRED, &c->image_ref);
@@ -1131,17 +1123,12 @@ static void validate_group(struct schema *s, const struct ynode *spec, struct ca
 			char index[32];
 			snprintf(index, sizeof(index), "%zu", i);
 			/* Each item is a Ref: validate it as the field "<index>" of the list. */
-			struct ynode holder_keys = {.kind = YNODE_SCALAR,
-						    .type = YS_STR,
-						    .text = index,
-						    .len = strlen(index)};
+			struct ynode holder_keys = {.kind = YNODE_SCALAR, .type = YS_STR,
+						    .text = index, .len = strlen(index)};
 			struct ynode *hk = &holder_keys;
 			struct ynode *hv = (struct ynode *)item;
-			struct ynode holder = {.kind = YNODE_MAP,
-					       .count = 1,
-					       .keys = &hk,
-					       .values = &hv,
-					       .line = item->line,
+			struct ynode holder = {.kind = YNODE_MAP, .count = 1, .keys = &hk,
+					       .values = &hv, .line = item->line,
 					       .col = item->col};
 			struct card_str ref;
 			if (field_ref(s, &holder, index, REQUIRED, &ref) == 0)
@@ -1161,12 +1148,12 @@ static const struct {
 	const char *name, *prefix, *spec_model;
 	void (*validate)(struct schema *, const struct ynode *, struct card *);
 } kinds[CARD_KIND_COUNT] = {
-    [CARD_IMAGE] = {"ImageCard", "images", "ImageSpec", validate_image},
-    [CARD_CONTAINER] = {"ContainerCard", "containers", "ContainerSpec", validate_container},
-    [CARD_NETWORK] = {"NetworkCard", "networks", "NetworkSpec", validate_network},
-    [CARD_VOLUME] = {"VolumeCard", "volumes", "VolumeSpec", validate_volume},
-    [CARD_UNIT] = {"Unit", "units", "UnitSpec", validate_unit},
-    [CARD_GROUP] = {"Group", "groups", "GroupSpec", validate_group},
+	[CARD_IMAGE] = {"ImageCard", "images", "ImageSpec", validate_image},
+	[CARD_CONTAINER] = {"ContainerCard", "containers", "ContainerSpec", validate_container},
+	[CARD_NETWORK] = {"NetworkCard", "networks", "NetworkSpec", validate_network},
+	[CARD_VOLUME] = {"VolumeCard", "volumes", "VolumeSpec", validate_volume},
+	[CARD_UNIT] = {"Unit", "units", "UnitSpec", validate_unit},
+	[CARD_GROUP] = {"Group", "groups", "GroupSpec", validate_group},
 };
 
 const char *card_kind_name(enum card_kind kind)
@@ -1248,7 +1235,8 @@ static void sort_since(struct card_diags *diags, size_t from)
 	}
 }
 
-int card_from_doc(struct ynode *doc, const char *file, struct card **out, struct card_diags *diags)
+int card_from_doc(struct ynode *doc, const char *file, struct card **out,
+		  struct card_diags *diags)
 {
 	struct schema s = {.file = file, .diags = diags};
 	size_t first = diags->count;
@@ -1269,8 +1257,7 @@ int card_from_doc(struct ynode *doc, const char *file, struct card **out, struct
 		report(&s, kind_node, NULL,
 		       "Unknown kind '%s'. Known kinds: ImageCard, ContainerCard, NetworkCard, "
 		       "VolumeCard, Unit, Group",
-		       kind_node->kind == YNODE_SCALAR ? kind_node->text
-						       : ynode_describe(kind_node));
+		       kind_node->kind == YNODE_SCALAR ? kind_node->text : ynode_describe(kind_node));
 		ynode_free(doc);
 		return -1;
 	}
@@ -1296,7 +1283,7 @@ int card_from_doc(struct ynode *doc, const char *file, struct card **out, struct
 	check_metadata(&s, doc, card);
 	bool bad;
 	const struct ynode *spec =
-	    field_model(&s, doc, "spec", kinds[kind].spec_model, REQUIRED, &bad);
+		field_model(&s, doc, "spec", kinds[kind].spec_model, REQUIRED, &bad);
 	if (spec) {
 		size_t saved = loc_push(&s, "spec");
 		kinds[kind].validate(&s, spec, card);

@@ -66,15 +66,23 @@ size_t card_diags_warnings(const struct card_diags *diags)
 	return count_severity(diags, CARD_WARNING);
 }
 
-void card_diags_move(struct card_diags *dst, struct card_diags *src)
+void card_diags_move_if(struct card_diags *dst, struct card_diags *src,
+			bool (*keep)(const struct card_diag *item, void *ctx), void *ctx)
 {
 	for (size_t i = 0; i < src->count; i++) {
 		struct card_diag *d = &src->items[i];
+		if (keep && !keep(d, ctx))
+			continue;
 		card_diag_label(
 		    card_diags_add(dst, d->severity, d->file, d->line, d->col, "%s", d->message),
 		    d->rule, d->field);
 	}
 	card_diags_free(src);
+}
+
+void card_diags_move(struct card_diags *dst, struct card_diags *src)
+{
+	card_diags_move_if(dst, src, NULL, NULL);
 }
 
 char *card_diag_format(const struct card_diag *d)

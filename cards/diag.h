@@ -3,6 +3,7 @@
 #ifndef CUTIPFS_CARDS_DIAG_H
 #define CUTIPFS_CARDS_DIAG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -55,6 +56,9 @@ size_t card_diags_errors(const struct card_diags *diags);
 size_t card_diags_warnings(const struct card_diags *diags);
 /* Moves every item of src to the end of dst; src is left empty. */
 void card_diags_move(struct card_diags *dst, struct card_diags *src);
+/* The same for the items keep(item, ctx) says yes to; the others are dropped. */
+void card_diags_move_if(struct card_diags *dst, struct card_diags *src,
+			bool (*keep)(const struct card_diag *item, void *ctx), void *ctx);
 /* "FILE:LINE:COL: error: MESSAGE", one line per item. */
 void card_diags_print(const struct card_diags *diags, FILE *out);
 /* The same line for one item, into a malloc'd string. */

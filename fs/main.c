@@ -239,7 +239,7 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
-		return card_check_main(argc - 2, argv + 2, stdout);
+		return card_check_main(argc - 1, argv + 1, stdout);
 
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fs_options o = {0};

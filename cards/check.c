@@ -452,6 +452,21 @@ static bool already_checked(struct checker *c, const char *real)
 	return false;
 }
 
+/* cards/placeholder.c writes CUTIP's "FIELD: '{{ paths.k }}' is ..." without labelling its
+ * messages: the rule is "placeholder", the field what comes before the placeholder. */
+static void label_placeholders(struct card_diags *diags, size_t first)
+{
+	for (size_t i = first; i < diags->count; i++) {
+		struct card_diag *d = &diags->items[i];
+		if (d->rule)
+			continue;
+		const char *end = strstr(d->message, ": '{{");
+		char *field = end ? strndup(d->message, (size_t)(end - d->message)) : NULL;
+		card_diag_label(d, "placeholder", field);
+		free(field);
+	}
+}
+
 static void check_card(struct checker *c, const char *real, const char *name,
 		       const struct card_values *values)
 {
@@ -465,7 +480,7 @@ static void check_card(struct checker *c, const char *real, const char *name,
 	if (rc == 0) {
 		size_t first = diags.count;
 		card_placeholders_check(card, values, &diags);
-		card_diags_label_since(&diags, first, "placeholder");
+		label_placeholders(&diags, first);
 		card_registry_add(&c->reg, card, &diags);
 	}
 	keep(c, &diags);

@@ -30,10 +30,11 @@ static const char *rule_of(const struct card_diag *d)
 	return d->rule ? d->rule : CARD_RULE_INTERNAL;
 }
 
-/* A number, or null when the problem has no place (0). */
-static cJSON *place_number(int n)
+/* A line or column, or null when the problem has no place (line 0); the column as the text
+ * has it otherwise. */
+static cJSON *place_number(const struct card_diag *d, int n)
 {
-	return n > 0 ? cJSON_CreateNumber(n) : cJSON_CreateNull();
+	return d->line > 0 ? cJSON_CreateNumber(n) : cJSON_CreateNull();
 }
 
 static cJSON *string_or_null(const char *s)
@@ -47,8 +48,8 @@ static cJSON *json_item(const struct card_diag *d)
 	if (!o)
 		return NULL;
 	cJSON_AddItemToObject(o, "file", cJSON_CreateString(d->file ? d->file : "-"));
-	cJSON_AddItemToObject(o, "line", place_number(d->line));
-	cJSON_AddItemToObject(o, "column", place_number(d->line > 0 ? d->col : 0));
+	cJSON_AddItemToObject(o, "line", place_number(d, d->line));
+	cJSON_AddItemToObject(o, "column", place_number(d, d->col));
 	cJSON_AddStringToObject(o, "severity", severity_name(d->severity));
 	cJSON_AddItemToObject(o, "field", string_or_null(d->field));
 	cJSON_AddStringToObject(o, "rule", rule_of(d));

@@ -681,11 +681,35 @@ static void checker_free(struct checker *c)
 	free(c->stdin_real);
 }
 
+#define USAGE                                                                                      \
+	"usage: cutipfs check [--format=text|json|sarif] [--quiet] [--stdin-name=PATH] "           \
+	"PATH...|-\n"
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: cutipfs check [--format=text|json|sarif] [--quiet] "
-			"[--stdin-name=PATH] PATH...|-\n");
+	fputs(USAGE, stderr);
 	return 2;
+}
+
+static int help(FILE *out)
+{
+	fputs(
+	    USAGE
+	    "\n"
+	    "Checks cards, the workspace files and the refs between them; a file or sub-folder\n"
+	    "against the whole workspace it lies in, reporting only its own problems.\n"
+	    "\n"
+	    "    --format=text     FILE:LINE:COL: error|warning: MESSAGE, one line each (default)\n"
+	    "    --format=json     an array, one object per problem: file, line, column,\n"
+	    "                      severity, field, rule, message\n"
+	    "    --format=sarif    a SARIF 2.1.0 log, for code scanning\n"
+	    "    -q, --quiet       errors only, no warnings\n"
+	    "    --stdin-name=PATH the name, and place in the workspace, of the card read by -\n"
+	    "    -                 read one card from stdin (an editor's unsaved buffer)\n"
+	    "\n"
+	    "Exit status: 0 no error (warnings allowed), 1 an error, 2 could not run.\n",
+	    out);
+	return 0;
 }
 
 int card_check_main(int argc, char **argv, FILE *out)
@@ -694,12 +718,13 @@ int card_check_main(int argc, char **argv, FILE *out)
 	    {"format", required_argument, NULL, 'f'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"stdin-name", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct checker c = {0};
 	int format = CARD_FORMAT_TEXT, opt;
 	optind = 0; /* glibc: start afresh, whatever parsed before (the tests call this often) */
-	while ((opt = getopt_long(argc, argv, "+f:q", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+f:qh", options, NULL)) != -1) {
 		if (opt == 'f' && (format = card_format_from_name(optarg)) < 0) {
 			fprintf(stderr, "cutipfs check: unknown format '%s'\n", optarg);
 			return usage();
@@ -707,6 +732,8 @@ int card_check_main(int argc, char **argv, FILE *out)
 			c.quiet = true;
 		} else if (opt == 'n') {
 			c.stdin_name = optarg;
+		} else if (opt == 'h') {
+			return help(out);
 		} else if (opt != 'f') {
 			return usage();
 		}

@@ -53,7 +53,7 @@ static const struct fuse_opt fs_opts[] = {
 static void usage(const char *prog)
 {
 	printf("usage: %s [options] MOUNTPOINT\n"
-	       "       %s check PATH...\n"
+	       "       %s check [--format=text|json|sarif] [--quiet] [--stdin-name=PATH] PATH...|-\n"
 	       "\n"
 	       "Mounts a CUTIP workspace: cards written into MOUNTPOINT/cards become images,\n"
 	       "networks and containers, shown under MOUNTPOINT/images, networks, containers.\n"

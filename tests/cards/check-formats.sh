@@ -124,5 +124,11 @@ for args in "nope" "ws-good nope" "--format=xml ws-good" "--bogus ws-good" "--fo
 	[ -s "$TMP/err" ] || fail "check $args: no reason on stderr"
 done
 
+# --help: the options, on stdout, exit 0.
+"$CUTIPFS" check --help >"$TMP/out" || fail "check --help fails"
+for opt in --format=json --format=sarif --quiet --stdin-name; do
+	grep -q -- "$opt" "$TMP/out" || fail "check --help does not list $opt"
+done
+
 [ "$failed" = 0 ] && echo "check-formats: all passed"
 exit "$failed"

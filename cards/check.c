@@ -1,5 +1,6 @@
 /* `cutipfs check`: CUTIP's discovery order, then every card, its placeholders and the graph,
- * reported one line per problem the way a compiler does, and nothing at all when all is well. */
+ * reported one line per problem the way a compiler does (or as JSON or SARIF, cards/report.c),
+ * and nothing at all when all is well. */
 #include "check.h"
 
 #include <errno.h>
@@ -266,8 +267,7 @@ struct target {
 	char *real;
 	char *name;
 	size_t ws;	     /* index into checker.spaces */
-	bool workspace_file; /* cutip.yaml, paths.yaml, ...: checked with the workspace, not a card
-			      */
+	bool workspace_file; /* cutip.yaml, paths.yaml...: read by the workspace check */
 };
 
 struct checker {
@@ -635,7 +635,7 @@ static int add_path(struct checker *c, const char *path)
 	if (strcmp(path, "-") == 0)
 		return add_stdin(c);
 	struct stat st;
-	if (stat(path, &st) < 0 || (!S_ISDIR(st.st_mode) && access(path, R_OK) < 0))
+	if (stat(path, &st) < 0 || access(path, S_ISDIR(st.st_mode) ? R_OK | X_OK : R_OK) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		add_dir(c, path);

@@ -124,6 +124,14 @@ for args in "nope" "ws-good nope" "--format=xml ws-good" "--bogus ws-good" "--fo
 	[ -s "$TMP/err" ] || fail "check $args: no reason on stderr"
 done
 
+# Output that cannot be written (a full disk) is a run that failed, not a clean one.
+for format in text json sarif; do
+	"$CUTIPFS" check --format=$format ws-broken >/dev/full 2>"$TMP/err"
+	r=$?
+	[ "$r" = 2 ] || fail "--format=$format to a full disk: exit $r, want 2"
+	[ -s "$TMP/err" ] || fail "--format=$format to a full disk: no reason on stderr"
+done
+
 # --help: the options, on stdout, exit 0.
 "$CUTIPFS" check --help >"$TMP/out" || fail "check --help fails"
 for opt in --format=json --format=sarif --quiet --stdin-name; do

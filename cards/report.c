@@ -65,16 +65,27 @@ static cJSON *json_array(const struct card_diags *diags)
 	return array;
 }
 
+/* Whether a rules array declares id already: a few rules, however many items use them. */
+static bool declared(const cJSON *rules, const char *id)
+{
+	const cJSON *rule;
+	cJSON_ArrayForEach(rule, rules)
+	{
+		const char *name =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rule, "id"));
+		if (name && strcmp(name, id) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The rules a SARIF run declares: each rule id used, once, in order of first use. */
 static cJSON *sarif_rules(const struct card_diags *diags)
 {
 	cJSON *rules = cJSON_CreateArray();
 	for (size_t i = 0; rules && i < diags->count; i++) {
 		const char *id = rule_of(&diags->items[i]);
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(rule_of(&diags->items[j]), id) == 0;
-		if (seen)
+		if (declared(rules, id))
 			continue;
 		cJSON *rule = cJSON_CreateObject();
 		cJSON_AddStringToObject(rule, "id", id);

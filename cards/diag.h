@@ -31,7 +31,7 @@ struct card_diag {
  *   workflow-missing a group's workflow file does not exist                   cards/registry.c
  *   placeholder     {{ paths.k }} / {{ secrets.k }} undefined, empty, legacy  cards/check.c
  *   values-file     paths.yaml or secrets.yaml is not what CUTIP reads        cards/check.c
- *   workspace-file  cutip.yaml is not what CUTIP reads, vars.yaml is legacy   cards/check.c
+ *   workspace-file  cutip.yaml is not what CUTIP reads, vars.yaml is legacy   cards/wsfile.c
  *   skipped-name    a file named on the command line that a scan would skip   cards/check.c
  *   path            a path could not be walked                                cards/check.c */
 #define CARD_RULE_INTERNAL "internal" /* what nothing labelled (out of memory) */

@@ -52,7 +52,7 @@ cp "$TMP/out.text" "$TMP/whole"
 for sub in ws-broken/cutip/units ws-broken/cutip/cards ws-broken/cutip/groups \
 	ws-broken/cutip/cards/a.container.yaml ws-broken/cutip/units/u4.unit.yaml; do
 	check_all "$sub"
-	grep -F "$sub" "$TMP/whole" | grep "^$sub[:/]" >"$TMP/want"
+	awk -v p="$sub" 'index($0, p ":") == 1 || index($0, p "/") == 1' "$TMP/whole" >"$TMP/want"
 	[ -s "$TMP/want" ] || fail "$sub: the whole workspace has nothing to say about it"
 	diff -u "$TMP/want" "$TMP/out.text" || fail "$sub: not the whole workspace's lines"
 done
@@ -89,8 +89,10 @@ cd ws-good/cutip/units/web || exit 1
 sed 's/name: web/name: web2/' web.unit.yaml | "$CUTIPFS" check - >"$TMP/dash" ||
 	fail "a new card on stdin fails: $(cat "$TMP/dash")"
 "$CUTIPFS" check - <web.unit.yaml >"$TMP/dash"
-[ $? = 1 ] && grep -q "^-:4:9: error: Duplicate Unit name 'web'" "$TMP/dash" ||
-	fail "a second unit web on stdin: $(cat "$TMP/dash")"
+r=$?
+if [ $r != 1 ] || ! grep -q "^-:4:9: error: Duplicate Unit name 'web'" "$TMP/dash"; then
+	fail "a second unit web on stdin: exit $r, $(cat "$TMP/dash")"
+fi
 cd - >/dev/null || exit 1
 printf 'kind: [\n' | "$CUTIPFS" check --format=json - >"$TMP/dash.json"
 [ $? = 1 ] || fail "broken YAML on stdin does not fail"
@@ -112,7 +114,9 @@ check_all "$TMP/ws/cutip.yaml"
 grep -q 'Missing required field' "$TMP/out.text" && fail "cutip.yaml checked as a card"
 grep -q "Unknown backend" "$TMP/out.text" || fail "cutip.yaml alone: $(cat "$TMP/out.text")"
 check_all ws-good/cutip/paths.yaml ws-good/cutip/secrets.yaml ws-good/cutip.yaml
-[ "$rc" = 0 ] && [ ! -s "$TMP/out.text" ] || fail "ws-good's own files: $(cat "$TMP/out.text")"
+if [ "$rc" != 0 ] || [ -s "$TMP/out.text" ]; then
+	fail "ws-good's own files: exit $rc, $(cat "$TMP/out.text")"
+fi
 
 # Could not run: 2, nothing on stdout, the reason on stderr.
 for args in "nope" "ws-good nope" "--format=xml ws-good" "--bogus ws-good" "--format=json" ""; do

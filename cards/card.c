@@ -64,15 +64,19 @@ __attribute__((format(printf, 4, 5))) static void report(struct schema *s, const
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	card_diags_add(s->diags, CARD_ERROR, s->file, at ? at->line : 0, at ? at->col : 0,
-		       *loc ? "%s: %s" : "%s%s", loc, msg ? msg : "out of memory");
+	struct card_diag *d =
+	    card_diags_add(s->diags, CARD_ERROR, s->file, at ? at->line : 0, at ? at->col : 0,
+			   *loc ? "%s: %s" : "%s%s", loc, msg ? msg : "out of memory");
+	card_diag_label(d, "schema", loc);
 	free(msg);
 	s->errors++;
 }
 
-static void warn(struct schema *s, const struct ynode *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void warn(struct schema *s, const struct ynode *at, const char *fmt, ...)
+/* The one warning of the schema: a key it does not know, at field. */
+static void warn_unknown(struct schema *s, const struct ynode *at, const char *field,
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void warn_unknown(struct schema *s, const struct ynode *at, const char *field,
+			 const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -80,8 +84,9 @@ static void warn(struct schema *s, const struct ynode *at, const char *fmt, ...)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	card_diags_add(s->diags, CARD_WARNING, s->file, at->line, at->col, "%s",
-		       msg ? msg : "out of memory");
+	struct card_diag *d = card_diags_add(s->diags, CARD_WARNING, s->file, at->line, at->col,
+					     "%s", msg ? msg : "out of memory");
+	card_diag_label(d, "unknown-field", field);
 	free(msg);
 }
 
@@ -163,11 +168,13 @@ static void warn_unknown_keys(struct schema *s, const struct ynode *map, const c
 		char where[LOC_MAX + 64];
 		snprintf(where, sizeof(where), "%s%s%s", s->loc, *s->loc ? "." : "", name);
 		if (hint)
-			warn(s, key, "%s: unknown field, ignored (%s)", where, hint);
+			warn_unknown(s, key, where, "%s: unknown field, ignored (%s)", where, hint);
 		else if (close)
-			warn(s, key, "%s: unknown field, ignored (did you mean '%s'?)", where, close);
+			warn_unknown(s, key, where,
+				     "%s: unknown field, ignored (did you mean '%s'?)", where,
+				     close);
 		else
-			warn(s, key, "%s: unknown field, ignored", where);
+			warn_unknown(s, key, where, "%s: unknown field, ignored", where);
 	}
 }
 
@@ -1292,23 +1299,35 @@ int card_from_doc(struct ynode *doc, const char *file, struct card **out,
 	return 0;
 }
 
+/* cards/ydoc.c does not label its messages: those with a place are about the text (syntax,
+ * UTF-8, size, a duplicate key), those without one about opening or reading the file. */
+static void label_load(struct card_diags *diags, size_t first)
+{
+	for (size_t i = first; i < diags->count; i++)
+		if (!diags->items[i].rule)
+			diags->items[i].rule =
+			    diags->items[i].line > 0 ? "yaml-syntax" : "file-read";
+}
+
 int card_parse(const char *buf, size_t len, const char *file, struct card **out,
 	       struct card_diags *diags)
 {
 	struct ynode *doc;
+	size_t first = diags->count;
 	*out = NULL;
-	if (ydoc_load(buf, len, file, &doc, diags) < 0)
-		return -1;
-	return card_from_doc(doc, file, out, diags);
+	int rc = ydoc_load(buf, len, file, &doc, diags);
+	label_load(diags, first);
+	return rc < 0 ? -1 : card_from_doc(doc, file, out, diags);
 }
 
 int card_parse_file(const char *path, struct card **out, struct card_diags *diags)
 {
 	struct ynode *doc;
+	size_t first = diags->count;
 	*out = NULL;
-	if (ydoc_load_file(path, &doc, diags) < 0)
-		return -1;
-	return card_from_doc(doc, path, out, diags);
+	int rc = ydoc_load_file(path, &doc, diags);
+	label_load(diags, first);
+	return rc < 0 ? -1 : card_from_doc(doc, path, out, diags);
 }
 
 static void cstr_free(struct card_str *s)

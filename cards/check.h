@@ -17,8 +17,12 @@ bool card_file_ignored(const char *name);
  * number found (malloc'd array of malloc'd paths in *out), or -1 with errno set. */
 int card_discover(const char *dir, char ***out);
 
-/* Checks the given files and directories; prints one line per problem to out and returns the
- * process exit status: 1 if there was any error, else 0. */
+/* `cutipfs check`: argv[0] is "check", then options (--format=text|json|sarif, --quiet,
+ * --stdin-name=PATH, --help) and the files and directories to check, `-` for a card on stdin.
+ * Each is checked against the whole workspace it lies in; only its own problems go to out.
+ * Returns the process exit status: 0 no error, 1 an error, 2 could not run (a bad option, a
+ * path not there or not readable, a write error; nothing is checked then, the reason goes to
+ * stderr). */
 int card_check_main(int argc, char **argv, FILE *out);
 
 #endif

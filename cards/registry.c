@@ -80,14 +80,16 @@ static void report_duplicate(const struct card *old, const struct card *card,
 	const char *in = old->file ? " in " : "";
 	const char *where = old->file ? old->file : "";
 	int line = card->name.line, col = card->name.col;
+	struct card_diag *d;
 	if (card->kind == CARD_UNIT || card->kind == CARD_GROUP)
-		card_diags_add(diags, CARD_ERROR, card->file, line, col,
-			       "Duplicate %s name '%s' (already registered)%s%s",
-			       card_kind_name(card->kind), card->name.s, in, where);
+		d = card_diags_add(diags, CARD_ERROR, card->file, line, col,
+				   "Duplicate %s name '%s' (already registered)%s%s",
+				   card_kind_name(card->kind), card->name.s, in, where);
 	else
-		card_diags_add(diags, CARD_ERROR, card->file, line, col,
-			       "Duplicate card ref '%s/%s' (already registered)%s%s",
-			       card_kind_prefix(card->kind), card->name.s, in, where);
+		d = card_diags_add(diags, CARD_ERROR, card->file, line, col,
+				   "Duplicate card ref '%s/%s' (already registered)%s%s",
+				   card_kind_prefix(card->kind), card->name.s, in, where);
+	card_diag_label(d, "duplicate-name", "metadata.name");
 }
 
 int card_registry_add(struct card_registry *reg, struct card *card, struct card_diags *diags)
@@ -210,8 +212,9 @@ static size_t unresolved_ref(const struct card_registry *reg, const struct card 
 						    : card_resolve(reg, ref->s, expected, &reason);
 	if (target)
 		return 0;
-	card_diags_add(diags, CARD_ERROR, card->file, ref->line, ref->col, "%s: %s", field,
-		       reason ? reason : "out of memory");
+	card_diag_label(card_diags_add(diags, CARD_ERROR, card->file, ref->line, ref->col, "%s: %s",
+				       field, reason ? reason : "out of memory"),
+			"ref-unresolved", field);
 	free(reason);
 	return 1;
 }
@@ -301,9 +304,12 @@ static void validate_container_ref(struct validator *v, const struct card *conta
 	char *reason = NULL;
 	if (card_resolve(v->reg, ref->s, expected, &reason))
 		return;
-	card_diags_add(v->diags, CARD_ERROR, container->file, ref->line, ref->col,
-		       "[CardResolve] %s: %s (%s: '%s')", who, reason ? reason : "out of memory",
-		       field, ref->s);
+	struct card_diag *d = card_diags_add(v->diags, CARD_ERROR, container->file, ref->line,
+					     ref->col, "[CardResolve] %s: %s (%s: '%s')", who,
+					     reason ? reason : "out of memory", field, ref->s);
+	char path[32];
+	snprintf(path, sizeof(path), "spec.%s", field);
+	card_diag_label(d, "ref-unresolved", path);
 	free(reason);
 	v->errors++;
 }
@@ -326,9 +332,11 @@ static void validate_unit(struct validator *v, const struct card *unit)
 	const struct card *container =
 	    card_resolve(v->reg, ref->s ? ref->s : "", CARD_CONTAINER, &reason);
 	if (!container) {
-		card_diags_add(v->diags, CARD_ERROR, unit->file, ref->line, ref->col,
-			       "[UnitResolve] %s: %s (ref: '%s')", unit->name.s,
-			       reason ? reason : "out of memory", ref->s ? ref->s : "");
+		card_diag_label(card_diags_add(v->diags, CARD_ERROR, unit->file, ref->line,
+					       ref->col, "[UnitResolve] %s: %s (ref: '%s')",
+					       unit->name.s, reason ? reason : "out of memory",
+					       ref->s ? ref->s : ""),
+				"ref-unresolved", "spec.containerRef");
 		free(reason);
 		v->errors++;
 		return;
@@ -381,9 +389,10 @@ static void validate_workflow(struct validator *v, const struct card *group)
 	if (primary && !path_exists(primary) && !path_exists(fallback)) {
 		int line, col;
 		spec_field_place(group, "workflow", &line, &col);
-		card_diags_add(v->diags, CARD_ERROR, group->file, line, col,
-			       "[WorkflowPath] %s: workflow file not found: '%s'", group->name.s,
-			       primary);
+		card_diag_label(card_diags_add(v->diags, CARD_ERROR, group->file, line, col,
+					       "[WorkflowPath] %s: workflow file not found: '%s'",
+					       group->name.s, primary),
+				"workflow-missing", "spec.workflow");
 		v->errors++;
 	}
 	free(fallback_dir);
@@ -400,9 +409,13 @@ static void validate_group(struct validator *v, const struct card *group)
 		char *reason = NULL;
 		if (resolve_unit(v->reg, ref->s ? ref->s : "", &reason))
 			continue;
-		card_diags_add(v->diags, CARD_ERROR, group->file, ref->line, ref->col,
-			       "[GroupResolve] %s: %s (ref: '%s')", group->name.s,
-			       reason ? reason : "out of memory", ref->s ? ref->s : "");
+		struct card_diag *d =
+		    card_diags_add(v->diags, CARD_ERROR, group->file, ref->line, ref->col,
+				   "[GroupResolve] %s: %s (ref: '%s')", group->name.s,
+				   reason ? reason : "out of memory", ref->s ? ref->s : "");
+		char field[48];
+		snprintf(field, sizeof(field), "spec.units.%zu", i);
+		card_diag_label(d, "ref-unresolved", field);
 		free(reason);
 		v->errors++;
 	}

@@ -1,7 +1,7 @@
 /* cutipfs: entry point.
  *
  *   cutipfs [-f] [-d] [-s] [-o OPTION,...] [SOURCE] MOUNTPOINT   mount a workspace
- *   cutipfs check PATH...                               validate cards, no mount
+ *   cutipfs check [--format=...] PATH...                validate cards, no mount
  *
  * The shape is libfuse's passthrough_ll/hello_ll at 3.14: our options first (an offsetof
  * table, sshfs style), then fuse_parse_cmdline, a session, mount, daemonize, the multithreaded
@@ -92,7 +92,7 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 static void usage(const char *prog)
 {
 	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n"
-	       "       %s check PATH...\n"
+	       "       %s check [--format=text|json|sarif] [--quiet] [--stdin-name=PATH] PATH...|-\n"
 	       "\n"
 	       "Mounts a CUTIP workspace: cards written into MOUNTPOINT/cards become images,\n"
 	       "networks and containers, shown under MOUNTPOINT/images, networks, containers.\n"
@@ -288,7 +288,7 @@ static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
-		return card_check_main(argc - 2, argv + 2, stdout);
+		return card_check_main(argc - 1, argv + 1, stdout);
 
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fs_options o = {0};

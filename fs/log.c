@@ -15,7 +15,10 @@ static const struct {
 	const char *name;
 	int prio;
 } levels[] = {
-    {"error", LOG_ERR}, {"warning", LOG_WARNING}, {"info", LOG_INFO}, {"debug", LOG_DEBUG},
+    {"error", LOG_ERR},
+    {"warning", LOG_WARNING},
+    {"info", LOG_INFO},
+    {"debug", LOG_DEBUG},
 };
 
 /* Set once in main() before any thread starts; read-only after. */

@@ -149,8 +149,8 @@ static int on_bytes(enum engine_stream stream, const char *buf, size_t len, void
 	return 0;
 }
 
-int swarm_service_logs(struct engine *e, const char *id, const struct be_logs *o,
-		       be_log_sink sink, void *ctx, char *err, size_t errlen)
+int swarm_service_logs(struct engine *e, const char *id, const struct be_logs *o, be_log_sink sink,
+		       void *ctx, char *err, size_t errlen)
 {
 	struct slog l = {.e = e, .sink = sink, .ctx = ctx, .service_id = id};
 	struct engine_logs_opts eo = {.follow = o->follow,

@@ -100,9 +100,17 @@ struct fs_node {
 	uint64_t nlookup;  /* protected by fs->lock */
 	bool hashed;	   /* protected by fs->lock: reachable by (parent, name) */
 
-	/* FS_CARDS: identity of the file on disk, to notice one replaced behind our back. */
-	dev_t dev;     /* protected by fs->lock */
-	ino_t realino; /* protected by fs->lock */
+	/* FS_CARDS: the file on disk, as libfuse's passthrough_ll keeps it: an O_PATH fd that
+	 * every operation on the node goes through (the cards root uses fs->cards_fd), and its
+	 * identity, which names the node: all names of one file (hard links) are one node, and a
+	 * name now holding another file gets another node. Set before the node is published,
+	 * then never changed (read without the lock); the name above is only the last one the
+	 * node was reached by (card paths and listings need one). */
+	int fd;
+	dev_t dev;
+	ino_t realino;
+	mode_t ftype;		   /* S_IFMT bits of the file */
+	struct fs_node *real_next; /* protected by fs->lock */
 	/* FS_CARDS regular file: written since the last commit. Per inode, not per open: bash
 	 * writes through a dup of the fd it opened, and several fds may write one card. */
 	bool dirty; /* protected by fs->lock */
@@ -135,6 +143,7 @@ struct fs {
 	pthread_mutex_t lock; /* the inode table and every field marked "protected by fs->lock" */
 	struct fs_node **by_ino;   /* protected by fs->lock */
 	struct fs_node **by_name;  /* protected by fs->lock */
+	struct fs_node **by_real;  /* protected by fs->lock: FS_CARDS nodes by (dev, realino) */
 	size_t nbuckets;	   /* protected by fs->lock */
 	size_t nnodes;		   /* protected by fs->lock */
 	fuse_ino_t next_ino;	   /* protected by fs->lock */
@@ -213,6 +222,13 @@ struct fs_node *fs_node_orphan_locked(struct fs *fs, fuse_ino_t parent, const ch
 /* Under fs->lock: the node leaves its name (unlink, rmdir, replaced); it lives on until the
  * kernel forgets it. */
 void fs_unhash_locked(struct fs *fs, struct fs_node *n);
+/* Under fs->lock: the FS_CARDS node of the file (dev, ino) on disk, or NULL. */
+struct fs_node *fs_real_locked(struct fs *fs, dev_t dev, ino_t ino);
+/* Under fs->lock: a new hashed FS_CARDS node (parent, name) for the file fd (O_PATH) whose
+ * attributes are st, replacing any node of that name; it owns fd from then on (closed when
+ * freed). NULL when out of memory (fd not taken). */
+struct fs_node *fs_real_new_locked(struct fs *fs, fuse_ino_t parent, const char *name, int fd,
+				   const struct stat *st);
 /* Under fs->lock: moves a node to a new name (rename). */
 int fs_move_locked(struct fs *fs, struct fs_node *n, fuse_ino_t parent, const char *name);
 /* Counts one more kernel reference (each entry reply). */
@@ -292,13 +308,23 @@ int fs_root_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
 void fs_root_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_root_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t size);
 
+/* ---- cred.c: acting as the caller ---- */
+struct fs_cred {
+	bool switched;
+};
+/* From here to fs_cred_leave the thread creates files with the file system identity (uid,
+ * gid, supplementary groups) of req's caller, and with no umask of its own. */
+int fs_cred_enter(fuse_req_t req, struct fs_cred *c);
+void fs_cred_leave(struct fs_cred *c);
+
 /* ---- cards.c: cards/, a passthrough ---- */
 void fs_cards_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 void fs_cards_getattr(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_cards_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, int to_set,
 		      struct fuse_file_info *fi);
 void fs_cards_readlink(fuse_req_t req, struct fs_node *n);
-void fs_cards_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void fs_cards_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void fs_cards_link(fuse_req_t req, struct fs_node *n, fuse_ino_t newparent, const char *newname);
 void fs_cards_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
 void fs_cards_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
 void fs_cards_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
@@ -321,6 +347,19 @@ int fs_cards_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
 int fs_cards_stat(struct fs *fs, struct fs_node *n, struct stat *st);
 /* The workspace deleted the card file at relpath (rmdir of what it made): forget its name. */
 void fs_cards_gone(struct fs *fs, const char *relpath);
+
+/* What names n's file for a path system call: "/proc/self/fd/N" of its fd (*nofollow false),
+ * or for a symlink, which that would follow, its parent's fd and its name,
+ * "/proc/self/fd/P/NAME", for the l* calls (*nofollow true). -ESTALE when a symlink has no
+ * name left. */
+int fs_cards_path(struct fs *fs, struct fs_node *n, char *buf, size_t len, bool *nofollow);
+
+/* ---- xattr.c: extended attributes of cards/ ---- */
+void fs_xattr_set(fuse_req_t req, struct fs_node *n, const char *name, const char *value,
+		  size_t size, int flags);
+void fs_xattr_get(fuse_req_t req, struct fs_node *n, const char *name, size_t size);
+void fs_xattr_list(fuse_req_t req, struct fs_node *n, size_t size);
+void fs_xattr_remove(fuse_req_t req, struct fs_node *n, const char *name);
 
 /* ---- objects.c: images/, networks/, containers/ ---- */
 void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name);

@@ -145,9 +145,8 @@ static struct fs_node *cards_parent(fuse_req_t req, fuse_ino_t parent)
 static void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			dev_t rdev)
 {
-	(void)rdev;
 	if (cards_parent(req, parent))
-		fs_cards_mknod(req, parent, name, mode);
+		fs_cards_mknod(req, parent, name, mode, rdev);
 }
 
 static void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -174,11 +173,16 @@ static void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 
 static void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-	(void)ino;
-	(void)newparent;
-	(void)newname;
-	/* A card has one path: its name is part of what it is. */
-	fuse_reply_err(req, EPERM);
+	struct fs_node *n = node_or_reply(req, ino);
+	if (!n)
+		return;
+	struct fs_node *np = cards_parent(req, newparent);
+	if (!np)
+		return;
+	if (n->type == FS_CARDS)
+		fs_cards_link(req, n, newparent, newname);
+	else
+		fuse_reply_err(req, EXDEV); /* as between two file systems */
 }
 
 static void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -395,6 +399,47 @@ static void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct 
 	fuse_reply_err(req, 0);
 }
 
+/* Extended attributes: cards/ passes them through (xattr.c); the rest has none, and says
+ * so as a file system without them does (ENOTSUP, getxattr(2)). */
+static struct fs_node *xattr_node(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs_node *n = node_or_reply(req, ino);
+	if (n && n->type != FS_CARDS) {
+		fuse_reply_err(req, ENOTSUP);
+		return NULL;
+	}
+	return n;
+}
+
+static void fs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			   size_t size, int flags)
+{
+	struct fs_node *n = xattr_node(req, ino);
+	if (n)
+		fs_xattr_set(req, n, name, value, size, flags);
+}
+
+static void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct fs_node *n = xattr_node(req, ino);
+	if (n)
+		fs_xattr_get(req, n, name, size);
+}
+
+static void fs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct fs_node *n = xattr_node(req, ino);
+	if (n)
+		fs_xattr_list(req, n, size);
+}
+
+static void fs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct fs_node *n = xattr_node(req, ino);
+	if (n)
+		fs_xattr_remove(req, n, name);
+}
+
 static void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	(void)ino;
@@ -434,5 +479,9 @@ const struct fuse_lowlevel_ops fs_ops = {
     .releasedir = fs_op_releasedir,
     .fsyncdir = fs_op_fsyncdir,
     .statfs = fs_op_statfs,
+    .setxattr = fs_op_setxattr,
+    .getxattr = fs_op_getxattr,
+    .listxattr = fs_op_listxattr,
+    .removexattr = fs_op_removexattr,
     .poll = fs_op_poll,
 };

@@ -131,15 +131,21 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, EINVAL);
 }
 
+/* The node of ino when it is in cards/; otherwise replies err and gives NULL. */
+static struct fs_node *cards_node(fuse_req_t req, fuse_ino_t ino, int err)
+{
+	struct fs_node *n = node_or_reply(req, ino);
+	if (n && n->type != FS_CARDS) {
+		fuse_reply_err(req, err);
+		return NULL;
+	}
+	return n;
+}
+
 /* Only cards/ takes new names: everything else is made by writing cards. */
 static struct fs_node *cards_parent(fuse_req_t req, fuse_ino_t parent)
 {
-	struct fs_node *p = node_or_reply(req, parent);
-	if (p && p->type != FS_CARDS) {
-		fuse_reply_err(req, EPERM);
-		return NULL;
-	}
-	return p;
+	return cards_node(req, parent, EPERM);
 }
 
 static void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -173,16 +179,10 @@ static void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 
 static void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-	struct fs_node *n = node_or_reply(req, ino);
-	if (!n)
-		return;
-	struct fs_node *np = cards_parent(req, newparent);
-	if (!np)
-		return;
-	if (n->type == FS_CARDS)
+	/* A file outside cards/ is linked nowhere, as across two file systems (link(2)). */
+	struct fs_node *n = cards_node(req, ino, EXDEV);
+	if (n && cards_parent(req, newparent))
 		fs_cards_link(req, n, newparent, newname);
-	else
-		fuse_reply_err(req, EXDEV); /* as between two file systems */
 }
 
 static void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -403,12 +403,7 @@ static void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct 
  * so as a file system without them does (ENOTSUP, getxattr(2)). */
 static struct fs_node *xattr_node(fuse_req_t req, fuse_ino_t ino)
 {
-	struct fs_node *n = node_or_reply(req, ino);
-	if (n && n->type != FS_CARDS) {
-		fuse_reply_err(req, ENOTSUP);
-		return NULL;
-	}
-	return n;
+	return cards_node(req, ino, ENOTSUP);
 }
 
 static void fs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,

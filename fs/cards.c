@@ -102,12 +102,6 @@ static int child_path(struct fs *fs, fuse_ino_t parent, const char *name, char *
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static const char *base_name(const char *rel)
-{
-	const char *slash = strrchr(rel, '/');
-	return slash ? slash + 1 : rel;
-}
-
 /* The fd of n's file (O_PATH, or the cards directory itself). */
 static int node_fd(const struct fs *fs, const struct fs_node *n)
 {
@@ -197,7 +191,7 @@ static int commit(struct fs *fs, struct fs_node *n)
 	int rc = relpath(fs, n, rel, sizeof(rel));
 	if (rc < 0)
 		return 0; /* deleted meanwhile: nothing left to commit */
-	if (card_file_ignored(base_name(rel)))
+	if (card_file_ignored(rel))
 		return 0;
 	char *buf, proc[64];
 	size_t len;
@@ -806,7 +800,7 @@ void fs_cards_fsync(fuse_req_t req, struct fs_node *n, int datasync, struct fuse
 	} else {
 		/* Nothing new: report how the last commit went (`echo ... > card; sync card`). */
 		char rel[PATH_MAX];
-		if (relpath(fs, n, rel, sizeof(rel)) == 0 && !card_file_ignored(base_name(rel)))
+		if (relpath(fs, n, rel, sizeof(rel)) == 0 && !card_file_ignored(rel))
 			rc = ws_card_result(fs->ws, rel);
 	}
 	fuse_reply_err(req, -rc);

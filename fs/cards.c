@@ -2,7 +2,8 @@
  * plus the commit points that turn what is written into containers (fuse-notes A10/E5):
  *
  *  - write(2) stores the bytes and marks the inode dirty; it fails only for what can never
- *    become valid: more than FS_CARD_MAX bytes (EFBIG). A card may arrive in many writes.
+ *    become valid: a card file of more than FS_CARD_MAX bytes (EFBIG). A card may arrive in
+ *    many writes. Files that are no cards are as large as the disk lets them be.
  *  - FLUSH (every close) of a file opened for writing commits when the inode is dirty: the
  *    whole file goes to ws_commit, and its errno is the close's (cp, cat >, tee, dd, Python's
  *    `with` see it; bash builtins cannot).
@@ -319,9 +320,17 @@ static int set_times(struct fs *fs, struct fs_node *n, int fd, const struct stat
 	return r < 0 ? -errno : 0;
 }
 
+/* Whether a file of that many bytes at n's name can never become a valid card. */
+static bool too_big(struct fs *fs, const struct fs_node *n, unsigned long long size)
+{
+	char rel[PATH_MAX];
+	return size > FS_CARD_MAX && relpath(fs, n, rel, sizeof(rel)) == 0 &&
+	       !card_file_ignored(rel);
+}
+
 static int set_size(struct fs *fs, struct fs_node *n, int fd, off_t size)
 {
-	if (size > FS_CARD_MAX)
+	if (size >= 0 && too_big(fs, n, (unsigned long long)size))
 		return -EFBIG;
 	if (fd >= 0)
 		return ftruncate(fd, size) < 0 ? -errno : 0;
@@ -752,7 +761,7 @@ void fs_cards_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t s
 {
 	struct fs *fs = fs_of(req);
 	/* The one check a write can make: no amount of later writing makes this smaller. */
-	if (off < 0 || (unsigned long long)off + size > FS_CARD_MAX) {
+	if (off >= 0 && too_big(fs, n, (unsigned long long)off + size)) {
 		fuse_reply_err(req, EFBIG);
 		return;
 	}

@@ -21,7 +21,8 @@
 
 #include "workspace.h"
 
-/* A card (and any file in cards/) is at most this big: larger writes fail with EFBIG. */
+/* A card file is at most this big: larger writes and truncates fail with EFBIG. Other files
+ * in cards/ are as large as the disk lets them be. */
 #define FS_CARD_MAX (1024 * 1024)
 
 /* Kernel cache lifetimes, in seconds. Fixed structure is trusted for long. What the engine

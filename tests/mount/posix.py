@@ -575,7 +575,7 @@ class Suite:
                 self.out(case + "/after", self.tree(d))
 
     def io(self):
-        sizes = [0, 1, 100, 4095, 4096, 4097, 70000, -1]
+        sizes = [0, 1, 100, 4095, 4096, 4097, 70000, 3000000, -1]
         for who in (self.root, self.u1):
             d = self.case_dir()
             for size, how in itertools.product(sizes, ("path", "fd", "fd-ro", "fd-append")):
@@ -608,7 +608,8 @@ class Suite:
         p = os.path.join(d, "rw")
         fd = os.open(p, os.O_CREAT | os.O_RDWR, 0o644)
         for i, (off, data) in enumerate([(0, b"hello"), (10, b"world"), (3, b"XY"),
-                                         (100000, b"end"), (4094, b"span")]):
+                                         (100000, b"end"), (4094, b"span"),
+                                         (2500000, b"far")]):
             os.pwrite(fd, data, off)
             self.out(f"io/pwrite/{i}", f"{os.fstat(fd).st_size} {os.pread(fd, 16, max(0, off - 4))!r}")
         os.close(fd)

@@ -776,6 +776,36 @@ void fs_cards_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t s
 	fuse_reply_write(req, (size_t)r);
 }
 
+void fs_cards_fallocate(fuse_req_t req, struct fs_node *n, int mode, off_t off, off_t len,
+			struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	/* Growing a card file is writing it (fs_cards_write); other modes keep the size. */
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && off >= 0 && len >= 0 &&
+	    too_big(fs, n, (unsigned long long)off + (unsigned long long)len)) {
+		fuse_reply_err(req, EFBIG);
+		return;
+	}
+	if (fallocate(card_fh(fi)->fd, mode, off, len) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	n->dirty = true;
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, 0);
+}
+
+void fs_cards_lseek(fuse_req_t req, off_t off, int whence, struct fuse_file_info *fi)
+{
+	/* SEEK_DATA and SEEK_HOLE: the disk knows where the holes are. */
+	off_t r = lseek(card_fh(fi)->fd, off, whence);
+	if (r < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, r);
+}
+
 void fs_cards_flush(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);

@@ -338,6 +338,9 @@ void fs_cards_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 void fs_cards_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
 void fs_cards_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t size, off_t off,
 		    struct fuse_file_info *fi);
+void fs_cards_fallocate(fuse_req_t req, struct fs_node *n, int mode, off_t off, off_t len,
+			struct fuse_file_info *fi);
+void fs_cards_lseek(fuse_req_t req, off_t off, int whence, struct fuse_file_info *fi);
 void fs_cards_flush(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_cards_fsync(fuse_req_t req, struct fs_node *n, int datasync, struct fuse_file_info *fi);
 void fs_cards_release(fuse_req_t req, struct fuse_file_info *fi);

@@ -282,6 +282,23 @@ static void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 		fs_root_write(req, n, buf, size);
 }
 
+static void fs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+			    struct fuse_file_info *fi)
+{
+	struct fs_node *n = cards_node(req, ino, EOPNOTSUPP);
+	if (n)
+		fs_cards_fallocate(req, n, mode, off, len, fi);
+}
+
+static void fs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+			struct fuse_file_info *fi)
+{
+	/* Elsewhere no holes: all data up to the end (lseek(2)), which needs a size; EINVAL
+	 * says "not here" without turning SEEK_DATA off for the whole mount as ENOSYS would. */
+	if (cards_node(req, ino, EINVAL))
+		fs_cards_lseek(req, off, whence, fi);
+}
+
 static void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs_node *n = node_or_reply(req, ino);
@@ -466,6 +483,8 @@ const struct fuse_lowlevel_ops fs_ops = {
     .read = fs_op_read,
     .write = fs_op_write,
     .flush = fs_op_flush,
+    .fallocate = fs_op_fallocate,
+    .lseek = fs_op_lseek,
     .fsync = fs_op_fsync,
     .release = fs_op_release,
     .opendir = fs_op_opendir,

@@ -613,6 +613,24 @@ class Suite:
             os.pwrite(fd, data, off)
             self.out(f"io/pwrite/{i}", f"{os.fstat(fd).st_size} {os.pread(fd, 16, max(0, off - 4))!r}")
         os.close(fd)
+        fd = os.open(p, os.O_RDWR)
+        # fallocate(2): its modes, and the size they leave
+        for i, (mode, off, length) in enumerate([(0, 0, 300000), (1, 0, 900000), (3, 4096, 8192),
+                                                 (0, -1, 10), (0, 0, 0), (0x10, 0, 4096),
+                                                 (0, 3000000, 4096), (1, 3200000, 4096)]):
+            r = call(c_check, libc.fallocate(fd, mode, ctypes.c_long(off), ctypes.c_long(length)))
+            self.out(f"io/fallocate/{i}", f"{r} {os.fstat(fd).st_size}")
+        os.close(fd)
+        # Holes made by writing past them only, on the disk before asking (fsync): extents
+        # allocated but not written, or pages not written back, are the disk's timing.
+        fd = os.open(os.path.join(d, "sparse"), os.O_CREAT | os.O_RDWR, 0o644)
+        os.pwrite(fd, b"x" * 4096, 0)
+        os.pwrite(fd, b"y" * 4096, 1 << 20)
+        os.fsync(fd)
+        for off, whence in itertools.product((0, 5000, 1 << 20, 10**7),
+                                             (os.SEEK_DATA, os.SEEK_HOLE)):
+            self.out(f"io/seek/{off}/{whence}", call(os.lseek, fd, off, whence))
+        os.close(fd)
         fd = os.open(p, os.O_WRONLY | os.O_APPEND)
         for i in range(3):
             os.write(fd, b"app%d" % i)

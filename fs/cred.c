@@ -32,7 +32,7 @@ static pthread_once_t cred_once = PTHREAD_ONCE_INIT;
 static bool cred_root;	       /* only root can create as someone else */
 static gid_t *cred_own_groups; /* the daemon's own supplementary groups, to go back to */
 static int cred_own_ngroups;
-static _Thread_local bool cred_own_umask; /* this thread has its own umask, 0 */
+static _Thread_local bool cred_own_umask; /* this thread has a umask of its own */
 
 static void cred_init(void)
 {
@@ -44,18 +44,19 @@ static void cred_init(void)
 		cred_own_ngroups = 0;
 }
 
-/* The kernel applied the caller's umask to the mode it sends (the session has no
- * FUSE_CAP_DONT_MASK), so the daemon's umask must not apply a second time. The umask belongs
- * to the fs_struct, shared by all threads; unshare(CLONE_FS) gives this thread one of its own
- * (unshare(2)), leaving the umask of the workspace's own files as it was. */
-static int cred_umask(void)
+/* The caller's umask for what the disk creates: it applies it, unless a default ACL of the
+ * directory says otherwise (acl(5)). The kernel sends the mode unmasked (FUSE_CAP_DONT_MASK,
+ * ops.c), or masked already where it cannot, and masking twice changes nothing. The umask
+ * belongs to the fs_struct, shared by all threads; unshare(CLONE_FS) gives this thread one of
+ * its own (unshare(2)), leaving the umask of the workspace's own files as it was. */
+static int cred_umask(mode_t mask)
 {
-	if (cred_own_umask)
-		return 0;
-	if (unshare(CLONE_FS) < 0)
-		return -errno;
-	umask(0);
-	cred_own_umask = true;
+	if (!cred_own_umask) {
+		if (unshare(CLONE_FS) < 0)
+			return -errno;
+		cred_own_umask = true;
+	}
+	umask(mask & 0777);
 	return 0;
 }
 
@@ -76,10 +77,10 @@ int fs_cred_enter(fuse_req_t req, struct fs_cred *c)
 {
 	c->switched = false;
 	pthread_once(&cred_once, cred_init);
-	int rc = cred_umask();
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	int rc = cred_umask(ctx->umask);
 	if (rc < 0 || !cred_root)
 		return rc;
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	gid_t stack[CRED_GROUPS], *groups = stack;
 	int n = fuse_req_getgroups(req, CRED_GROUPS, stack);
 	if (n > CRED_GROUPS) {

@@ -314,7 +314,7 @@ struct fs_cred {
 	bool switched;
 };
 /* From here to fs_cred_leave the thread creates files with the file system identity (uid,
- * gid, supplementary groups) of req's caller, and with no umask of its own. */
+ * gid, supplementary groups) and the umask of req's caller. */
 int fs_cred_enter(fuse_req_t req, struct fs_cred *c);
 void fs_cred_leave(struct fs_cred *c);
 

@@ -45,6 +45,13 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
 	/* Cards are write-through: every write(2) must reach us (EFBIG, dirty tracking). */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* cards/ is the disk's: its POSIX ACLs count in the kernel's permission checks, and the
+	 * mode of what is created comes unmasked with the caller's umask, so that the disk
+	 * decides between the umask and a default ACL (cred.c applies it), as acl(5) says. */
+	if (conn->capable & FUSE_CAP_POSIX_ACL)
+		conn->want |= FUSE_CAP_POSIX_ACL;
+	if (conn->capable & FUSE_CAP_DONT_MASK)
+		conn->want |= FUSE_CAP_DONT_MASK;
 }
 
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -416,38 +423,39 @@ static void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct 
 	fuse_reply_err(req, 0);
 }
 
-/* Extended attributes: cards/ passes them through (xattr.c); the rest has none, and says
- * so as a file system without them does (ENOTSUP, getxattr(2)). */
-static struct fs_node *xattr_node(fuse_req_t req, fuse_ino_t ino)
-{
-	return cards_node(req, ino, ENOTSUP);
-}
-
+/* Extended attributes: cards/ passes them through (xattr.c). The rest has none: getting or
+ * removing one says there is no such attribute (ENODATA), which the kernel's POSIX ACL checks
+ * take for "no ACL" (any other errno fails the permission check itself); setting one is
+ * refused as by a file system without them (ENOTSUP, setxattr(2)). */
 static void fs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
 			   size_t size, int flags)
 {
-	struct fs_node *n = xattr_node(req, ino);
+	struct fs_node *n = cards_node(req, ino, ENOTSUP);
 	if (n)
 		fs_xattr_set(req, n, name, value, size, flags);
 }
 
 static void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-	struct fs_node *n = xattr_node(req, ino);
+	struct fs_node *n = cards_node(req, ino, ENODATA);
 	if (n)
 		fs_xattr_get(req, n, name, size);
 }
 
 static void fs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-	struct fs_node *n = xattr_node(req, ino);
-	if (n)
+	struct fs_node *n = node_or_reply(req, ino);
+	if (n && n->type == FS_CARDS)
 		fs_xattr_list(req, n, size);
+	else if (n && size == 0)
+		fuse_reply_xattr(req, 0);
+	else if (n)
+		fuse_reply_buf(req, NULL, 0);
 }
 
 static void fs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	struct fs_node *n = xattr_node(req, ino);
+	struct fs_node *n = cards_node(req, ino, ENODATA);
 	if (n)
 		fs_xattr_remove(req, n, name);
 }

@@ -30,6 +30,7 @@ import pwd
 import random
 import socket
 import stat
+import struct
 import sys
 
 libc = ctypes.CDLL(None, use_errno=True)
@@ -37,6 +38,18 @@ AT_FDCWD = -100
 AT_SYMLINK_NOFOLLOW = 0x100
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
+
+
+ACL_USER_OBJ, ACL_USER, ACL_GROUP_OBJ, ACL_GROUP, ACL_MASK, ACL_OTHER = 1, 2, 4, 8, 0x10, 0x20
+ACL_ACCESS, ACL_DEFAULT = "system.posix_acl_access", "system.posix_acl_default"
+
+
+def acl(*entries):
+    """A POSIX ACL as its xattr holds it (acl(5); version 2, then tag, perm, id each)."""
+    out = struct.pack("<I", 2)
+    for tag, perm, qualifier in entries:
+        out += struct.pack("<HHI", tag, perm, 0xFFFFFFFF if qualifier is None else qualifier)
+    return out
 
 
 class Timespec(ctypes.Structure):
@@ -667,6 +680,63 @@ class Suite:
 
             self.out(f"xattr/{kind}/{who.label}", self.as_user(who, act))
 
+    def acls(self):
+        """POSIX ACLs: they grant and refuse in permission checks, chmod moves their mask,
+        and a default ACL gives what is created in its directory its ACL and mode, umask
+        or not (acl(5))."""
+        u2 = self.u2.uid
+        grant = acl((ACL_USER_OBJ, 6, None), (ACL_USER, 6, u2), (ACL_GROUP_OBJ, 0, None),
+                    (ACL_MASK, 6, None), (ACL_OTHER, 0, None))
+        default = acl((ACL_USER_OBJ, 7, None), (ACL_USER, 7, u2), (ACL_GROUP_OBJ, 5, None),
+                      (ACL_MASK, 7, None), (ACL_OTHER, 0, None))
+        d = self.case_dir()
+        f = os.path.join(d, "f")
+        self.make(f, "reg", self.u1, 0o600)
+        opens = lambda: " ".join(call(lambda fl=fl: os.close(os.open(f, fl)))
+                                 for fl in (os.O_RDONLY, os.O_WRONLY, os.O_RDWR))
+        steps = [
+            ("set", self.root, lambda: call(os.setxattr, f, ACL_ACCESS, grant)),
+            ("get", self.root, lambda: call(lambda: os.getxattr(f, ACL_ACCESS).hex())),
+            ("u2", self.u2, opens),
+            ("u1", self.u1, opens),
+            ("chmod600", self.u1, lambda: call(os.chmod, f, 0o600)),
+            ("u2-after", self.u2, opens),
+            ("get-after", self.root, lambda: call(lambda: os.getxattr(f, ACL_ACCESS).hex())),
+            ("chmod660", self.u1, lambda: call(os.chmod, f, 0o660)),
+            ("u2-again", self.u2, opens),
+            ("set-by-other", self.u2, lambda: call(os.setxattr, f, ACL_ACCESS, grant)),
+            ("remove", self.u1, lambda: call(os.removexattr, f, ACL_ACCESS)),
+            ("u2-none", self.u2, opens),
+            ("bad", self.root, lambda: call(os.setxattr, f, ACL_ACCESS, b"junk")),
+            ("default-on-file", self.root, lambda: call(os.setxattr, f, ACL_DEFAULT, default)),
+        ]
+        for name, who, fn in steps:
+            self.out(f"acl/file/{name}/{who.label}", self.as_user(who, fn))
+            self.out(f"acl/file/{name}/after", self.desc(f))
+        for umask in (0o022, 0o077, 0o000):
+            d = self.case_dir()
+            os.setxattr(d, ACL_DEFAULT, default)
+            for who in (self.root, self.u1):
+                def make(d=d, umask=umask):
+                    os.umask(umask)
+                    try:
+                        return " ".join([
+                            call(lambda: os.close(os.open(os.path.join(d, "f"),
+                                                          os.O_CREAT | os.O_WRONLY, 0o666))),
+                            call(os.mkdir, os.path.join(d, "sub"), 0o777),
+                            call(os.mkfifo, os.path.join(d, "p"), 0o664),
+                        ])
+                    finally:
+                        os.umask(0o022)
+
+                case = f"acl/default/{umask:o}/{who.label}"
+                self.out(case, self.as_user(who, make))
+                for name in ("f", "sub", "p"):
+                    p = os.path.join(d, name)
+                    self.out(f"{case}/{name}", self.desc(p) + " " + " ".join(
+                        call(lambda a=a: os.getxattr(p, a).hex()) for a in (ACL_ACCESS, ACL_DEFAULT)))
+                    call(os.rmdir if name == "sub" else os.unlink, p)
+
     def statfs(self):
         sv = os.statvfs(self.base)
         self.out("statfs", f"bsize={sv.f_bsize} namemax={sv.f_namemax} frsize={sv.f_frsize}")
@@ -749,7 +819,8 @@ class Suite:
         os.chmod(self.base, 0o777)
         for section in (self.statfs, self.open_flags, self.permissions, self.sticky,
                         self.rename, self.chmod_chown, self.utimes, self.links, self.names,
-                        self.make_nodes, self.setgid_dirs, self.io, self.xattrs, self.reuse):
+                        self.make_nodes, self.setgid_dirs, self.io, self.xattrs, self.acls,
+                        self.reuse):
             try:
                 section()
             except Exception as e:  # the rest of the section is lost: one outcome says so

@@ -12,6 +12,7 @@
  *  - RENAME onto a card name (mv, sed -i, editors) commits the renamed file via ws_rename and
  *    returns its errno; the file stays renamed with the user's text either way.
  *  - UNLINK asks ws_remove first and keeps the file when that fails (EBUSY: still in use).
+ *    These two, and the other operations on names, are in cards-names.c.
  *
  * Everything else is the disk's answer: as in libfuse's passthrough_ll, every node holds an
  * O_PATH fd of its file and each operation goes through it (or through its parent's fd and the
@@ -88,7 +89,7 @@ static int relpath(struct fs *fs, const struct fs_node *n, char *buf, size_t len
 }
 
 /* The path of name in the directory parent. */
-static int child_path(struct fs *fs, fuse_ino_t parent, const char *name, char *buf, size_t len)
+int fs_cards_child_path(struct fs *fs, fuse_ino_t parent, const char *name, char *buf, size_t len)
 {
 	if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return -EINVAL;
@@ -104,7 +105,7 @@ static int child_path(struct fs *fs, fuse_ino_t parent, const char *name, char *
 }
 
 /* The fd of n's file (O_PATH, or the cards directory itself). */
-static int node_fd(const struct fs *fs, const struct fs_node *n)
+int fs_cards_fd(const struct fs *fs, const struct fs_node *n)
 {
 	return n->ino == FS_INO_CARDS ? fs->cards_fd : n->fd;
 }
@@ -113,7 +114,7 @@ static int node_fd(const struct fs *fs, const struct fs_node *n)
  * passthrough_ll does: an O_PATH fd cannot be read, written or chmod'ed itself. */
 static void node_proc(const struct fs *fs, const struct fs_node *n, char *buf, size_t len)
 {
-	snprintf(buf, len, "/proc/self/fd/%d", node_fd(fs, n));
+	snprintf(buf, len, "/proc/self/fd/%d", fs_cards_fd(fs, n));
 }
 
 int fs_cards_path(struct fs *fs, struct fs_node *n, char *buf, size_t len, bool *nofollow)
@@ -126,21 +127,21 @@ int fs_cards_path(struct fs *fs, struct fs_node *n, char *buf, size_t len, bool 
 	pthread_mutex_lock(&fs->lock);
 	struct fs_node *p = n->hashed ? fs_node_locked(fs, n->parent) : NULL;
 	int rc = p ? 0 : -ESTALE;
-	if (p && snprintf(buf, len, "/proc/self/fd/%d/%s", node_fd(fs, p), n->name) >= (int)len)
+	if (p && snprintf(buf, len, "/proc/self/fd/%d/%s", fs_cards_fd(fs, p), n->name) >= (int)len)
 		rc = -ENAMETOOLONG;
 	pthread_mutex_unlock(&fs->lock);
 	return rc;
 }
 
 /* The fd of the directory node parent, or -1 (the kernel asked about one we forgot). */
-static int parent_fd(struct fs *fs, fuse_ino_t parent)
+int fs_cards_parent_fd(struct fs *fs, fuse_ino_t parent)
 {
 	struct fs_node *p = fs_node(fs, parent);
-	return p && p->type == FS_CARDS ? node_fd(fs, p) : -1;
+	return p && p->type == FS_CARDS ? fs_cards_fd(fs, p) : -1;
 }
 
 /* Reads the whole file at dirfd/path (what is about to become a card). */
-static int read_file(int dirfd, const char *path, char **out, size_t *outlen)
+int fs_cards_read_file(int dirfd, const char *path, char **out, size_t *outlen)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -186,7 +187,7 @@ static int read_file(int dirfd, const char *path, char **out, size_t *outlen)
 
 /* Commits the card file n: its whole content to ws_commit. Names that are never cards (swap
  * files, backups, hidden files) are stored and nothing more. */
-static int commit(struct fs *fs, struct fs_node *n)
+int fs_cards_commit(struct fs *fs, struct fs_node *n)
 {
 	char rel[PATH_MAX];
 	int rc = relpath(fs, n, rel, sizeof(rel));
@@ -197,7 +198,7 @@ static int commit(struct fs *fs, struct fs_node *n)
 	char *buf, proc[64];
 	size_t len;
 	node_proc(fs, n, proc, sizeof(proc));
-	rc = read_file(AT_FDCWD, proc, &buf, &len);
+	rc = fs_cards_read_file(AT_FDCWD, proc, &buf, &len);
 	if (rc < 0)
 		return rc;
 	rc = ws_commit(fs->ws, rel, buf, len);
@@ -207,7 +208,7 @@ static int commit(struct fs *fs, struct fs_node *n)
 
 int fs_cards_stat(struct fs *fs, struct fs_node *n, struct stat *st)
 {
-	if (fstatat(node_fd(fs, n), "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(fs_cards_fd(fs, n), "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	st->st_ino = n->ino;
 	return 0;
@@ -270,17 +271,16 @@ static int entry_at(struct fs *fs, fuse_ino_t parent, const char *name, int dirf
 	return entry_for(fs, parent, name, fd, &st, e);
 }
 
-static int lookup_entry(struct fs *fs, fuse_ino_t parent, const char *name,
-			struct fuse_entry_param *e)
+int fs_cards_entry(struct fs *fs, fuse_ino_t parent, const char *name, struct fuse_entry_param *e)
 {
-	int pfd = parent_fd(fs, parent);
+	int pfd = fs_cards_parent_fd(fs, parent);
 	return pfd < 0 ? -ENOENT : entry_at(fs, parent, name, pfd, name, O_NOFOLLOW, e);
 }
 
-static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
+void fs_cards_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e;
-	int rc = lookup_entry(fs_of(req), parent, name, &e);
+	int rc = fs_cards_entry(fs_of(req), parent, name, &e);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else if (fuse_reply_entry(req, &e) != 0)
@@ -290,7 +290,7 @@ static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
 void fs_cards_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	/* ENOENT is not cached: a card written a moment later must show up at once. */
-	reply_entry(req, parent, name);
+	fs_cards_reply_entry(req, parent, name);
 }
 
 void fs_cards_getattr(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
@@ -316,7 +316,7 @@ static int set_times(struct fs *fs, struct fs_node *n, int fd, const struct stat
 	else if (to_set & FUSE_SET_ATTR_MTIME)
 		tv[1] = attr->st_mtim;
 	/* AT_EMPTY_PATH: the file itself, a symlink too (lutimes). */
-	int r = fd >= 0 ? futimens(fd, tv) : utimensat(node_fd(fs, n), "", tv, AT_EMPTY_PATH);
+	int r = fd >= 0 ? futimens(fd, tv) : utimensat(fs_cards_fd(fs, n), "", tv, AT_EMPTY_PATH);
 	return r < 0 ? -errno : 0;
 }
 
@@ -363,7 +363,7 @@ void fs_cards_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, int 
 	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
 		uid_t uid = to_set & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1;
 		gid_t gid = to_set & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1;
-		int r = fchownat(node_fd(fs, n), "", uid, gid, AT_EMPTY_PATH);
+		int r = fchownat(fs_cards_fd(fs, n), "", uid, gid, AT_EMPTY_PATH);
 		if (r < 0) {
 			rc = -errno;
 			goto out;
@@ -379,7 +379,7 @@ void fs_cards_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, int 
 		n->dirty = fd >= 0;
 		pthread_mutex_unlock(&fs->lock);
 		if (fd < 0) {
-			rc = commit(fs, n);
+			rc = fs_cards_commit(fs, n);
 			if (rc < 0)
 				goto out;
 		}
@@ -401,256 +401,13 @@ out:
 void fs_cards_readlink(fuse_req_t req, struct fs_node *n)
 {
 	char target[PATH_MAX];
-	ssize_t len = readlinkat(node_fd(fs_of(req), n), "", target, sizeof(target) - 1);
+	ssize_t len = readlinkat(fs_cards_fd(fs_of(req), n), "", target, sizeof(target) - 1);
 	if (len < 0) {
 		fuse_reply_err(req, errno);
 		return;
 	}
 	target[len] = '\0';
 	fuse_reply_readlink(req, target);
-}
-
-/* The entry of what the caller just made at parent/name (reply_entry), or its errno. A
- * negative rc is the disk's answer to the making. */
-static void reply_made(fuse_req_t req, fuse_ino_t parent, const char *name, int rc)
-{
-	if (rc < 0)
-		fuse_reply_err(req, -rc);
-	else
-		reply_entry(req, parent, name);
-}
-
-/* mknod(2), mkdir(2) and symlink(2) in the directory parent, as the caller (cred.c). */
-enum make_kind { MAKE_NODE, MAKE_DIR, MAKE_SYMLINK };
-static int make_as_caller(fuse_req_t req, fuse_ino_t parent, const char *name, enum make_kind kind,
-			  mode_t mode, dev_t rdev, const char *link)
-{
-	int pfd = parent_fd(fs_of(req), parent);
-	if (pfd < 0)
-		return -ENOENT;
-	struct fs_cred cred;
-	int rc = fs_cred_enter(req, &cred);
-	if (rc == 0) {
-		int r = kind == MAKE_DIR    ? mkdirat(pfd, name, mode)
-			: kind == MAKE_NODE ? mknodat(pfd, name, mode, rdev)
-					    : symlinkat(link, pfd, name);
-		rc = r < 0 ? -errno : 0;
-	}
-	fs_cred_leave(&cred);
-	return rc;
-}
-
-void fs_cards_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
-{
-	reply_made(req, parent, name,
-		   make_as_caller(req, parent, name, MAKE_NODE, mode, rdev, NULL));
-}
-
-void fs_cards_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-	reply_made(req, parent, name, make_as_caller(req, parent, name, MAKE_DIR, mode, 0, NULL));
-}
-
-void fs_cards_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
-{
-	reply_made(req, parent, name, make_as_caller(req, parent, name, MAKE_SYMLINK, 0, 0, link));
-}
-
-void fs_cards_link(fuse_req_t req, struct fs_node *n, fuse_ino_t newparent, const char *newname)
-{
-	struct fs *fs = fs_of(req);
-	int pfd = parent_fd(fs, newparent);
-	/* The kernel checked the caller's rights (and fs.protected_hardlinks); the link itself
-	 * is the daemon's, through the fd (AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH, linkat(2)). */
-	int rc = pfd < 0 ? -ENOENT : 0;
-	if (rc == 0 && linkat(node_fd(fs, n), "", pfd, newname, AT_EMPTY_PATH) < 0)
-		rc = -errno;
-	struct fuse_entry_param e;
-	if (rc == 0)
-		rc = lookup_entry(fs, newparent, newname, &e);
-	if (rc < 0) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
-	/* A new card name is a new card file, as when written there. */
-	int crc = S_ISREG(n->ftype) ? commit(fs, n) : 0;
-	if (crc < 0) {
-		fs_forget(fs, e.ino, 1);
-		fuse_reply_err(req, -crc);
-	} else if (fuse_reply_entry(req, &e) != 0) {
-		fs_forget(fs, e.ino, 1);
-	}
-}
-
-/* The name parent/name is gone from the disk: no node keeps it. */
-static void forget_name(struct fs *fs, fuse_ino_t parent, const char *name)
-{
-	pthread_mutex_lock(&fs->lock);
-	struct fs_node *n = fs_child_locked(fs, parent, name);
-	if (n)
-		fs_unhash_locked(fs, n);
-	pthread_mutex_unlock(&fs->lock);
-}
-
-void fs_cards_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX];
-	int pfd = parent_fd(fs, parent);
-	int rc = pfd < 0 ? -ENOENT : 0;
-	struct stat st;
-	if (rc == 0 && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		rc = -errno;
-	/* What the card made goes first; if that fails (EBUSY: in use; or the engine is away)
-	 * the file stays, so that the card and what it made never part. The workspace decides
-	 * what is a card, including an editor's backup still holding a container; a path too
-	 * long for it to have is none of its files. */
-	if (rc == 0 && child_path(fs, parent, name, rel, sizeof(rel)) == 0)
-		rc = ws_remove(fs->ws, rel);
-	if (rc == 0 && unlinkat(pfd, name, 0) < 0)
-		rc = -errno;
-	if (rc == 0)
-		forget_name(fs, parent, name);
-	fuse_reply_err(req, -rc);
-}
-
-void fs_cards_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fs *fs = fs_of(req);
-	int pfd = parent_fd(fs, parent);
-	int rc = pfd < 0 ? -ENOENT : 0;
-	if (rc == 0 && unlinkat(pfd, name, AT_REMOVEDIR) < 0)
-		rc = -errno;
-	if (rc == 0)
-		forget_name(fs, parent, name);
-	fuse_reply_err(req, -rc);
-}
-
-/* A directory moved: every file in it moved too, as far as the workspace is concerned. */
-static int rename_tree(struct fs *fs, const char *from, const char *to, int depth)
-{
-	if (depth > 32)
-		return 0;
-	int dfd = openat(fs->cards_fd, to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	DIR *dp = fdopendir(dfd);
-	if (!dp) {
-		close(dfd);
-		return -errno;
-	}
-	int first = 0;
-	struct dirent *de;
-	while ((de = readdir(dp))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		char f[PATH_MAX], t[PATH_MAX];
-		if (snprintf(f, sizeof(f), "%s/%s", from, de->d_name) >= (int)sizeof(f) ||
-		    snprintf(t, sizeof(t), "%s/%s", to, de->d_name) >= (int)sizeof(t))
-			continue;
-		struct stat st;
-		if (fstatat(fs->cards_fd, t, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		int rc = 0;
-		if (S_ISDIR(st.st_mode)) {
-			rc = rename_tree(fs, f, t, depth + 1);
-		} else if (S_ISREG(st.st_mode)) {
-			char *buf = NULL;
-			size_t len = 0;
-			rc = read_file(fs->cards_fd, t, &buf, &len);
-			if (rc == 0)
-				rc = ws_rename(fs->ws, f, t, buf, len);
-			free(buf);
-		}
-		if (rc < 0 && first == 0)
-			first = rc;
-	}
-	closedir(dp);
-	return first;
-}
-
-/* What the workspace makes of a rename from -> to that happened on disk (st: what moved). */
-static int rename_cards(struct fs *fs, const char *from, const char *to, const struct stat *st)
-{
-	if (S_ISDIR(st->st_mode))
-		return rename_tree(fs, from, to, 0);
-	char *buf = NULL;
-	size_t len = 0;
-	int rc = S_ISREG(st->st_mode) ? read_file(fs->cards_fd, to, &buf, &len) : 0;
-	if (rc == 0)
-		rc = ws_rename(fs->ws, from, to, buf, len);
-	free(buf);
-	return rc;
-}
-
-/* The two files swapped names (RENAME_EXCHANGE): each is a new content at its new name. */
-static int exchange_cards(struct fs *fs, struct fs_node *a, struct fs_node *b)
-{
-	int rc = a && S_ISREG(a->ftype) ? commit(fs, a) : 0;
-	int rc2 = b && S_ISREG(b->ftype) ? commit(fs, b) : 0;
-	return rc < 0 ? rc : rc2;
-}
-
-/* Under fs->lock: the table follows a rename that happened on disk. src is the node of the
- * file that moved, dst of the one that was at the new name (exchanged or replaced), when the
- * kernel knows them. */
-static void rename_nodes_locked(struct fs *fs, fuse_ino_t parent, const char *name,
-				fuse_ino_t newparent, const char *newname, unsigned int flags,
-				struct fs_node *src, struct fs_node *dst)
-{
-	/* A name held by another node than the file the disk has there now loses it. */
-	struct fs_node *at_old = fs_child_locked(fs, parent, name);
-	if (at_old && at_old != src && at_old != dst)
-		fs_unhash_locked(fs, at_old);
-	struct fs_node *at_new = fs_child_locked(fs, newparent, newname);
-	if (at_new && at_new != src && at_new != dst)
-		fs_unhash_locked(fs, at_new);
-	if (dst && dst != src)
-		fs_unhash_locked(fs, dst); /* replaced; or exchanged, named again below */
-	if (src && fs_move_locked(fs, src, newparent, newname) < 0)
-		fs_unhash_locked(fs, src); /* looked up again by its new name */
-	if (src)
-		src->dirty = false; /* committed after, as it is now */
-	if ((flags & RENAME_EXCHANGE) && dst && dst != src &&
-	    fs_move_locked(fs, dst, parent, name) < 0)
-		fs_unhash_locked(fs, dst);
-}
-
-void fs_cards_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-		     const char *newname, unsigned int flags)
-{
-	struct fs *fs = fs_of(req);
-	int pfd = parent_fd(fs, parent), npfd = parent_fd(fs, newparent);
-	struct stat st, dst;
-	int rc = pfd < 0 || npfd < 0 ? -ENOENT : 0;
-	if (rc == 0 && fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		rc = -errno;
-	bool had_dst = rc == 0 && fstatat(npfd, newname, &dst, AT_SYMLINK_NOFOLLOW) == 0;
-	if (rc == 0 && renameat2(pfd, name, npfd, newname, flags) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
-
-	/* The rename happened: the table follows it before anything can fail. */
-	pthread_mutex_lock(&fs->lock);
-	struct fs_node *src = fs_real_locked(fs, st.st_dev, st.st_ino);
-	struct fs_node *dn = had_dst ? fs_real_locked(fs, dst.st_dev, dst.st_ino) : NULL;
-	rename_nodes_locked(fs, parent, name, newparent, newname, flags, src, dn);
-	pthread_mutex_unlock(&fs->lock);
-
-	/* Then the workspace, by path: a rename so deep that a path is too long for it moves
-	 * nothing it has. */
-	char from[PATH_MAX], to[PATH_MAX];
-	if (child_path(fs, parent, name, from, sizeof(from)) < 0 ||
-	    child_path(fs, newparent, newname, to, sizeof(to)) < 0)
-		rc = 0;
-	else if (flags & RENAME_EXCHANGE)
-		rc = exchange_cards(fs, src, dn);
-	else
-		rc = rename_cards(fs, from, to, &st);
-	fuse_reply_err(req, -rc);
 }
 
 static int open_fh(struct fuse_file_info *fi, int fd)
@@ -694,7 +451,7 @@ void fs_cards_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		     struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	int pfd = parent_fd(fs, parent);
+	int pfd = fs_cards_parent_fd(fs, parent);
 	int fd = pfd < 0 ? -ENOENT : create_as_caller(req, pfd, name, fi->flags, mode);
 	if (fd < 0) {
 		fuse_reply_err(req, -fd);
@@ -817,7 +574,7 @@ void fs_cards_flush(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi
 	if (dirty)
 		n->dirty = false;
 	pthread_mutex_unlock(&fs->lock);
-	fuse_reply_err(req, dirty ? -commit(fs, n) : 0);
+	fuse_reply_err(req, dirty ? -fs_cards_commit(fs, n) : 0);
 }
 
 void fs_cards_fsync(fuse_req_t req, struct fs_node *n, int datasync, struct fuse_file_info *fi)
@@ -835,7 +592,7 @@ void fs_cards_fsync(fuse_req_t req, struct fs_node *n, int datasync, struct fuse
 	pthread_mutex_unlock(&fs->lock);
 	int rc = 0;
 	if (dirty) {
-		rc = commit(fs, n);
+		rc = fs_cards_commit(fs, n);
 	} else {
 		/* Nothing new: report how the last commit went (`echo ... > card; sync card`). */
 		char rel[PATH_MAX];
@@ -856,7 +613,7 @@ void fs_cards_release(fuse_req_t req, struct fuse_file_info *fi)
 void fs_cards_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	int dfd = openat(node_fd(fs, n), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = openat(fs_cards_fd(fs, n), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dp = dfd >= 0 ? fdopendir(dfd) : NULL;
 	int rc;
 	if (!dp) {
@@ -889,7 +646,7 @@ void fs_cards_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *
 int fs_cards_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
 		  struct fuse_entry_param *e)
 {
-	return lookup_entry(fs, dir, de->name, e);
+	return fs_cards_entry(fs, dir, de->name, e);
 }
 
 void fs_cards_gone(struct fs *fs, const char *relpath)

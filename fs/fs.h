@@ -1,7 +1,8 @@
 /* cutipfs mount: what the fs/ modules share. The mount is a low-level FUSE filesystem; every
  * node the kernel knows lives in one inode table (inode.c). ops.c holds the one ops table and
  * dispatches on the node's type to the subtree modules: root.c (/, README, engine, errors),
- * cards.c (cards/, a passthrough to the workspace's card files), objects.c (images/,
+ * cards.c and cards-names.c (cards/, a passthrough to the workspace's card files, with
+ * cred.c to create as the caller and xattr.c for extended attributes), objects.c (images/,
  * networks/, containers/), events.c (the events file), follow.c (containers/NAME/follow and
  * the live `logs`), ctl.c (containers/NAME/ctl). stream.c parks the reads of stream files;
  * notify.c is the one thread that tells the kernel about changes. Everything engine-side goes
@@ -324,14 +325,6 @@ void fs_cards_getattr(fuse_req_t req, struct fs_node *n, struct fuse_file_info *
 void fs_cards_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, int to_set,
 		      struct fuse_file_info *fi);
 void fs_cards_readlink(fuse_req_t req, struct fs_node *n);
-void fs_cards_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
-void fs_cards_link(fuse_req_t req, struct fs_node *n, fuse_ino_t newparent, const char *newname);
-void fs_cards_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
-void fs_cards_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
-void fs_cards_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
-void fs_cards_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
-void fs_cards_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-		     const char *newname, unsigned int flags);
 void fs_cards_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		     struct fuse_file_info *fi);
 void fs_cards_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
@@ -352,11 +345,34 @@ int fs_cards_stat(struct fs *fs, struct fs_node *n, struct stat *st);
 /* The workspace deleted the card file at relpath (rmdir of what it made): forget its name. */
 void fs_cards_gone(struct fs *fs, const char *relpath);
 
+/* For cards-names.c too. The fd of n's file (O_PATH, or the cards directory itself); of the
+ * directory node parent, or -1 when forgotten. */
+int fs_cards_fd(const struct fs *fs, const struct fs_node *n);
+int fs_cards_parent_fd(struct fs *fs, fuse_ino_t parent);
+/* The path of name in the directory parent, relative to cards/. */
+int fs_cards_child_path(struct fs *fs, fuse_ino_t parent, const char *name, char *buf, size_t len);
+/* The whole file at dirfd/path (what is about to become a card), NUL-terminated. */
+int fs_cards_read_file(int dirfd, const char *path, char **out, size_t *outlen);
+/* Commits the card file n at its name (nothing for names that are never cards). */
+int fs_cards_commit(struct fs *fs, struct fs_node *n);
+/* The entry of parent/name as on the disk, counting a lookup; and the reply of it. */
+int fs_cards_entry(struct fs *fs, fuse_ino_t parent, const char *name, struct fuse_entry_param *e);
+void fs_cards_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name);
 /* What names n's file for a path system call: "/proc/self/fd/N" of its fd (*nofollow false),
  * or for a symlink, which that would follow, its parent's fd and its name,
  * "/proc/self/fd/P/NAME", for the l* calls (*nofollow true). -ESTALE when a symlink has no
  * name left. */
 int fs_cards_path(struct fs *fs, struct fs_node *n, char *buf, size_t len, bool *nofollow);
+
+/* ---- cards-names.c: names in cards/ ---- */
+void fs_cards_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void fs_cards_link(fuse_req_t req, struct fs_node *n, fuse_ino_t newparent, const char *newname);
+void fs_cards_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void fs_cards_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void fs_cards_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_cards_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_cards_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		     const char *newname, unsigned int flags);
 
 /* ---- xattr.c: extended attributes of cards/ ---- */
 void fs_xattr_set(fuse_req_t req, struct fs_node *n, const char *name, const char *value,

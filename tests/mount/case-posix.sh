@@ -43,7 +43,8 @@ python3 "$POSIX" --race "$M/cards/race" "$W/cutip/cards/race" "$U1" "$U2" "$G" >
 
 total=$(wc -l <"$T/disk.out")
 [ "$total" -gt 0 ] || fail "no assertion ran"
-[ "$(wc -l <"$T/cards.out")" -eq "$total" ] || echo "cards/ ran $(wc -l <"$T/cards.out") assertions, the disk $total"
+n=$(wc -l <"$T/cards.out")
+[ "$n" -eq "$total" ] || echo "cards/ gave $n outcomes, the disk $total"
 # Each assertion differing shows as a line on either side (one the other has not: a step of
 # setting up that failed, or a section cut short).
 only_disk=$(diff "$T/disk.out" "$T/cards.out" | grep -c '^<' || true)

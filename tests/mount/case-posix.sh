@@ -5,7 +5,8 @@
 # on the disk under the workspace and once inside cards/ (mounted allow_other as a user would
 # to share it, and dev, since the disk has device files), and every outcome must be the same.
 # Then processes race over the same names through cards/, and every name must be the same
-# file through the mount as on the disk underneath (no stale names).
+# file through the mount as on the disk underneath (no stale names); and tar, cp -a, make and
+# git clone leave the same tree in both.
 #
 # Prints "N passed, N failed" over the assertions; each differing one is shown with both
 # outcomes (disk first).
@@ -40,6 +41,45 @@ log "names raced over through cards/, against the disk underneath"
 mkdir "$M/cards/race"
 python3 "$POSIX" --race "$M/cards/race" "$W/cutip/cards/race" "$U1" "$U2" "$G" >"$T/race.out" ||
 	fail "posix.py --race failed"
+
+log "tools: tar, cp -a, git clone, make, into both"
+src=$T/src
+mkdir -p "$src/d/e"
+printf 'one\n' >"$src/a.txt"
+ln "$src/a.txt" "$src/d/hard"
+ln -s ../a.txt "$src/d/sym"
+mkfifo "$src/d/fifo"
+head -c 3000000 /dev/urandom >"$src/big.bin"
+truncate -s 5M "$src/sparse"
+printf 'x' | dd of="$src/sparse" bs=1 seek=4000000 conv=notrunc status=none
+chmod 2750 "$src/d/e"
+chown "$U1:$G" "$src/d/e" "$src/a.txt"
+touch -h -d '2001-02-03 04:05:06' "$src/d/sym" "$src/d"
+printf 'all: out\nout: a.txt\n\tcp a.txt out\n' >"$src/Makefile"
+git init -q "$T/repo"
+printf 'hello\n' >"$T/repo/f"
+git -C "$T/repo" -c user.name=t -c user.email=t@t add f
+git -C "$T/repo" -c user.name=t -c user.email=t@t commit -qm one
+n=0
+for dest in "$T/disk/tools" "$M/cards/tools"; do
+	n=$((n + 1))
+	mkdir "$dest"
+	tar -C "$src" --xattrs -cf - . | tar -C "$dest/" --xattrs -xpf - || fail "tar into $dest"
+	mkdir "$dest/cpa"
+	cp -a "$src/." "$dest/cpa/" || fail "cp -a into $dest"
+	# what they made, with its times, before make and git add their own
+	python3 "$POSIX" --tree "$dest" "$U1" "$U2" "$G" >"$T/tools$n.tree" || fail "tree of $dest"
+	make -s -C "$dest" && cmp -s "$dest/out" "$src/a.txt" || fail "make in $dest"
+	git clone -q "$T/repo" "$dest/git" || fail "git clone into $dest"
+	[ -z "$(git -C "$dest/git" status --porcelain)" ] || fail "git status in $dest"
+	git -C "$dest/git" fsck --no-dangling --no-progress || fail "git fsck in $dest"
+done
+if cmp -s "$T/tools1.tree" "$T/tools2.tree"; then
+	echo "tools: same" >>"$T/race.out"
+else
+	echo "tools: differ" >>"$T/race.out"
+	diff "$T/tools1.tree" "$T/tools2.tree" || true
+fi
 
 total=$(wc -l <"$T/disk.out")
 [ "$total" -gt 0 ] || fail "no assertion ran"

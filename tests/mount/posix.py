@@ -3,6 +3,7 @@
 
     posix.py DIR USER1 USER2 GROUP
     posix.py --race DIR DISKDIR USER1 USER2 GROUP
+    posix.py --tree DIR USER1 USER2 GROUP
 
 Runs as root in DIR (an empty directory, made world-writable). USER1 and USER2 are ordinary users; USER1 is also
 a member of GROUP, USER2 is not. Every assertion prints `section/case: outcome`, where the
@@ -20,6 +21,7 @@ unlinks and rmdirs that reuse the same names at once.
 
 With --race, DIR is a mount of DISKDIR: processes change the same names at once through DIR,
 then each name is compared as seen through DIR and in DISKDIR (`same`, or both outcomes).
+With --tree, it prints what is under DIR, the way the outcomes describe files.
 """
 import ctypes
 import errno
@@ -158,7 +160,7 @@ class Suite:
             return f"exception {type(e).__name__} {e}"
 
     # ---- describing what is there ----
-    def desc(self, path, ids=None):
+    def desc(self, path, ids=None, times=False):
         try:
             st = os.lstat(path)
         except OSError as e:
@@ -185,17 +187,20 @@ class Suite:
             parts.append(f"{os.major(st.st_rdev)}:{os.minor(st.st_rdev)}")
         if ids is not None:
             parts.append("#" + ids.setdefault(st.st_ino, chr(ord("A") + len(ids))))
+        if times:
+            parts.append(f"t{st.st_mtime_ns}")
         return " ".join(parts)
 
-    def tree(self, d):
-        """Every name under d with what it is, and which names are one file."""
+    def tree(self, d, times=False):
+        """Every name under d with what it is, and which names are one file (and with times,
+        when each was last modified)."""
         ids = {}
         lines = []
         for top, dirs, files in os.walk(d):
             dirs.sort()
             for name in sorted(dirs + files):
                 p = os.path.join(top, name)
-                lines.append(os.path.relpath(p, d) + "=" + self.desc(p, ids))
+                lines.append(os.path.relpath(p, d) + "=" + self.desc(p, ids, times))
         return "; ".join(lines)
 
     # ---- making things ----
@@ -829,6 +834,11 @@ class Suite:
 
 
 def main():
+    if len(sys.argv) == 6 and sys.argv[1] == "--tree":
+        # What is under DIR, as the assertions describe it, with times (trees tools made).
+        os.chdir(sys.argv[2])
+        print(Suite(".", *sys.argv[3:]).tree(".", times=True))
+        return
     race = len(sys.argv) == 7 and sys.argv[1] == "--race"
     if not (race or len(sys.argv) == 5) or os.geteuid() != 0:
         sys.exit("usage (as root): posix.py DIR USER1 USER2 GROUP\n"

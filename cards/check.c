@@ -54,6 +54,13 @@ static const char *ignore_reason(const char *path)
 
 bool card_file_ignored(const char *name)
 {
+	/* Discovery never enters a hidden directory (walk_entry): nor is what is in one a card
+	 * when it is written (a .git directory of a workspace). */
+	if (name[0] == '.')
+		return true;
+	for (const char *p = strchr(name, '/'); p; p = strchr(p + 1, '/'))
+		if (p[1] == '.')
+			return true;
 	return ignore_reason(name) != NULL;
 }
 

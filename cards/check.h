@@ -8,8 +8,9 @@
 #include "diag.h"
 #include "registry.h"
 
-/* Whether a file name is never taken as a card: hidden files, editor leftovers (*~, *.swp,
- * *.tmp), non-YAML names, and the workspace's cutip.yaml, paths.yaml, secrets.yaml, vars.yaml. */
+/* Whether a file name, or a path relative to the cards directory, is never taken as a card:
+ * hidden files and what is in hidden directories, editor leftovers (*~, *.swp, *.tmp),
+ * non-YAML names, and the workspace's cutip.yaml, paths.yaml, secrets.yaml, vars.yaml. */
 bool card_file_ignored(const char *name);
 
 /* Lists the card files under dir as CUTIP's discovery does: recursively, every *.yaml sorted by

@@ -2,7 +2,8 @@
  * plus the commit points that turn what is written into containers (fuse-notes A10/E5):
  *
  *  - write(2) stores the bytes and marks the inode dirty; it fails only for what can never
- *    become valid: more than FS_CARD_MAX bytes (EFBIG). A card may arrive in many writes.
+ *    become valid: a card file of more than FS_CARD_MAX bytes (EFBIG). A card may arrive in
+ *    many writes. Files that are no cards are as large as the disk lets them be.
  *  - FLUSH (every close) of a file opened for writing commits when the inode is dirty: the
  *    whole file goes to ws_commit, and its errno is the close's (cp, cat >, tee, dd, Python's
  *    `with` see it; bash builtins cannot).
@@ -11,9 +12,13 @@
  *  - RENAME onto a card name (mv, sed -i, editors) commits the renamed file via ws_rename and
  *    returns its errno; the file stays renamed with the user's text either way.
  *  - UNLINK asks ws_remove first and keeps the file when that fails (EBUSY: still in use).
+ *    These two, and the other operations on names, are in cards-names.c.
  *
- * Paths are relative to the cards directory (fs->cards_fd), built from the inode table, which
- * follows every rename made through the mount. */
+ * Everything else is the disk's answer: as in libfuse's passthrough_ll, every node holds an
+ * O_PATH fd of its file and each operation goes through it (or through its parent's fd and the
+ * name), so the kernel and the disk decide every rule and errno; what a caller creates is
+ * made as that caller (cred.c). The paths the card logic needs are relative to the cards
+ * directory (fs->cards_fd), built from the names the inode table last saw. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -84,7 +89,7 @@ static int relpath(struct fs *fs, const struct fs_node *n, char *buf, size_t len
 }
 
 /* The path of name in the directory parent. */
-static int child_path(struct fs *fs, fuse_ino_t parent, const char *name, char *buf, size_t len)
+int fs_cards_child_path(struct fs *fs, fuse_ino_t parent, const char *name, char *buf, size_t len)
 {
 	if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return -EINVAL;
@@ -99,16 +104,46 @@ static int child_path(struct fs *fs, fuse_ino_t parent, const char *name, char *
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static const char *base_name(const char *rel)
+/* The fd of n's file (O_PATH, or the cards directory itself). */
+int fs_cards_fd(const struct fs *fs, const struct fs_node *n)
 {
-	const char *slash = strrchr(rel, '/');
-	return slash ? slash + 1 : rel;
+	return n->ino == FS_INO_CARDS ? fs->cards_fd : n->fd;
 }
 
-/* Reads the whole file at rel (what is about to become a card). */
-static int read_file(struct fs *fs, const char *rel, char **out, size_t *outlen)
+/* What opens n's file again with other flags, through procfs (proc(5): /proc/self/fd/N), as
+ * passthrough_ll does: an O_PATH fd cannot be read, written or chmod'ed itself. */
+static void node_proc(const struct fs *fs, const struct fs_node *n, char *buf, size_t len)
 {
-	int fd = openat(fs->cards_fd, rel, O_RDONLY | O_CLOEXEC);
+	snprintf(buf, len, "/proc/self/fd/%d", fs_cards_fd(fs, n));
+}
+
+int fs_cards_path(struct fs *fs, struct fs_node *n, char *buf, size_t len, bool *nofollow)
+{
+	*nofollow = S_ISLNK(n->ftype);
+	if (!*nofollow) {
+		node_proc(fs, n, buf, len);
+		return 0;
+	}
+	pthread_mutex_lock(&fs->lock);
+	struct fs_node *p = n->hashed ? fs_node_locked(fs, n->parent) : NULL;
+	int rc = p ? 0 : -ESTALE;
+	if (p && snprintf(buf, len, "/proc/self/fd/%d/%s", fs_cards_fd(fs, p), n->name) >= (int)len)
+		rc = -ENAMETOOLONG;
+	pthread_mutex_unlock(&fs->lock);
+	return rc;
+}
+
+/* The fd of the directory node parent, or -1 (the kernel asked about one we forgot). */
+int fs_cards_parent_fd(struct fs *fs, fuse_ino_t parent)
+{
+	struct fs_node *p = fs_node(fs, parent);
+	return p && p->type == FS_CARDS ? fs_cards_fd(fs, p) : -1;
+}
+
+/* Reads the whole file at dirfd/path (what is about to become a card). */
+int fs_cards_read_file(int dirfd, const char *path, char **out, size_t *outlen)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	size_t cap = 4096, len = 0;
@@ -152,17 +187,18 @@ static int read_file(struct fs *fs, const char *rel, char **out, size_t *outlen)
 
 /* Commits the card file n: its whole content to ws_commit. Names that are never cards (swap
  * files, backups, hidden files) are stored and nothing more. */
-static int commit(struct fs *fs, struct fs_node *n)
+int fs_cards_commit(struct fs *fs, struct fs_node *n)
 {
 	char rel[PATH_MAX];
 	int rc = relpath(fs, n, rel, sizeof(rel));
 	if (rc < 0)
 		return 0; /* deleted meanwhile: nothing left to commit */
-	if (card_file_ignored(base_name(rel)))
+	if (card_file_ignored(rel))
 		return 0;
-	char *buf;
+	char *buf, proc[64];
 	size_t len;
-	rc = read_file(fs, rel, &buf, &len);
+	node_proc(fs, n, proc, sizeof(proc));
+	rc = fs_cards_read_file(AT_FDCWD, proc, &buf, &len);
 	if (rc < 0)
 		return rc;
 	rc = ws_commit(fs->ws, rel, buf, len);
@@ -172,31 +208,44 @@ static int commit(struct fs *fs, struct fs_node *n)
 
 int fs_cards_stat(struct fs *fs, struct fs_node *n, struct stat *st)
 {
-	char rel[PATH_MAX];
-	int rc = relpath(fs, n, rel, sizeof(rel));
-	if (rc < 0)
-		return rc;
-	if (fstatat(fs->cards_fd, rel, st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(fs_cards_fd(fs, n), "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
 	st->st_ino = n->ino;
 	return 0;
 }
 
-/* Finds or makes the node for parent/name whose file on disk is st, and counts a lookup. A
- * node of that name for another file (replaced behind our back) is retired. */
-static int entry_for(struct fs *fs, fuse_ino_t parent, const char *name, struct stat *st,
+/* Each node the kernel knows holds an fd: allow as many as the hard limit does, once. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Finds or makes the node of the file fd (O_PATH, taken) reached as parent/name, whose
+ * attributes are st, and counts a lookup. Every name of one file is one node; the name the
+ * node is reached by moves to parent/name, and a node that name had for another file
+ * (replaced behind our back, renamed over) loses it. */
+static int entry_for(struct fs *fs, fuse_ino_t parent, const char *name, int fd, struct stat *st,
 		     struct fuse_entry_param *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, raise_fd_limit);
 	pthread_mutex_lock(&fs->lock);
-	struct fs_node *n = fs_child_locked(fs, parent, name);
-	if (!n || n->type != FS_CARDS || n->dev != st->st_dev || n->realino != st->st_ino) {
-		n = fs_node_new_locked(fs, parent, name, FS_CARDS);
+	struct fs_node *n = fs_real_locked(fs, st->st_dev, st->st_ino);
+	if (n) {
+		close(fd);
+		if (!n->hashed || n->parent != parent || strcmp(n->name, name) != 0)
+			(void)fs_move_locked(fs, n, parent, name); /* ENOMEM: keeps the old */
+	} else {
+		n = fs_real_new_locked(fs, parent, name, fd, st);
 		if (!n) {
 			pthread_mutex_unlock(&fs->lock);
+			close(fd);
 			return -ENOMEM;
 		}
-		n->dev = st->st_dev;
-		n->realino = st->st_ino;
 	}
 	fs_ref_locked(n);
 	fs_entry_init(e, n, FS_TIMEOUT_CARDS, FS_TIMEOUT_CARDS);
@@ -206,23 +255,32 @@ static int entry_for(struct fs *fs, fuse_ino_t parent, const char *name, struct 
 	return 0;
 }
 
-static int lookup_entry(struct fs *fs, fuse_ino_t parent, const char *name,
-			struct fuse_entry_param *e)
+/* The entry of the file opened at dirfd/path (O_PATH, with oflags) for parent/name. */
+static int entry_at(struct fs *fs, fuse_ino_t parent, const char *name, int dirfd, const char *path,
+		    int oflags, struct fuse_entry_param *e)
 {
-	char rel[PATH_MAX];
-	int rc = child_path(fs, parent, name, rel, sizeof(rel));
-	if (rc < 0)
-		return rc;
-	struct stat st;
-	if (fstatat(fs->cards_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	int fd = openat(dirfd, path, O_PATH | O_CLOEXEC | oflags);
+	if (fd < 0)
 		return -errno;
-	return entry_for(fs, parent, name, &st, e);
+	struct stat st;
+	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+		int rc = -errno;
+		close(fd);
+		return rc;
+	}
+	return entry_for(fs, parent, name, fd, &st, e);
 }
 
-static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
+int fs_cards_entry(struct fs *fs, fuse_ino_t parent, const char *name, struct fuse_entry_param *e)
+{
+	int pfd = fs_cards_parent_fd(fs, parent);
+	return pfd < 0 ? -ENOENT : entry_at(fs, parent, name, pfd, name, O_NOFOLLOW, e);
+}
+
+void fs_cards_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct fuse_entry_param e;
-	int rc = lookup_entry(fs_of(req), parent, name, &e);
+	int rc = fs_cards_entry(fs_of(req), parent, name, &e);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else if (fuse_reply_entry(req, &e) != 0)
@@ -232,26 +290,21 @@ static void reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
 void fs_cards_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	/* ENOENT is not cached: a card written a moment later must show up at once. */
-	reply_entry(req, parent, name);
+	fs_cards_reply_entry(req, parent, name);
 }
 
 void fs_cards_getattr(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 {
-	struct fs *fs = fs_of(req);
+	(void)fi; /* the node's fd is the same file, unlinked or not */
 	struct stat st;
-	int rc = fs_cards_stat(fs, n, &st);
-	if (rc == -ESTALE && fi) {
-		/* Unlinked while open: the open file still has attributes. */
-		rc = fstat(card_fh(fi)->fd, &st) < 0 ? -errno : 0;
-		st.st_ino = n->ino;
-	}
+	int rc = fs_cards_stat(fs_of(req), n, &st);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_attr(req, &st, FS_TIMEOUT_CARDS);
 }
 
-static int set_times(struct fs *fs, const char *rel, int fd, const struct stat *attr, int to_set)
+static int set_times(struct fs *fs, struct fs_node *n, int fd, const struct stat *attr, int to_set)
 {
 	struct timespec tv[2] = {{.tv_nsec = UTIME_OMIT}, {.tv_nsec = UTIME_OMIT}};
 	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
@@ -262,17 +315,28 @@ static int set_times(struct fs *fs, const char *rel, int fd, const struct stat *
 		tv[1].tv_nsec = UTIME_NOW;
 	else if (to_set & FUSE_SET_ATTR_MTIME)
 		tv[1] = attr->st_mtim;
-	int r = fd >= 0 ? futimens(fd, tv) : utimensat(fs->cards_fd, rel, tv, AT_SYMLINK_NOFOLLOW);
+	/* AT_EMPTY_PATH: the file itself, a symlink too (lutimes). */
+	int r = fd >= 0 ? futimens(fd, tv) : utimensat(fs_cards_fd(fs, n), "", tv, AT_EMPTY_PATH);
 	return r < 0 ? -errno : 0;
 }
 
-static int set_size(struct fs *fs, const char *rel, int fd, off_t size)
+/* Whether a file of that many bytes at n's name can never become a valid card. */
+static bool too_big(struct fs *fs, const struct fs_node *n, unsigned long long size)
 {
-	if (size > FS_CARD_MAX)
+	char rel[PATH_MAX];
+	return size > FS_CARD_MAX && relpath(fs, n, rel, sizeof(rel)) == 0 &&
+	       !card_file_ignored(rel);
+}
+
+static int set_size(struct fs *fs, struct fs_node *n, int fd, off_t size)
+{
+	if (size >= 0 && too_big(fs, n, (unsigned long long)size))
 		return -EFBIG;
 	if (fd >= 0)
 		return ftruncate(fd, size) < 0 ? -errno : 0;
-	int tfd = openat(fs->cards_fd, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	char proc[64];
+	node_proc(fs, n, proc, sizeof(proc));
+	int tfd = open(proc, O_WRONLY | O_CLOEXEC);
 	if (tfd < 0)
 		return -errno;
 	int rc = ftruncate(tfd, size) < 0 ? -errno : 0;
@@ -284,15 +348,13 @@ void fs_cards_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, int 
 		      struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX];
+	char proc[64];
 	int fd = fi ? card_fh(fi)->fd : -1;
-	int rc = relpath(fs, n, rel, sizeof(rel));
-	if (rc < 0 && fd < 0)
-		goto out;
-	rc = 0;
+	int rc = 0;
+	node_proc(fs, n, proc, sizeof(proc));
 	if (to_set & FUSE_SET_ATTR_MODE) {
 		int r = fd >= 0 ? fchmod(fd, attr->st_mode & 07777)
-				: fchmodat(fs->cards_fd, rel, attr->st_mode & 07777, 0);
+				: chmod(proc, attr->st_mode & 07777);
 		if (r < 0) {
 			rc = -errno;
 			goto out;
@@ -301,15 +363,14 @@ void fs_cards_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, int 
 	if (to_set & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
 		uid_t uid = to_set & FUSE_SET_ATTR_UID ? attr->st_uid : (uid_t)-1;
 		gid_t gid = to_set & FUSE_SET_ATTR_GID ? attr->st_gid : (gid_t)-1;
-		int r = fd >= 0 ? fchown(fd, uid, gid)
-				: fchownat(fs->cards_fd, rel, uid, gid, AT_SYMLINK_NOFOLLOW);
+		int r = fchownat(fs_cards_fd(fs, n), "", uid, gid, AT_EMPTY_PATH);
 		if (r < 0) {
 			rc = -errno;
 			goto out;
 		}
 	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
-		rc = set_size(fs, rel, fd, attr->st_size);
+		rc = set_size(fs, n, fd, attr->st_size);
 		if (rc < 0)
 			goto out;
 		/* A new content like any write. With an open file its close commits; truncate(2)
@@ -318,14 +379,14 @@ void fs_cards_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, int 
 		n->dirty = fd >= 0;
 		pthread_mutex_unlock(&fs->lock);
 		if (fd < 0) {
-			rc = commit(fs, n);
+			rc = fs_cards_commit(fs, n);
 			if (rc < 0)
 				goto out;
 		}
 	}
 	if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
 		      FUSE_SET_ATTR_MTIME_NOW)) {
-		rc = set_times(fs, rel, fd, attr, to_set);
+		rc = set_times(fs, n, fd, attr, to_set);
 		if (rc < 0)
 			goto out;
 	}
@@ -339,212 +400,14 @@ out:
 
 void fs_cards_readlink(fuse_req_t req, struct fs_node *n)
 {
-	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX], target[PATH_MAX];
-	int rc = relpath(fs, n, rel, sizeof(rel));
-	if (rc < 0) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
-	ssize_t len = readlinkat(fs->cards_fd, rel, target, sizeof(target) - 1);
+	char target[PATH_MAX];
+	ssize_t len = readlinkat(fs_cards_fd(fs_of(req), n), "", target, sizeof(target) - 1);
 	if (len < 0) {
 		fuse_reply_err(req, errno);
 		return;
 	}
 	target[len] = '\0';
 	fuse_reply_readlink(req, target);
-}
-
-void fs_cards_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX];
-	int rc = child_path(fs, parent, name, rel, sizeof(rel));
-	if (rc == 0 && !S_ISREG(mode))
-		rc = -EPERM; /* cards are files; no devices, fifos or sockets */
-	if (rc == 0) {
-		int fd = openat(fs->cards_fd, rel, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-				mode & 07777);
-		if (fd < 0 || fchmod(fd, mode & 07777) < 0)
-			rc = -errno;
-		if (fd >= 0)
-			close(fd);
-	}
-	if (rc < 0)
-		fuse_reply_err(req, -rc);
-	else
-		reply_entry(req, parent, name);
-}
-
-void fs_cards_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
-{
-	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX];
-	int rc = child_path(fs, parent, name, rel, sizeof(rel));
-	/* The kernel applied the caller's umask already; ours must not apply twice. */
-	if (rc == 0 && (mkdirat(fs->cards_fd, rel, mode & 07777) < 0 ||
-			fchmodat(fs->cards_fd, rel, mode & 07777, 0) < 0))
-		rc = -errno;
-	if (rc < 0)
-		fuse_reply_err(req, -rc);
-	else
-		reply_entry(req, parent, name);
-}
-
-void fs_cards_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
-{
-	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX];
-	int rc = child_path(fs, parent, name, rel, sizeof(rel));
-	if (rc == 0 && symlinkat(link, fs->cards_fd, rel) < 0)
-		rc = -errno;
-	if (rc < 0)
-		fuse_reply_err(req, -rc);
-	else
-		reply_entry(req, parent, name);
-}
-
-static void forget_name(struct fs *fs, fuse_ino_t parent, const char *name)
-{
-	pthread_mutex_lock(&fs->lock);
-	struct fs_node *n = fs_child_locked(fs, parent, name);
-	if (n)
-		fs_unhash_locked(fs, n);
-	pthread_mutex_unlock(&fs->lock);
-}
-
-void fs_cards_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX];
-	int rc = child_path(fs, parent, name, rel, sizeof(rel));
-	if (rc < 0)
-		goto out;
-	/* What the card made goes first; if that fails (EBUSY: in use; or the engine is away)
-	 * the file stays, so that the card and what it made never part. The workspace decides
-	 * what is a card, including an editor's backup still holding a container. */
-	struct stat st;
-	if (fstatat(fs->cards_fd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	rc = ws_remove(fs->ws, rel);
-	if (rc < 0)
-		goto out;
-	if (unlinkat(fs->cards_fd, rel, 0) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	forget_name(fs, parent, name);
-out:
-	fuse_reply_err(req, -rc);
-}
-
-void fs_cards_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
-{
-	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX];
-	int rc = child_path(fs, parent, name, rel, sizeof(rel));
-	if (rc == 0 && unlinkat(fs->cards_fd, rel, AT_REMOVEDIR) < 0)
-		rc = -errno;
-	if (rc == 0)
-		forget_name(fs, parent, name);
-	fuse_reply_err(req, -rc);
-}
-
-/* A directory moved: every file in it moved too, as far as the workspace is concerned. */
-static int rename_tree(struct fs *fs, const char *from, const char *to, int depth)
-{
-	if (depth > 32)
-		return 0;
-	int dfd = openat(fs->cards_fd, to, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	DIR *dp = fdopendir(dfd);
-	if (!dp) {
-		close(dfd);
-		return -errno;
-	}
-	int first = 0;
-	struct dirent *de;
-	while ((de = readdir(dp))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		char f[PATH_MAX], t[PATH_MAX];
-		if (snprintf(f, sizeof(f), "%s/%s", from, de->d_name) >= (int)sizeof(f) ||
-		    snprintf(t, sizeof(t), "%s/%s", to, de->d_name) >= (int)sizeof(t))
-			continue;
-		struct stat st;
-		if (fstatat(fs->cards_fd, t, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		int rc = 0;
-		if (S_ISDIR(st.st_mode)) {
-			rc = rename_tree(fs, f, t, depth + 1);
-		} else if (S_ISREG(st.st_mode)) {
-			char *buf = NULL;
-			size_t len = 0;
-			rc = read_file(fs, t, &buf, &len);
-			if (rc == 0)
-				rc = ws_rename(fs->ws, f, t, buf, len);
-			free(buf);
-		}
-		if (rc < 0 && first == 0)
-			first = rc;
-	}
-	closedir(dp);
-	return first;
-}
-
-void fs_cards_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-		     const char *newname, unsigned int flags)
-{
-	struct fs *fs = fs_of(req);
-	char from[PATH_MAX], to[PATH_MAX];
-	struct stat st;
-	int rc = child_path(fs, parent, name, from, sizeof(from));
-	if (rc == 0)
-		rc = child_path(fs, newparent, newname, to, sizeof(to));
-	/* No renameat2 flags. A rename onto a card fails with EINVAL after it happened, and
-	 * gnulib (mv) takes EINVAL from renameat2(RENAME_NOREPLACE) for "flag not supported":
-	 * it then finds the target present and the source gone, and says "cannot stat". ENOSYS
-	 * makes the kernel answer EINVAL itself from now on, and mv does a plain rename. */
-	if (rc == 0 && flags != 0)
-		rc = -ENOSYS;
-	if (rc == 0 && fstatat(fs->cards_fd, from, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		rc = -errno;
-	if (rc == 0 && renameat(fs->cards_fd, from, fs->cards_fd, to) < 0)
-		rc = -errno;
-	if (rc < 0) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
-
-	/* The rename happened: the table follows it before anything can fail. */
-	pthread_mutex_lock(&fs->lock);
-	struct fs_node *n = fs_child_locked(fs, parent, name);
-	if (n) {
-		rc = fs_move_locked(fs, n, newparent, newname);
-		if (rc < 0)
-			fs_unhash_locked(fs, n); /* looked up again by its new name */
-		else
-			n->dirty = false; /* committed below, as it is now */
-	}
-	struct fs_node *old = n ? NULL : fs_child_locked(fs, newparent, newname);
-	if (old)
-		fs_unhash_locked(fs, old);
-	pthread_mutex_unlock(&fs->lock);
-
-	if (S_ISDIR(st.st_mode)) {
-		rc = rename_tree(fs, from, to, 0);
-	} else {
-		char *buf = NULL;
-		size_t len = 0;
-		rc = S_ISREG(st.st_mode) ? read_file(fs, to, &buf, &len) : 0;
-		if (rc == 0)
-			rc = ws_rename(fs->ws, from, to, buf, len);
-		free(buf);
-	}
-	fuse_reply_err(req, -rc);
 }
 
 static int open_fh(struct fuse_file_info *fi, int fd)
@@ -563,39 +426,48 @@ static int open_fh(struct fuse_file_info *fi, int fd)
 	return 0;
 }
 
-/* Flags for the file on disk: offsets are the kernel's (O_APPEND too), creation is ours. */
+/* Flags for the file on disk: offsets are the kernel's (O_APPEND too); the kernel resolved
+ * the name (O_NOFOLLOW, O_CREAT, O_EXCL are its checks; procfs opens are of a link). */
 static int disk_flags(int flags)
 {
-	return (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_APPEND)) | O_CLOEXEC;
+	return (flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_APPEND | O_NOFOLLOW)) | O_CLOEXEC;
+}
+
+/* open(2) with O_CREAT of parent/name as the caller. */
+static int create_as_caller(fuse_req_t req, int pfd, const char *name, int flags, mode_t mode)
+{
+	struct fs_cred cred;
+	int rc = fs_cred_enter(req, &cred);
+	int fd = -1;
+	if (rc == 0) {
+		fd = openat(pfd, name, disk_flags(flags) | O_CREAT | (flags & O_EXCL), mode);
+		rc = fd < 0 ? -errno : 0;
+	}
+	fs_cred_leave(&cred);
+	return rc < 0 ? rc : fd;
 }
 
 void fs_cards_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		     struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX];
-	int rc = child_path(fs, parent, name, rel, sizeof(rel));
-	if (rc < 0) {
-		fuse_reply_err(req, -rc);
+	int pfd = fs_cards_parent_fd(fs, parent);
+	int fd = pfd < 0 ? -ENOENT : create_as_caller(req, pfd, name, fi->flags, mode);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
 		return;
 	}
-	int fd = openat(fs->cards_fd, rel, disk_flags(fi->flags) | O_CREAT | O_EXCL, mode & 07777);
-	if (fd >= 0)
-		(void)fchmod(fd, mode & 07777); /* the caller's umask was applied; not ours */
-	else if (errno == EEXIST && !(fi->flags & O_EXCL))
-		fd = openat(fs->cards_fd, rel, disk_flags(fi->flags));
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		rc = -errno;
-		if (fd >= 0)
-			close(fd);
-		fuse_reply_err(req, -rc);
-		return;
-	}
+	/* The node's own fd: the file just opened (its procfs link followed), whatever its name
+	 * holds by now. */
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 	struct fuse_entry_param e;
-	rc = entry_for(fs, parent, name, &st, &e);
-	if (rc == 0)
+	int rc = entry_at(fs, parent, name, AT_FDCWD, proc, 0, &e);
+	if (rc == 0) {
 		rc = open_fh(fi, fd);
+		if (rc < 0)
+			fs_forget(fs, e.ino, 1);
+	}
 	if (rc < 0) {
 		close(fd);
 		fuse_reply_err(req, -rc);
@@ -611,20 +483,16 @@ void fs_cards_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 void fs_cards_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX];
-	int rc = relpath(fs, n, rel, sizeof(rel));
-	if (rc < 0) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
+	char proc[64];
+	node_proc(fs, n, proc, sizeof(proc));
 	/* O_TRUNC alone does not make the card dirty: bash closes the fd it opened once before
 	 * writing (dup2), and that close must not commit an empty card. The writes do. */
-	int fd = openat(fs->cards_fd, rel, disk_flags(fi->flags));
+	int fd = open(proc, disk_flags(fi->flags));
 	if (fd < 0) {
 		fuse_reply_err(req, errno);
 		return;
 	}
-	rc = open_fh(fi, fd);
+	int rc = open_fh(fi, fd);
 	if (rc < 0) {
 		close(fd);
 		fuse_reply_err(req, -rc);
@@ -650,7 +518,7 @@ void fs_cards_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t s
 {
 	struct fs *fs = fs_of(req);
 	/* The one check a write can make: no amount of later writing makes this smaller. */
-	if (off < 0 || (unsigned long long)off + size > FS_CARD_MAX) {
+	if (off >= 0 && too_big(fs, n, (unsigned long long)off + size)) {
 		fuse_reply_err(req, EFBIG);
 		return;
 	}
@@ -665,6 +533,36 @@ void fs_cards_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t s
 	fuse_reply_write(req, (size_t)r);
 }
 
+void fs_cards_fallocate(fuse_req_t req, struct fs_node *n, int mode, off_t off, off_t len,
+			struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	/* Growing a card file is writing it (fs_cards_write); other modes keep the size. */
+	if (!(mode & FALLOC_FL_KEEP_SIZE) && off >= 0 && len >= 0 &&
+	    too_big(fs, n, (unsigned long long)off + (unsigned long long)len)) {
+		fuse_reply_err(req, EFBIG);
+		return;
+	}
+	if (fallocate(card_fh(fi)->fd, mode, off, len) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	pthread_mutex_lock(&fs->lock);
+	n->dirty = true;
+	pthread_mutex_unlock(&fs->lock);
+	fuse_reply_err(req, 0);
+}
+
+void fs_cards_lseek(fuse_req_t req, off_t off, int whence, struct fuse_file_info *fi)
+{
+	/* SEEK_DATA and SEEK_HOLE: the disk knows where the holes are. */
+	off_t r = lseek(card_fh(fi)->fd, off, whence);
+	if (r < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, r);
+}
+
 void fs_cards_flush(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
@@ -676,7 +574,7 @@ void fs_cards_flush(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi
 	if (dirty)
 		n->dirty = false;
 	pthread_mutex_unlock(&fs->lock);
-	fuse_reply_err(req, dirty ? -commit(fs, n) : 0);
+	fuse_reply_err(req, dirty ? -fs_cards_commit(fs, n) : 0);
 }
 
 void fs_cards_fsync(fuse_req_t req, struct fs_node *n, int datasync, struct fuse_file_info *fi)
@@ -694,11 +592,11 @@ void fs_cards_fsync(fuse_req_t req, struct fs_node *n, int datasync, struct fuse
 	pthread_mutex_unlock(&fs->lock);
 	int rc = 0;
 	if (dirty) {
-		rc = commit(fs, n);
+		rc = fs_cards_commit(fs, n);
 	} else {
 		/* Nothing new: report how the last commit went (`echo ... > card; sync card`). */
 		char rel[PATH_MAX];
-		if (relpath(fs, n, rel, sizeof(rel)) == 0 && !card_file_ignored(base_name(rel)))
+		if (relpath(fs, n, rel, sizeof(rel)) == 0 && !card_file_ignored(rel))
 			rc = ws_card_result(fs->ws, rel);
 	}
 	fuse_reply_err(req, -rc);
@@ -715,14 +613,9 @@ void fs_cards_release(fuse_req_t req, struct fuse_file_info *fi)
 void fs_cards_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
-	char rel[PATH_MAX];
-	int rc = relpath(fs, n, rel, sizeof(rel));
-	if (rc < 0) {
-		fuse_reply_err(req, -rc);
-		return;
-	}
-	int dfd = openat(fs->cards_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = openat(fs_cards_fd(fs, n), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *dp = dfd >= 0 ? fdopendir(dfd) : NULL;
+	int rc;
 	if (!dp) {
 		rc = errno;
 		if (dfd >= 0)
@@ -753,7 +646,7 @@ void fs_cards_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *
 int fs_cards_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
 		  struct fuse_entry_param *e)
 {
-	return lookup_entry(fs, dir, de->name, e);
+	return fs_cards_entry(fs, dir, de->name, e);
 }
 
 void fs_cards_gone(struct fs *fs, const char *relpath)

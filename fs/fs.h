@@ -1,7 +1,8 @@
 /* cutipfs mount: what the fs/ modules share. The mount is a low-level FUSE filesystem; every
  * node the kernel knows lives in one inode table (inode.c). ops.c holds the one ops table and
  * dispatches on the node's type to the subtree modules: root.c (/, README, engine, errors),
- * cards.c (cards/, a passthrough to the workspace's card files), objects.c (images/,
+ * cards.c and cards-names.c (cards/, a passthrough to the workspace's card files, with
+ * cred.c to create as the caller and xattr.c for extended attributes), objects.c (images/,
  * networks/, containers/), events.c (the events file), follow.c (containers/NAME/follow and
  * the live `logs`), ctl.c (containers/NAME/ctl). stream.c parks the reads of stream files;
  * notify.c is the one thread that tells the kernel about changes. Everything engine-side goes
@@ -22,7 +23,8 @@
 
 #include "workspace.h"
 
-/* A card (and any file in cards/) is at most this big: larger writes fail with EFBIG. */
+/* A card file is at most this big: larger writes and truncates fail with EFBIG. Other files
+ * in cards/ are as large as the disk lets them be. */
 #define FS_CARD_MAX (1024 * 1024)
 
 /* Kernel cache lifetimes, in seconds. Fixed structure is trusted for long. What the engine
@@ -101,9 +103,17 @@ struct fs_node {
 	uint64_t nlookup;  /* protected by fs->lock */
 	bool hashed;	   /* protected by fs->lock: reachable by (parent, name) */
 
-	/* FS_CARDS: identity of the file on disk, to notice one replaced behind our back. */
-	dev_t dev;     /* protected by fs->lock */
-	ino_t realino; /* protected by fs->lock */
+	/* FS_CARDS: the file on disk, as libfuse's passthrough_ll keeps it: an O_PATH fd that
+	 * every operation on the node goes through (the cards root uses fs->cards_fd), and its
+	 * identity, which names the node: all names of one file (hard links) are one node, and a
+	 * name now holding another file gets another node. Set before the node is published,
+	 * then never changed (read without the lock); the name above is only the last one the
+	 * node was reached by (card paths and listings need one). */
+	int fd;
+	dev_t dev;
+	ino_t realino;
+	mode_t ftype;		   /* S_IFMT bits of the file */
+	struct fs_node *real_next; /* protected by fs->lock */
 	/* FS_CARDS regular file: written since the last commit. Per inode, not per open: bash
 	 * writes through a dup of the fd it opened, and several fds may write one card. */
 	bool dirty; /* protected by fs->lock */
@@ -136,6 +146,7 @@ struct fs {
 	pthread_mutex_t lock; /* the inode table and every field marked "protected by fs->lock" */
 	struct fs_node **by_ino;   /* protected by fs->lock */
 	struct fs_node **by_name;  /* protected by fs->lock */
+	struct fs_node **by_real;  /* protected by fs->lock: FS_CARDS nodes by (dev, realino) */
 	size_t nbuckets;	   /* protected by fs->lock */
 	size_t nnodes;		   /* protected by fs->lock */
 	fuse_ino_t next_ino;	   /* protected by fs->lock */
@@ -214,6 +225,13 @@ struct fs_node *fs_node_orphan_locked(struct fs *fs, fuse_ino_t parent, const ch
 /* Under fs->lock: the node leaves its name (unlink, rmdir, replaced); it lives on until the
  * kernel forgets it. */
 void fs_unhash_locked(struct fs *fs, struct fs_node *n);
+/* Under fs->lock: the FS_CARDS node of the file (dev, ino) on disk, or NULL. */
+struct fs_node *fs_real_locked(struct fs *fs, dev_t dev, ino_t ino);
+/* Under fs->lock: a new hashed FS_CARDS node (parent, name) for the file fd (O_PATH) whose
+ * attributes are st, replacing any node of that name; it owns fd from then on (closed when
+ * freed). NULL when out of memory (fd not taken). */
+struct fs_node *fs_real_new_locked(struct fs *fs, fuse_ino_t parent, const char *name, int fd,
+				   const struct stat *st);
 /* Under fs->lock: moves a node to a new name (rename). */
 int fs_move_locked(struct fs *fs, struct fs_node *n, fuse_ino_t parent, const char *name);
 /* Counts one more kernel reference (each entry reply). */
@@ -293,25 +311,30 @@ int fs_root_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
 void fs_root_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_root_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t size);
 
+/* ---- cred.c: acting as the caller ---- */
+struct fs_cred {
+	bool switched;
+};
+/* From here to fs_cred_leave the thread creates files with the file system identity (uid,
+ * gid, supplementary groups) and the umask of req's caller. */
+int fs_cred_enter(fuse_req_t req, struct fs_cred *c);
+void fs_cred_leave(struct fs_cred *c);
+
 /* ---- cards.c: cards/, a passthrough ---- */
 void fs_cards_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
 void fs_cards_getattr(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_cards_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, int to_set,
 		      struct fuse_file_info *fi);
 void fs_cards_readlink(fuse_req_t req, struct fs_node *n);
-void fs_cards_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
-void fs_cards_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
-void fs_cards_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
-void fs_cards_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
-void fs_cards_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
-void fs_cards_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
-		     const char *newname, unsigned int flags);
 void fs_cards_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		     struct fuse_file_info *fi);
 void fs_cards_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_cards_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
 void fs_cards_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t size, off_t off,
 		    struct fuse_file_info *fi);
+void fs_cards_fallocate(fuse_req_t req, struct fs_node *n, int mode, off_t off, off_t len,
+			struct fuse_file_info *fi);
+void fs_cards_lseek(fuse_req_t req, off_t off, int whence, struct fuse_file_info *fi);
 void fs_cards_flush(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_cards_fsync(fuse_req_t req, struct fs_node *n, int datasync, struct fuse_file_info *fi);
 void fs_cards_release(fuse_req_t req, struct fuse_file_info *fi);
@@ -322,6 +345,42 @@ int fs_cards_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
 int fs_cards_stat(struct fs *fs, struct fs_node *n, struct stat *st);
 /* The workspace deleted the card file at relpath (rmdir of what it made): forget its name. */
 void fs_cards_gone(struct fs *fs, const char *relpath);
+
+/* For cards-names.c too. The fd of n's file (O_PATH, or the cards directory itself); of the
+ * directory node parent, or -1 when forgotten. */
+int fs_cards_fd(const struct fs *fs, const struct fs_node *n);
+int fs_cards_parent_fd(struct fs *fs, fuse_ino_t parent);
+/* The path of name in the directory parent, relative to cards/. */
+int fs_cards_child_path(struct fs *fs, fuse_ino_t parent, const char *name, char *buf, size_t len);
+/* The whole file at dirfd/path (what is about to become a card), NUL-terminated. */
+int fs_cards_read_file(int dirfd, const char *path, char **out, size_t *outlen);
+/* Commits the card file n at its name (nothing for names that are never cards). */
+int fs_cards_commit(struct fs *fs, struct fs_node *n);
+/* The entry of parent/name as on the disk, counting a lookup; and the reply of it. */
+int fs_cards_entry(struct fs *fs, fuse_ino_t parent, const char *name, struct fuse_entry_param *e);
+void fs_cards_reply_entry(fuse_req_t req, fuse_ino_t parent, const char *name);
+/* What names n's file for a path system call: "/proc/self/fd/N" of its fd (*nofollow false),
+ * or for a symlink, which that would follow, its parent's fd and its name,
+ * "/proc/self/fd/P/NAME", for the l* calls (*nofollow true). -ESTALE when a symlink has no
+ * name left. */
+int fs_cards_path(struct fs *fs, struct fs_node *n, char *buf, size_t len, bool *nofollow);
+
+/* ---- cards-names.c: names in cards/ ---- */
+void fs_cards_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev);
+void fs_cards_link(fuse_req_t req, struct fs_node *n, fuse_ino_t newparent, const char *newname);
+void fs_cards_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode);
+void fs_cards_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name);
+void fs_cards_unlink(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_cards_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name);
+void fs_cards_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+		     const char *newname, unsigned int flags);
+
+/* ---- xattr.c: extended attributes of cards/ ---- */
+void fs_xattr_set(fuse_req_t req, struct fs_node *n, const char *name, const char *value,
+		  size_t size, int flags);
+void fs_xattr_get(fuse_req_t req, struct fs_node *n, const char *name, size_t size);
+void fs_xattr_list(fuse_req_t req, struct fs_node *n, size_t size);
+void fs_xattr_remove(fuse_req_t req, struct fs_node *n, const char *name);
 
 /* ---- objects.c: images/, networks/, containers/, services/, nodes/ ---- */
 void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name);

@@ -4,10 +4,12 @@
  * with a new id, a card file replaced behind our back) gets a new node and ino, and the old one
  * lives on, nameless, until the kernel forgets it (its requests then fail with ENOENT). A node
  * lives while the kernel holds lookups on it (every entry reply counts one, FORGET drops them)
- * or while it is one of the fixed nodes at the top. */
+ * or while it is one of the fixed nodes at the top. A node of cards/ is also found by the file
+ * on disk it holds open (by_real), so that every name of one file is one inode, as on disk. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fs.h"
 
@@ -22,6 +24,29 @@ static size_t hash_name(fuse_ino_t parent, const char *name, size_t nbuckets)
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		h = (h ^ *p) * 0x100000001b3ULL;
 	return (size_t)(h % nbuckets);
+}
+
+static size_t hash_real(dev_t dev, ino_t ino, size_t nbuckets)
+{
+	return (size_t)(((uint64_t)ino * 0x9E3779B97F4A7C15ULL ^ (uint64_t)dev) >> 17) % nbuckets;
+}
+
+static void link_real(struct fs *fs, struct fs_node *n)
+{
+	size_t b = hash_real(n->dev, n->realino, fs->nbuckets);
+	n->real_next = fs->by_real[b];
+	fs->by_real[b] = n;
+}
+
+static void unlink_real(struct fs *fs, struct fs_node *n)
+{
+	struct fs_node **pp = &fs->by_real[hash_real(n->dev, n->realino, fs->nbuckets)];
+	for (; *pp; pp = &(*pp)->real_next) {
+		if (*pp == n) {
+			*pp = n->real_next;
+			break;
+		}
+	}
 }
 
 static void link_ino(struct fs *fs, struct fs_node *n)
@@ -65,6 +90,8 @@ static void unlink_ino(struct fs *fs, struct fs_node *n)
 
 static void node_free(struct fs_node *n)
 {
+	if (n->fd >= 0)
+		close(n->fd);
 	free(n->name);
 	free(n);
 }
@@ -75,15 +102,18 @@ static void grow(struct fs *fs)
 	size_t nb = fs->nbuckets * 2;
 	struct fs_node **bi = calloc(nb, sizeof(*bi));
 	struct fs_node **bn = calloc(nb, sizeof(*bn));
-	if (!bi || !bn) {
+	struct fs_node **br = calloc(nb, sizeof(*br));
+	if (!bi || !bn || !br) {
 		free(bi);
 		free(bn);
+		free(br);
 		return;
 	}
-	struct fs_node **oi = fs->by_ino, **on = fs->by_name;
+	struct fs_node **oi = fs->by_ino, **on = fs->by_name, **orl = fs->by_real;
 	size_t ob = fs->nbuckets;
 	fs->by_ino = bi;
 	fs->by_name = bn;
+	fs->by_real = br;
 	fs->nbuckets = nb;
 	for (size_t i = 0; i < ob; i++) {
 		struct fs_node *n = oi[i];
@@ -92,12 +122,15 @@ static void grow(struct fs *fs)
 			link_ino(fs, n);
 			if (n->hashed)
 				link_name(fs, n);
+			if (n->fd >= 0)
+				link_real(fs, n);
 			n = next;
 		}
 	}
-	/* The old name buckets held the same nodes, relinked above. */
+	/* The old name and file buckets held the same nodes, relinked above. */
 	free(oi);
 	free(on);
+	free(orl);
 }
 
 static struct fs_node *alloc_node(struct fs *fs, fuse_ino_t ino, fuse_ino_t parent,
@@ -112,6 +145,7 @@ static struct fs_node *alloc_node(struct fs *fs, fuse_ino_t ino, fuse_ino_t pare
 		return NULL;
 	}
 	n->ino = ino;
+	n->fd = -1;
 	n->generation = ++fs->next_gen;
 	n->type = type;
 	n->parent = parent;
@@ -145,7 +179,8 @@ int fs_table_init(struct fs *fs)
 	fs->nbuckets = 1024;
 	fs->by_ino = calloc(fs->nbuckets, sizeof(*fs->by_ino));
 	fs->by_name = calloc(fs->nbuckets, sizeof(*fs->by_name));
-	if (!fs->by_ino || !fs->by_name)
+	fs->by_real = calloc(fs->nbuckets, sizeof(*fs->by_real));
+	if (!fs->by_ino || !fs->by_name || !fs->by_real)
 		return -ENOMEM;
 	fs->next_ino = FS_INO_FIRST;
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
@@ -173,7 +208,8 @@ void fs_table_free(struct fs *fs)
 	}
 	free(fs->by_ino);
 	free(fs->by_name);
-	fs->by_ino = fs->by_name = NULL;
+	free(fs->by_real);
+	fs->by_ino = fs->by_name = fs->by_real = NULL;
 }
 
 struct fs_node *fs_node_locked(struct fs *fs, fuse_ino_t ino)
@@ -207,6 +243,8 @@ static void maybe_free_locked(struct fs *fs, struct fs_node *n)
 		return;
 	if (n->hashed)
 		unlink_name(fs, n);
+	if (n->fd >= 0)
+		unlink_real(fs, n);
 	unlink_ino(fs, n);
 	fs->nnodes--;
 	node_free(n);
@@ -221,6 +259,28 @@ struct fs_node *fs_node_new_locked(struct fs *fs, fuse_ino_t parent, const char 
 	if (fs->nnodes > 2 * fs->nbuckets)
 		grow(fs);
 	return alloc_node(fs, fs->next_ino++, parent, name, type);
+}
+
+struct fs_node *fs_real_locked(struct fs *fs, dev_t dev, ino_t ino)
+{
+	struct fs_node *n = fs->by_real[hash_real(dev, ino, fs->nbuckets)];
+	while (n && (n->dev != dev || n->realino != ino))
+		n = n->real_next;
+	return n;
+}
+
+struct fs_node *fs_real_new_locked(struct fs *fs, fuse_ino_t parent, const char *name, int fd,
+				   const struct stat *st)
+{
+	struct fs_node *n = fs_node_new_locked(fs, parent, name, FS_CARDS);
+	if (!n)
+		return NULL;
+	n->fd = fd;
+	n->dev = st->st_dev;
+	n->realino = st->st_ino;
+	n->ftype = st->st_mode & S_IFMT;
+	link_real(fs, n);
+	return n;
 }
 
 struct fs_node *fs_node_orphan_locked(struct fs *fs, fuse_ino_t parent, const char *name,

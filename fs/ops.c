@@ -45,6 +45,13 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_READDIRPLUS_AUTO;
 	/* Cards are write-through: every write(2) must reach us (EFBIG, dirty tracking). */
 	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* cards/ is the disk's: its POSIX ACLs count in the kernel's permission checks, and the
+	 * mode of what is created comes unmasked with the caller's umask, so that the disk
+	 * decides between the umask and a default ACL (cred.c applies it), as acl(5) says. */
+	if (conn->capable & FUSE_CAP_POSIX_ACL)
+		conn->want |= FUSE_CAP_POSIX_ACL;
+	if (conn->capable & FUSE_CAP_DONT_MASK)
+		conn->want |= FUSE_CAP_DONT_MASK;
 }
 
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -131,23 +138,28 @@ static void fs_op_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, EINVAL);
 }
 
+/* The node of ino when it is in cards/; otherwise replies err and gives NULL. */
+static struct fs_node *cards_node(fuse_req_t req, fuse_ino_t ino, int err)
+{
+	struct fs_node *n = node_or_reply(req, ino);
+	if (n && n->type != FS_CARDS) {
+		fuse_reply_err(req, err);
+		return NULL;
+	}
+	return n;
+}
+
 /* Only cards/ takes new names: everything else is made by writing cards. */
 static struct fs_node *cards_parent(fuse_req_t req, fuse_ino_t parent)
 {
-	struct fs_node *p = node_or_reply(req, parent);
-	if (p && p->type != FS_CARDS) {
-		fuse_reply_err(req, EPERM);
-		return NULL;
-	}
-	return p;
+	return cards_node(req, parent, EPERM);
 }
 
 static void fs_op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			dev_t rdev)
 {
-	(void)rdev;
 	if (cards_parent(req, parent))
-		fs_cards_mknod(req, parent, name, mode);
+		fs_cards_mknod(req, parent, name, mode, rdev);
 }
 
 static void fs_op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -174,11 +186,10 @@ static void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mo
 
 static void fs_op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-	(void)ino;
-	(void)newparent;
-	(void)newname;
-	/* A card has one path: its name is part of what it is. */
-	fuse_reply_err(req, EPERM);
+	/* A file outside cards/ is linked nowhere, as across two file systems (link(2)). */
+	struct fs_node *n = cards_node(req, ino, EXDEV);
+	if (n && cards_parent(req, newparent))
+		fs_cards_link(req, n, newparent, newname);
 }
 
 static void fs_op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -276,6 +287,23 @@ static void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 		fs_ctl_write(req, n, buf, size);
 	else
 		fs_root_write(req, n, buf, size);
+}
+
+static void fs_op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+			    struct fuse_file_info *fi)
+{
+	struct fs_node *n = cards_node(req, ino, EOPNOTSUPP);
+	if (n)
+		fs_cards_fallocate(req, n, mode, off, len, fi);
+}
+
+static void fs_op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+			struct fuse_file_info *fi)
+{
+	/* Elsewhere no holes: all data up to the end (lseek(2)), which needs a size; EINVAL
+	 * says "not here" without turning SEEK_DATA off for the whole mount as ENOSYS would. */
+	if (cards_node(req, ino, EINVAL))
+		fs_cards_lseek(req, off, whence, fi);
 }
 
 static void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -395,6 +423,43 @@ static void fs_op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct 
 	fuse_reply_err(req, 0);
 }
 
+/* Extended attributes: cards/ passes them through (xattr.c). The rest has none: getting or
+ * removing one says there is no such attribute (ENODATA), which the kernel's POSIX ACL checks
+ * take for "no ACL" (any other errno fails the permission check itself); setting one is
+ * refused as by a file system without them (ENOTSUP, setxattr(2)). */
+static void fs_op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			   size_t size, int flags)
+{
+	struct fs_node *n = cards_node(req, ino, ENOTSUP);
+	if (n)
+		fs_xattr_set(req, n, name, value, size, flags);
+}
+
+static void fs_op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	struct fs_node *n = cards_node(req, ino, ENODATA);
+	if (n)
+		fs_xattr_get(req, n, name, size);
+}
+
+static void fs_op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	struct fs_node *n = node_or_reply(req, ino);
+	if (n && n->type == FS_CARDS)
+		fs_xattr_list(req, n, size);
+	else if (n && size == 0)
+		fuse_reply_xattr(req, 0);
+	else if (n)
+		fuse_reply_buf(req, NULL, 0);
+}
+
+static void fs_op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct fs_node *n = cards_node(req, ino, ENODATA);
+	if (n)
+		fs_xattr_remove(req, n, name);
+}
+
 static void fs_op_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	(void)ino;
@@ -426,6 +491,8 @@ const struct fuse_lowlevel_ops fs_ops = {
     .read = fs_op_read,
     .write = fs_op_write,
     .flush = fs_op_flush,
+    .fallocate = fs_op_fallocate,
+    .lseek = fs_op_lseek,
     .fsync = fs_op_fsync,
     .release = fs_op_release,
     .opendir = fs_op_opendir,
@@ -434,5 +501,9 @@ const struct fuse_lowlevel_ops fs_ops = {
     .releasedir = fs_op_releasedir,
     .fsyncdir = fs_op_fsyncdir,
     .statfs = fs_op_statfs,
+    .setxattr = fs_op_setxattr,
+    .getxattr = fs_op_getxattr,
+    .listxattr = fs_op_listxattr,
+    .removexattr = fs_op_removexattr,
     .poll = fs_op_poll,
 };

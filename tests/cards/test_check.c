@@ -19,15 +19,16 @@ static void test_ignored(void **state)
 {
 	(void)state;
 	const char *ignored[] = {
-	    ".web.yaml",    ".web.container.yaml.swp",
-	    "web.yaml~",    "web.yaml.swp",
-	    "web.yaml.swo", "web.yaml.tmp",
-	    "4913",	    "notes.txt",
-	    "web.YAML",	    "web.yaml.bak",
-	    "cutip.yaml",   "paths.yaml",
-	    "secrets.yaml", "vars.yaml",
-	    "yaml",	    "dir/.hidden.yaml",
-	    "a/paths.yaml", "Dockerfile",
+	    ".web.yaml",     ".web.container.yaml.swp",
+	    "web.yaml~",     "web.yaml.swp",
+	    "web.yaml.swo",  "web.yaml.tmp",
+	    "4913",	     "notes.txt",
+	    "web.YAML",	     "web.yaml.bak",
+	    "cutip.yaml",    "paths.yaml",
+	    "secrets.yaml",  "vars.yaml",
+	    "yaml",	     "dir/.hidden.yaml",
+	    "a/paths.yaml",  "Dockerfile",
+	    ".git/web.yaml", "a/.b/web.yaml",
 	};
 	const char *cards[] = {
 	    "web.yaml", "web.yml",   "web.container.yaml", "group.yaml", "my-paths.yaml",

@@ -128,7 +128,8 @@ struct fs {
 	struct backend *be;
 	int cards_fd; /* O_PATH|O_DIRECTORY on ws_cards_dir(): card paths are relative to it */
 	uid_t uid;    /* owner of the virtual files: whoever mounted */
-	gid_t gid;
+	gid_t gid;    /* their group: -o group=NAME's, else the mounter's */
+	bool shared;  /* -o group=NAME: the group may do what the owner does (fs_mode) */
 	struct timespec started; /* mtime of the fixed nodes */
 	struct fuse_session *se;
 
@@ -254,6 +255,9 @@ typedef int (*fs_plus_fn)(struct fs *fs, fuse_ino_t dir, const struct fs_dirent 
 void fs_dir_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi,
 		 fs_plus_fn plus);
 
+/* The mode of a node whose owner may do owner_bits (within S_IRWXU): the group gets the same
+ * when the mount is shared (-o group=), others nothing. */
+mode_t fs_mode(const struct fs *fs, mode_t type, mode_t owner_bits);
 /* Attributes of a virtual node (not cards/). size is the caller's. */
 void fs_attr_virtual(struct fs *fs, const struct fs_node *n, size_t size, time_t mtime,
 		     struct stat *st);

@@ -9,6 +9,7 @@
  * fuse_daemonize, since its fork keeps no threads. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ struct fs_options {
 	char *backend;	      /* -o backend=docker|podman|swarm; NULL: detect docker|podman */
 	char *workspace;      /* -o workspace=DIR */
 	unsigned events_ring; /* -o events_ring=N; 0: FS_EVENTS_RING */
+	int allow_other;      /* -o allow_other (also passed on to libfuse's mount) */
+	char *group;	      /* -o group=NAME: its members may do what the owner does */
 };
 
 #define FS_OPT(t, p)                                                                               \
@@ -47,6 +50,9 @@ static const struct fuse_opt fs_opts[] = {
     FS_OPT("backend=%s", backend),
     FS_OPT("workspace=%s", workspace),
     FS_OPT("events_ring=%u", events_ring),
+    FS_OPT("allow_other", allow_other),
+    FUSE_OPT_KEY("allow_other", FUSE_OPT_KEY_KEEP),
+    FS_OPT("group=%s", group),
     FUSE_OPT_END,
 };
 
@@ -84,6 +90,15 @@ static void usage(const char *prog)
 	       "(default\n"
 	       "                           %d); one that falls further behind is told how many\n"
 	       "                           it missed\n"
+	       "    -o allow_other         let other users in, as far as the modes allow (the\n"
+	       "                           kernel checks them: default_permissions); without\n"
+	       "                           group= that is still only you. Not root: needs\n"
+	       "                           user_allow_other in /etc/fuse.conf\n"
+	       "    -o group=NAME          with allow_other: the members of group NAME may do\n"
+	       "                           what you do (read everything, write cards and ctl,\n"
+	       "                           rmdir); the tree and the cards directory become\n"
+	       "                           yours and NAME's (modes 0770, 0660, 0440); others\n"
+	       "                           get EACCES at the top\n"
 	       "\n",
 	       prog, prog, FS_EVENTS_RING);
 }
@@ -194,6 +209,52 @@ static int preflight(const struct fs_options *o)
 	return rc == -ECONNREFUSED || rc == -ETIMEDOUT ? 0 : rc;
 }
 
+/* -o group=NAME: its gid becomes the tree's group (fs_mode gives it the owner's bits). A name
+ * that is no group refuses the mount; so does group= without allow_other, since the kernel
+ * then lets nobody but the mounter in (mount.fuse3(8)) and the modes would say otherwise. */
+static int share_group(struct fs *fs, const struct fs_options *o)
+{
+	if (!o->group)
+		return 0;
+	if (!o->allow_other) {
+		fprintf(stderr, "cutipfs: group=%s needs -o allow_other\n", o->group);
+		return -EINVAL;
+	}
+	long max = sysconf(_SC_GETGR_R_SIZE_MAX);
+	size_t len = max > 0 ? (size_t)max : 16384;
+	char *buf = malloc(len);
+	struct group gr, *found = NULL;
+	int rc = buf ? getgrnam_r(o->group, &gr, buf, len, &found) : ENOMEM;
+	if (found) {
+		fs->gid = gr.gr_gid;
+		fs->shared = true;
+	}
+	free(buf);
+	if (rc != 0 || !found) {
+		fprintf(stderr, "cutipfs: group=%s: %s\n", o->group,
+			rc ? strerror(rc) : "no such group");
+		return rc ? -rc : -ENOENT;
+	}
+	return 0;
+}
+
+/* Shared, the cards directory on disk belongs to the group too, so that what the kernel checks
+ * there (its real mode, passed through) is what the rest of the tree says: rwx for the owner
+ * and the group, setgid so that new cards are the group's (chmod(2)), nothing for others. */
+static int share_cards_dir(const struct fs *fs)
+{
+	if (!fs->shared)
+		return 0;
+	if (fchown(fs->cards_fd, (uid_t)-1, fs->gid) < 0 ||
+	    fchmod(fs->cards_fd, S_ISGID | S_IRWXU | S_IRWXG) < 0) {
+		int rc = -errno;
+		fprintf(stderr, "cutipfs: %s: cannot give it to the group: %s\n",
+			ws_cards_dir(fs->ws), strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 /* The engine, the workspace and the cards directory; the mount is up but not served yet. */
 static int open_workspace(struct fs *fs, const struct fs_options *o, const char *root)
 {
@@ -210,7 +271,7 @@ static int open_workspace(struct fs *fs, const struct fs_options *o, const char 
 		fprintf(stderr, "cutipfs: %s: %s\n", ws_cards_dir(fs->ws), strerror(errno));
 		return -1;
 	}
-	return 0;
+	return share_cards_dir(fs) < 0 ? -1 : 0;
 }
 
 static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
@@ -275,6 +336,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cutipfs: backend=%s: want docker, podman or swarm\n", o.backend);
 		goto out_args;
 	}
+	fs.uid = getuid();
+	fs.gid = getgid();
+	if (share_group(&fs, &o) < 0)
+		goto out_args;
 	/* A wrong context, scheme or TLS file is refused before anything is mounted. */
 	struct be_open bo = backend_opts(&o);
 	char eerr[512] = "";
@@ -288,8 +353,6 @@ int main(int argc, char **argv)
 	if (!root)
 		goto out_args;
 
-	fs.uid = getuid();
-	fs.gid = getgid();
 	clock_gettime(CLOCK_REALTIME, &fs.started);
 	pthread_mutex_init(&fs.lock, NULL);
 	pthread_mutex_init(&fs.nlock, NULL);
@@ -364,5 +427,6 @@ out_args:
 	free(o.tlskey);
 	free(o.backend);
 	free(o.workspace);
+	free(o.group);
 	return ret;
 }

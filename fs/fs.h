@@ -416,6 +416,12 @@ void fs_followers_stop(struct fs *fs);
 void fs_ctl_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_ctl_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t size);
 
+/* ---- stale.c: a dead mount of ours on the mountpoint ---- */
+/* Before mounting: when mountpoint is a cutipfs mount whose daemon died (ENOTCONN), unmounts
+ * it (lazily) and says so on stderr. 0 also when there is nothing to do; -errno, said on
+ * stderr, when the dead mount stays. */
+int fs_reclaim_mountpoint(const char *mountpoint);
+
 /* ---- ops.c ---- */
 extern const struct fuse_lowlevel_ops fs_ops;
 

@@ -34,6 +34,7 @@ struct fs_options {
 	unsigned events_ring; /* -o events_ring=N; 0: FS_EVENTS_RING */
 	int allow_other;      /* -o allow_other (also passed on to libfuse's mount) */
 	char *group;	      /* -o group=NAME: its members may do what the owner does */
+	char *mountpoint;     /* the first non-option, as given (fuse_parse_cmdline resolves it) */
 };
 
 #define FS_OPT(t, p)                                                                               \
@@ -55,6 +56,18 @@ static const struct fuse_opt fs_opts[] = {
     FS_OPT("group=%s", group),
     FUSE_OPT_END,
 };
+
+/* fuse_opt_parse's callback for what fs_opts does not take: everything is kept for
+ * fuse_parse_cmdline; the mountpoint is noted on the way, since a dead mount there must be
+ * cleared before fuse_parse_cmdline's realpath stats it. */
+static int keep_arg(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	(void)outargs;
+	struct fs_options *o = data;
+	if (key == FUSE_OPT_KEY_NONOPT && !o->mountpoint)
+		o->mountpoint = strdup(arg);
+	return 1;
+}
 
 static void usage(const char *prog)
 {
@@ -310,7 +323,11 @@ int main(int argc, char **argv)
 	char *root = NULL;
 	int ret = 1;
 
-	if (fuse_opt_parse(&args, &o, fs_opts, NULL) != 0 || fuse_parse_cmdline(&args, &opts) != 0)
+	if (fuse_opt_parse(&args, &o, fs_opts, keep_arg) != 0)
+		goto out_args;
+	if (o.mountpoint && fs_reclaim_mountpoint(o.mountpoint) < 0)
+		goto out_args;
+	if (fuse_parse_cmdline(&args, &opts) != 0)
 		goto out_args;
 	if (opts.show_help) {
 		usage(argv[0]);
@@ -428,5 +445,6 @@ out_args:
 	free(o.backend);
 	free(o.workspace);
 	free(o.group);
+	free(o.mountpoint);
 	return ret;
 }

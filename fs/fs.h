@@ -159,7 +159,10 @@ struct fs {
 	bool nstarted;
 	pthread_t nthread;
 	int subscription;	    /* ws_subscribe id, 0 when none */
-	_Atomic pid_t notifier_tid; /* the notifier's requests through its own mount */
+	/* The helper that makes the notifier's requests through the mount (selfio.c): its pid,
+	 * by which the handlers know them, and the socket to it (-1: none). */
+	_Atomic pid_t self_pid;
+	int self_sock;
 	/* The one request the notifier is making through the mount (inotify, notify.c), for the
 	 * handlers to recognise; and what inotify watchers were last told of each name (a user's
 	 * rmdir tells them too). */
@@ -284,6 +287,16 @@ struct fs_selfop {
 bool fs_self_request(fuse_req_t req, fuse_ino_t parent, const char *name, struct fs_selfop *op);
 /* A user removed parent/name through the mount (the kernel told watchers already). */
 void fs_note_removed(struct fs *fs, fuse_ino_t parent, const char *name);
+
+/* ---- selfio.c: the helper process that makes the notifier's calls through the mount ---- */
+enum fs_selfio_op { FS_SELFIO_MKDIR = 1, FS_SELFIO_RMDIR, FS_SELFIO_TOUCH };
+/* Forks the helper; before the notifier starts. */
+int fs_selfio_start(struct fs *fs);
+/* mkdir(path, 0755), rmdir(path) or utimensat(path, now) by the helper: 0 or -errno. From the
+ * notifier thread only. */
+int fs_selfio(struct fs *fs, enum fs_selfio_op op, const char *path);
+/* Ends the helper and reaps it; after the notifier stopped. */
+void fs_selfio_stop(struct fs *fs);
 
 /* ---- root.c: /, README, engine, errors ---- */
 void fs_root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);

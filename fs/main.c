@@ -318,7 +318,7 @@ int main(int argc, char **argv)
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fs_options o = {0};
 	struct fuse_cmdline_opts opts = {0};
-	struct fs fs = {.cards_fd = -1};
+	struct fs fs = {.cards_fd = -1, .self_sock = -1};
 	struct fuse_session *se = NULL;
 	char *root = NULL;
 	int ret = 1;
@@ -398,7 +398,8 @@ int main(int argc, char **argv)
 		goto out_signals;
 	fuse_daemonize(opts.foreground);
 
-	if (open_workspace(&fs, &o, root) < 0 || fs_notifier_start(&fs) < 0)
+	if (open_workspace(&fs, &o, root) < 0 || fs_selfio_start(&fs) < 0 ||
+	    fs_notifier_start(&fs) < 0)
 		goto out_unmount;
 
 	/* Until fusermount3 -u, SIGTERM, SIGINT or SIGHUP. A signal is a clean end too (the
@@ -412,6 +413,7 @@ out_unmount:
 	fuse_session_unmount(se);
 	if (fs.ws) {
 		fs_notifier_stop(&fs);
+		fs_selfio_stop(&fs);
 		fs_followers_stop(&fs);
 		fs_streams_free(&fs);
 		ws_close(fs.ws);

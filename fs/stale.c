@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,18 +71,24 @@ static int detach(const char *abs)
 
 int fs_reclaim_mountpoint(const char *mountpoint)
 {
-	struct stat st;
-	if (stat(mountpoint, &st) == 0 || errno != ENOTCONN)
-		return 0;
 	char abs[PATH_MAX];
-	int rc = absolute(mountpoint, abs, sizeof(abs));
-	if (rc < 0 || !ours_mounted(abs))
-		return rc;
-	rc = detach(abs);
-	if (rc < 0)
-		fprintf(stderr, "cutipfs: %s: a dead cutipfs mount, not unmounted: %s\n", abs,
-			strerror(-rc));
-	else
-		fprintf(stderr, "cutipfs: %s: unmounted a dead cutipfs mount\n", abs);
+	int rc = 0;
+	/* statfs, not stat: the kernel answers a stat from the attributes it has cached, even
+	 * for a dead mount, and we would mount on top of it; a statfs always asks the daemon.
+	 * Mounts stacked there by earlier runs go one by one, the top first. */
+	for (int i = 0; i < 16 && rc == 0; i++) {
+		struct statfs sf;
+		if (statfs(mountpoint, &sf) == 0 || errno != ENOTCONN)
+			return 0;
+		rc = absolute(mountpoint, abs, sizeof(abs));
+		if (rc < 0 || !ours_mounted(abs))
+			return rc;
+		rc = detach(abs);
+		if (rc < 0)
+			fprintf(stderr, "cutipfs: %s: a dead cutipfs mount, not unmounted: %s\n",
+				abs, strerror(-rc));
+		else
+			fprintf(stderr, "cutipfs: %s: unmounted a dead cutipfs mount\n", abs);
+	}
 	return rc;
 }

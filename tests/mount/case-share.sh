@@ -57,7 +57,7 @@ umount_fs
 log "allow_other,group=$G: modes and owners"
 mount_fs -o "allow_other,group=$G"
 setup_image
-container_card "${P}web" "${P}bb" >"$M/cards/web.container.yaml"
+isolated_card "${P}web" "${P}bb" >"$M/cards/web.container.yaml"
 C=$M/containers/${P}web
 wait_state "containers/${P}web" running 60
 for f in "$M" "$M/containers" "$C" "$M/images"; do
@@ -100,7 +100,7 @@ expect_ok as "$MEMBER" sh -c "echo stop > '$C/ctl'"
 [ "$(engine_state "${P}web")" = exited ] || fail "member's stop: $(engine_state "${P}web")"
 expect_ok as "$MEMBER" sh -c "echo start > '$C/ctl'"
 wait_state "containers/${P}web" running 20
-container_card "${P}mine" "${P}bb" >"$T/mine.yaml"
+isolated_card "${P}mine" "${P}bb" >"$T/mine.yaml"
 chmod 644 "$T/mine.yaml"
 expect_ok as "$MEMBER" cp "$T/mine.yaml" "$M/cards/mine.container.yaml"
 wait_state "containers/${P}mine" running 60

@@ -1,8 +1,9 @@
-/* A mountpoint left behind by a cutipfs that died (SIGKILL, OOM): the kernel keeps the mount,
- * and every stat of it fails with ENOTCONN, so that libfuse refuses to mount there again
- * ("bad mount point") until someone runs `fusermount3 -u`. We do that for them, but only for a
- * mount of ours (fuse.cutipfs in /proc/self/mounts) that is dead (ENOTCONN): a live mount, or
- * anybody else's, is left alone and the mount fails as before. */
+/* A mountpoint left behind by a cutipfs that died (SIGKILL, OOM): the kernel keeps the mount.
+ * A new mount there then fails ("bad mount point": Transport endpoint is not connected) or,
+ * while the kernel still has the dead root's attributes cached, goes on top of it and leaves it
+ * behind at the next unmount. Unless someone runs `fusermount3 -u` first; we do that for them,
+ * but only for a mount of ours (fuse.cutipfs in /proc/self/mounts) that is dead (ENOTCONN): a
+ * live mount, or anybody else's, is left alone. */
 #include <errno.h>
 #include <limits.h>
 #include <mntent.h>

@@ -474,6 +474,7 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 		ws_refresh_container(ws, name);
 		return rc;
 	}
+	char card[512] = "";
 	pthread_mutex_lock(&ws->lock);
 	struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), name);
 	have = e != NULL;
@@ -481,9 +482,14 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 		image_object(e, object, sizeof(object));
 	else
 		ws_fmt(object, sizeof(object), "%s", e && e->object[0] ? e->object : name);
+	if (e)
+		ws_fmt(card, sizeof(card), "%s", e->relpath);
 	pthread_mutex_unlock(&ws->lock);
 	if (kind == WS_IMAGE && !have)
 		return -ENOENT; /* images/ shows ImageCards only */
+	/* The card goes too: a crash before it does must not bring the object back. */
+	if (card[0])
+		ws_removal_begin(ws, card);
 	/* Whoever made it: the user asked for this one by name. */
 	rc = ws_unapply(ws, ws_card_kind(kind), object, true, err, sizeof(err));
 	if (rc == -ENOENT && !have)
@@ -491,6 +497,8 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 	if (rc < 0 && rc != -ENOENT) {
 		ws_error_add(ws, "%s/%s: cannot remove: %s", ws_kind_dir(kind), name,
 			     err[0] ? err : strerror(-rc));
+		if (card[0])
+			ws_removal_end(ws, card);
 		return rc;
 	}
 	pthread_mutex_lock(&ws->lock);
@@ -499,6 +507,8 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 	/* The card goes too, or the next apply would make the object again. */
 	if (e)
 		ws_entry_delete_file(ws, e);
+	if (card[0])
+		ws_removal_end(ws, card);
 	return 0;
 }
 

@@ -1,6 +1,6 @@
 /* Small helpers of the core, written once: bounded formatting, the tail-keeping byte buffer of
- * the logs, mkdir -p, string vectors, ids and directory names. They call nothing else of the
- * workspace. */
+ * the logs, reading a card file, mkdir -p, string vectors, ids and directory names. They call
+ * nothing else of the workspace. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,6 +53,23 @@ void ws_buf_free(struct ws_buf *b)
 {
 	free(b->data);
 	memset(b, 0, sizeof(*b));
+}
+
+char *ws_read_card_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	struct stat st;
+
+	if (!f)
+		return NULL;
+	if (fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (size_t)st.st_size <= WS_CARD_MAX &&
+	    (buf = malloc((size_t)st.st_size + 1))) {
+		*len = fread(buf, 1, (size_t)st.st_size, f);
+		buf[*len] = '\0';
+	}
+	fclose(f);
+	return buf;
 }
 
 /* mkdir -p; 0 or -errno. */

@@ -44,6 +44,7 @@ static void run_job(struct workspace *ws, struct ws_job *job)
 		job->rc = ws_do_remove_object(ws, job->kind, job->a);
 		break;
 	case WS_JOB_RECOVER:
+		ws_finish_removals(ws);
 		ws_apply_all(ws, true);
 		job->rc = 0;
 		break;

@@ -267,6 +267,8 @@ int ws_buf_append(struct ws_buf *b, const char *p, size_t n, size_t max);
 void ws_buf_free(struct ws_buf *b);
 /* Strips "sha256:". */
 const char *ws_id_short(const char *id);
+/* A whole card file (at most WS_CARD_MAX bytes), NUL-terminated; NULL when unreadable. */
+char *ws_read_card_file(const char *path, size_t *len);
 /* mkdir -p; 0 or -errno. */
 int ws_mkdirs(const char *path);
 /* "containers", "networks", "images", "services", "nodes". */
@@ -345,6 +347,19 @@ bool ws_engine_waiting(struct workspace *ws);
 void ws_entry_drop(struct workspace *ws, struct ws_entry *e);
 /* Deletes the card file of an entry and drops it. */
 void ws_entry_delete_file(struct workspace *ws, struct ws_entry *e);
+/* Recovery, before the cards are applied: finishes the removals a crash interrupted (see
+ * removals.c): what the card made and the card file go. */
+void ws_finish_removals(struct workspace *ws);
+
+/* ---- removals in progress, on disk (removals.c) ---- */
+/* Before removing what the card at relpath made, for a removal that deletes the card too:
+ * notes the card's text. A note that cannot be written is said in the errors log. */
+void ws_removal_begin(struct workspace *ws, const char *relpath);
+/* The removal is done, or failed and the card stays: drops the note. */
+void ws_removal_end(struct workspace *ws, const char *relpath);
+/* The cards whose removal was noted and that still hold the noted text (NULL-terminated,
+ * ws_strv_free; NULL when none); the other notes are dropped. */
+char **ws_removals_interrupted(struct workspace *ws);
 
 /* ---- engine side of one card (apply.c, apply-container.c, apply-service.c); no lock held ---- */
 

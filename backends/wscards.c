@@ -374,7 +374,11 @@ int ws_do_remove(struct workspace *ws, const char *relpath)
 	pthread_mutex_unlock(&ws->lock);
 	if (!e)
 		return 0;
+	ws_removal_begin(ws, relpath);
 	rc = unapply_entry(ws, e);
+	/* Either way from here nothing needs finishing: the file goes (the caller unlinks it at
+	 * once) or stays with what it made. */
+	ws_removal_end(ws, relpath);
 	if (rc < 0) {
 		/* The file must stay: its card still describes what is there. */
 		pthread_mutex_lock(&ws->lock);
@@ -386,22 +390,22 @@ int ws_do_remove(struct workspace *ws, const char *relpath)
 	return 0;
 }
 
-/* Reads a whole card file (bounded). */
-static char *read_file(const char *path, size_t *len)
+void ws_finish_removals(struct workspace *ws)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	struct stat st;
+	char **interrupted = ws_removals_interrupted(ws);
 
-	if (!f)
-		return NULL;
-	if (fstat(fileno(f), &st) == 0 && st.st_size >= 0 && (size_t)st.st_size <= WS_CARD_MAX &&
-	    (buf = malloc((size_t)st.st_size + 1))) {
-		*len = fread(buf, 1, (size_t)st.st_size, f);
-		buf[*len] = '\0';
+	for (size_t i = 0; interrupted && interrupted[i]; i++) {
+		char *path = NULL;
+		/* Refused: the card stays, and is applied as any card (the errors log says why). */
+		if (ws_do_remove(ws, interrupted[i]) < 0 ||
+		    asprintf(&path, "%s/%s", ws->cards_dir, interrupted[i]) < 0)
+			continue;
+		if (unlink(path) < 0 && errno != ENOENT)
+			ws_error_add(ws, "cards/%s: cannot delete the card: %s", interrupted[i],
+				     strerror(errno));
+		free(path);
 	}
-	fclose(f);
-	return buf;
+	ws_strv_free(interrupted);
 }
 
 static bool is_backup_name(const char *name)
@@ -498,7 +502,7 @@ int ws_do_rename(struct workspace *ws, const char *from, const char *to, const c
 		char *path = NULL, *text = NULL;
 		if (asprintf(&path, "%s/%s", ws->cards_dir, to) < 0)
 			return -ENOMEM;
-		text = read_file(path, &len);
+		text = ws_read_card_file(path, &len);
 		rc = text ? ws_do_commit(ws, to, text, len) : -EIO;
 		free(text);
 		free(path);
@@ -539,7 +543,7 @@ void ws_load_all(struct workspace *ws)
 		struct card *card = NULL, *retired = NULL;
 		char obj[256];
 		size_t len = 0;
-		char *buf = read_file(files[i], &len);
+		char *buf = ws_read_card_file(files[i], &len);
 		int rc = buf ? validate(ws, relpath, buf, len, &values, &card, NULL, 0) : -EIO;
 
 		pthread_mutex_lock(&ws->lock);

@@ -139,7 +139,8 @@ struct fs {
 	struct backend *be;
 	int cards_fd; /* O_PATH|O_DIRECTORY on ws_cards_dir(): card paths are relative to it */
 	uid_t uid;    /* owner of the virtual files: whoever mounted */
-	gid_t gid;
+	gid_t gid;    /* their group: -o group=NAME's, else the mounter's */
+	bool shared;  /* -o group=NAME: the group may do what the owner does (fs_mode) */
 	struct timespec started; /* mtime of the fixed nodes */
 	struct fuse_session *se;
 
@@ -170,7 +171,10 @@ struct fs {
 	bool nstarted;
 	pthread_t nthread;
 	int subscription;	    /* ws_subscribe id, 0 when none */
-	_Atomic pid_t notifier_tid; /* the notifier's requests through its own mount */
+	/* The helper that makes the notifier's requests through the mount (selfio.c): its pid,
+	 * by which the handlers know them, and the socket to it (-1: none). */
+	_Atomic pid_t self_pid;
+	int self_sock;
 	/* The one request the notifier is making through the mount (inotify, notify.c), for the
 	 * handlers to recognise; and what inotify watchers were last told of each name (a user's
 	 * rmdir tells them too). */
@@ -273,6 +277,9 @@ typedef int (*fs_plus_fn)(struct fs *fs, fuse_ino_t dir, const struct fs_dirent 
 void fs_dir_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi,
 		 fs_plus_fn plus);
 
+/* The mode of a node whose owner may do owner_bits (within S_IRWXU): the group gets the same
+ * when the mount is shared (-o group=), others nothing. */
+mode_t fs_mode(const struct fs *fs, mode_t type, mode_t owner_bits);
 /* Attributes of a virtual node (not cards/). size is the caller's. */
 void fs_attr_virtual(struct fs *fs, const struct fs_node *n, size_t size, time_t mtime,
 		     struct stat *st);
@@ -299,6 +306,16 @@ struct fs_selfop {
 bool fs_self_request(fuse_req_t req, fuse_ino_t parent, const char *name, struct fs_selfop *op);
 /* A user removed parent/name through the mount (the kernel told watchers already). */
 void fs_note_removed(struct fs *fs, fuse_ino_t parent, const char *name);
+
+/* ---- selfio.c: the helper process that makes the notifier's calls through the mount ---- */
+enum fs_selfio_op { FS_SELFIO_MKDIR = 1, FS_SELFIO_RMDIR, FS_SELFIO_TOUCH };
+/* Forks the helper; before the notifier starts. */
+int fs_selfio_start(struct fs *fs);
+/* mkdir(path, 0755), rmdir(path) or utimensat(path, now) by the helper: 0 or -errno. From the
+ * notifier thread only. */
+int fs_selfio(struct fs *fs, enum fs_selfio_op op, const char *path);
+/* Ends the helper and reaps it; after the notifier stopped. */
+void fs_selfio_stop(struct fs *fs);
 
 /* ---- root.c: /, README, engine, errors ---- */
 void fs_root_lookup(fuse_req_t req, fuse_ino_t parent, const char *name);
@@ -486,6 +503,11 @@ void fs_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 
 void fs_ready(struct fs *fs);
 void fs_stopping(void);
+/* ---- stale.c: a dead mount of ours on the mountpoint ---- */
+/* Before mounting: when mountpoint is a cutipfs mount whose daemon died (ENOTCONN), unmounts
+ * it (lazily) and says so on stderr. 0 also when there is nothing to do; -errno, said on
+ * stderr, when the dead mount stays. */
+int fs_reclaim_mountpoint(const char *mountpoint);
 
 /* ---- ops.c ---- */
 extern const struct fuse_lowlevel_ops fs_ops;

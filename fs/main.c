@@ -9,6 +9,7 @@
  * fuse_daemonize, since its fork keeps no threads. */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -31,9 +32,12 @@ struct fs_options {
 	char *backend;	      /* -o backend=docker|podman|swarm; NULL: detect docker|podman */
 	char *workspace;      /* -o workspace=DIR */
 	unsigned events_ring; /* -o events_ring=N; 0: FS_EVENTS_RING */
+	int allow_other;      /* -o allow_other (also passed on to libfuse's mount) */
+	char *group;	      /* -o group=NAME: its members may do what the owner does */
 	char *loglevel;	      /* -o loglevel=error|warning|info|debug */
 	char *first;	      /* the first word that is no option, until a second one comes */
 	char *source;	      /* mount(8)'s "device": cutipfs SOURCE MOUNTPOINT */
+	char *mountpoint;     /* the second word, when there are two (first is then the source) */
 };
 
 #define FS_OPT(t, p)                                                                               \
@@ -51,6 +55,9 @@ static const struct fuse_opt fs_opts[] = {
     FS_OPT("workspace=%s", workspace),
     FS_OPT("events_ring=%u", events_ring),
     FS_OPT("loglevel=%s", loglevel),
+    FS_OPT("allow_other", allow_other),
+    FUSE_OPT_KEY("allow_other", FUSE_OPT_KEY_KEEP),
+    FS_OPT("group=%s", group),
     /* What mount(8) and fstab carry for themselves (man 8 mount: FILESYSTEM-INDEPENDENT
      * MOUNT OPTIONS); mount.fuse3 passes some on. */
     FUSE_OPT_KEY("auto", FUSE_OPT_KEY_DISCARD),
@@ -69,7 +76,9 @@ static const struct fuse_opt fs_opts[] = {
 /* Words that are no option: `cutipfs MOUNTPOINT`, or, as mount.fuse3 runs it for
  * `mount -t fuse.cutipfs SOURCE MOUNTPOINT`, `cutipfs SOURCE MOUNTPOINT -o ...`: of two words
  * the first is the source (an engine URL, or any name such as "cutipfs"). Options of fstab's
- * own (x-systemd.*, x-gvfs-*, comment=) are dropped, as mount(8) itself ignores them. */
+ * own (x-systemd.*, x-gvfs-*, comment=) are dropped, as mount(8) itself ignores them. The
+ * mountpoint is noted as given: a dead mount there must be cleared before
+ * fuse_parse_cmdline's realpath stats it. */
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
 {
 	struct fs_options *o = data;
@@ -86,6 +95,8 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		o->source = o->first;
 		o->first = NULL;
 	}
+	if (!o->mountpoint && !(o->mountpoint = strdup(arg)))
+		return -1;
 	return 1;
 }
 
@@ -125,6 +136,15 @@ static void usage(const char *prog)
 	       "                           it missed\n"
 	       "    -o loglevel=LEVEL      error, warning (default), info or debug: the daemon's\n"
 	       "                           own messages, on stderr with -f, else to syslog\n"
+	       "    -o allow_other         let other users in, as far as the modes allow (the\n"
+	       "                           kernel checks them: default_permissions); without\n"
+	       "                           group= that is still only you. Not root: needs\n"
+	       "                           user_allow_other in /etc/fuse.conf\n"
+	       "    -o group=NAME          with allow_other: the members of group NAME may do\n"
+	       "                           what you do (read everything, write cards and ctl,\n"
+	       "                           rmdir); the tree and the cards directory become\n"
+	       "                           yours and NAME's (modes 0770, 0660, 0440); others\n"
+	       "                           get EACCES at the top\n"
 	       "\n"
 	       "Also `mount -t fuse.cutipfs [ENGINE-URL|cutipfs] MOUNTPOINT -o ...` and fstab;\n"
 	       "mount's own options (noauto, user, _netdev, nofail, x-systemd.*) are ignored.\n"
@@ -243,6 +263,52 @@ static int preflight(const struct fs_options *o)
 	return rc == -ECONNREFUSED || rc == -ETIMEDOUT ? 0 : rc;
 }
 
+/* -o group=NAME: its gid becomes the tree's group (fs_mode gives it the owner's bits). A name
+ * that is no group refuses the mount; so does group= without allow_other, since the kernel
+ * then lets nobody but the mounter in (mount.fuse3(8)) and the modes would say otherwise. */
+static int share_group(struct fs *fs, const struct fs_options *o)
+{
+	if (!o->group)
+		return 0;
+	if (!o->allow_other) {
+		fprintf(stderr, "cutipfs: group=%s needs -o allow_other\n", o->group);
+		return -EINVAL;
+	}
+	long max = sysconf(_SC_GETGR_R_SIZE_MAX);
+	size_t len = max > 0 ? (size_t)max : 16384;
+	char *buf = malloc(len);
+	struct group gr, *found = NULL;
+	int rc = buf ? getgrnam_r(o->group, &gr, buf, len, &found) : ENOMEM;
+	if (found) {
+		fs->gid = gr.gr_gid;
+		fs->shared = true;
+	}
+	free(buf);
+	if (rc != 0 || !found) {
+		fprintf(stderr, "cutipfs: group=%s: %s\n", o->group,
+			rc ? strerror(rc) : "no such group");
+		return rc ? -rc : -ENOENT;
+	}
+	return 0;
+}
+
+/* Shared, the cards directory on disk belongs to the group too, so that what the kernel checks
+ * there (its real mode, passed through) is what the rest of the tree says: rwx for the owner
+ * and the group, setgid so that new cards are the group's (chmod(2)), nothing for others. */
+static int share_cards_dir(const struct fs *fs)
+{
+	if (!fs->shared)
+		return 0;
+	if (fchown(fs->cards_fd, (uid_t)-1, fs->gid) < 0 ||
+	    fchmod(fs->cards_fd, S_ISGID | S_IRWXU | S_IRWXG) < 0) {
+		int rc = -errno;
+		fs_log(LOG_ERR, "%s: cannot give it to the group: %s", ws_cards_dir(fs->ws),
+		       strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
 /* The engine, the workspace and the cards directory; the mount is up but not served yet. */
 static int open_workspace(struct fs *fs, const struct fs_options *o, const char *root)
 {
@@ -259,7 +325,7 @@ static int open_workspace(struct fs *fs, const struct fs_options *o, const char 
 		fs_log(LOG_ERR, "%s: %s", ws_cards_dir(fs->ws), strerror(errno));
 		return -1;
 	}
-	return 0;
+	return share_cards_dir(fs) < 0 ? -1 : 0;
 }
 
 static int serve(struct fuse_session *se, const struct fuse_cmdline_opts *opts)
@@ -293,13 +359,17 @@ int main(int argc, char **argv)
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fs_options o = {0};
 	struct fuse_cmdline_opts opts = {0};
-	struct fs fs = {.cards_fd = -1};
+	struct fs fs = {.cards_fd = -1, .self_sock = -1};
 	struct fuse_session *se = NULL;
 	char *root = NULL;
 	int ret = 1;
 
-	if (fuse_opt_parse(&args, &o, fs_opts, opt_proc) != 0 ||
-	    (o.first && fuse_opt_add_arg(&args, o.first) != 0) ||
+	if (fuse_opt_parse(&args, &o, fs_opts, opt_proc) != 0)
+		goto out_args;
+	const char *mountpoint = o.mountpoint ? o.mountpoint : o.first;
+	if (mountpoint && fs_reclaim_mountpoint(mountpoint) < 0)
+		goto out_args;
+	if ((o.first && fuse_opt_add_arg(&args, o.first) != 0) ||
 	    fuse_parse_cmdline(&args, &opts) != 0)
 		goto out_args;
 	/* mount -t fuse.cutipfs unix:///run/docker.sock /srv/containers: the source names the
@@ -338,6 +408,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "cutipfs: backend=%s: want docker, podman or swarm\n", o.backend);
 		goto out_args;
 	}
+	fs.uid = getuid();
+	fs.gid = getgid();
+	if (share_group(&fs, &o) < 0)
+		goto out_args;
 	/* A wrong context, scheme or TLS file is refused before anything is mounted. */
 	struct be_open bo = backend_opts(&o);
 	char eerr[512] = "";
@@ -351,8 +425,6 @@ int main(int argc, char **argv)
 	if (!root)
 		goto out_args;
 
-	fs.uid = getuid();
-	fs.gid = getgid();
 	clock_gettime(CLOCK_REALTIME, &fs.started);
 	pthread_mutex_init(&fs.lock, NULL);
 	pthread_mutex_init(&fs.nlock, NULL);
@@ -383,7 +455,8 @@ int main(int argc, char **argv)
 	if (!opts.foreground)
 		fs_log_background();
 
-	if (open_workspace(&fs, &o, root) < 0 || fs_notifier_start(&fs) < 0)
+	if (open_workspace(&fs, &o, root) < 0 || fs_selfio_start(&fs) < 0 ||
+	    fs_notifier_start(&fs) < 0)
 		goto out_unmount;
 	fs_log(LOG_INFO, "%s mounted: workspace %s, engine %s", opts.mountpoint, root,
 	       fs.be->ops->name);
@@ -402,6 +475,7 @@ out_unmount:
 	fuse_session_unmount(se);
 	if (fs.ws) {
 		fs_notifier_stop(&fs);
+		fs_selfio_stop(&fs);
 		fs_followers_stop(&fs);
 		fs_streams_free(&fs);
 		ws_close(fs.ws);
@@ -434,8 +508,10 @@ out_args:
 	free(o.tlskey);
 	free(o.backend);
 	free(o.workspace);
+	free(o.group);
 	free(o.loglevel);
 	free(o.first);
 	free(o.source);
+	free(o.mountpoint);
 	return ret;
 }

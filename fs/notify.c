@@ -19,15 +19,15 @@
  *    the directory's attributes (its mtime is the object's last change).
  *
  * inotify. The kernel reports to inotify watchers only what is done through
- * the mount, so the notifier does it through the mount: mkdir(MOUNT/containers/NAME) when a
- * container appears, rmdir(...) when it leaves, and utimensat() on the directory and its
- * status at a state change (IN_ATTRIB). The handlers recognise the notifier's mkdir/rmdir (the
- * request's pid is the notifier's thread id, and it names the one operation the notifier
- * announced in fs->self) and answer them without acting: the lookup before the mkdir finds
- * nothing, the mkdir returns the object that already exists, the rmdir removes nothing. A
- * touch is a no-op for everyone. The notifier holds no lock across these calls, and the
- * handlers never wait for the notifier, so a free worker always answers them (the
- * multithreaded loop starts one when none is idle). */
+ * the mount, so the notifier does it through the mount, by its helper process (selfio.c):
+ * mkdir(MOUNT/containers/NAME) when a container appears, rmdir(...) when it leaves, and
+ * utimensat() on the directory and its status at a state change (IN_ATTRIB). The handlers
+ * recognise the notifier's mkdir/rmdir (the request's pid is the helper's, and it names the
+ * one operation the notifier announced in fs->self) and answer them without acting: the
+ * lookup before the mkdir finds nothing, the mkdir returns the object that already exists, the
+ * rmdir removes nothing. A touch is a no-op for everyone. The notifier holds no lock across
+ * these calls, and the handlers never wait for the notifier, so a free worker always answers
+ * them (the multithreaded loop starts one when none is idle). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -141,8 +141,8 @@ void fs_note_removed(struct fs *fs, fuse_ino_t parent, const char *name)
 bool fs_self_request(fuse_req_t req, fuse_ino_t parent, const char *name, struct fs_selfop *op)
 {
 	struct fs *fs = fs_of(req);
-	pid_t tid = atomic_load(&fs->notifier_tid);
-	if (tid <= 0 || fuse_req_ctx(req)->pid != tid)
+	pid_t pid = atomic_load(&fs->self_pid);
+	if (pid <= 0 || fuse_req_ctx(req)->pid != pid)
 		return false;
 	bool match = false;
 	pthread_mutex_lock(&fs->selflock);
@@ -180,7 +180,7 @@ static int self_op(struct fs *fs, enum fs_selfop_kind op, enum ws_kind kind, con
 	pthread_mutex_unlock(&fs->selflock);
 	int rc = 0;
 	for (int attempt = 0; attempt < 3; attempt++) {
-		rc = (op == FS_SELF_MKDIR ? mkdir(path, 0755) : rmdir(path)) < 0 ? -errno : 0;
+		rc = fs_selfio(fs, op == FS_SELF_MKDIR ? FS_SELFIO_MKDIR : FS_SELFIO_RMDIR, path);
 		/* Someone looked the new name up between our invalidation and the mkdir: drop
 		 * that dentry again. */
 		if (rc != -EEXIST || op != FS_SELF_MKDIR)
@@ -200,9 +200,9 @@ static void self_touch(struct fs *fs, enum ws_kind kind, const char *name)
 	if (!fs->mountpoint)
 		return;
 	if (object_path(fs, kind, name, NULL, path, sizeof(path)) == 0)
-		(void)utimensat(AT_FDCWD, path, NULL, 0);
+		(void)fs_selfio(fs, FS_SELFIO_TOUCH, path);
 	if (object_path(fs, kind, name, "status", path, sizeof(path)) == 0)
-		(void)utimensat(AT_FDCWD, path, NULL, 0);
+		(void)fs_selfio(fs, FS_SELFIO_TOUCH, path);
 }
 
 /* ---- invalidation ---- */
@@ -463,7 +463,6 @@ static void handle_change(struct fs *fs, const struct ws_change *c)
 static void *notifier(void *arg)
 {
 	struct fs *fs = arg;
-	atomic_store(&fs->notifier_tid, gettid());
 	pthread_mutex_lock(&fs->nlock);
 	for (;;) {
 		while (!fs->notices && !fs->nstop)
@@ -491,7 +490,6 @@ static void *notifier(void *arg)
 	}
 	fs->ntail = &fs->notices;
 	pthread_mutex_unlock(&fs->nlock);
-	atomic_store(&fs->notifier_tid, 0);
 	return NULL;
 }
 

@@ -287,8 +287,6 @@ static int obj_stat(struct fs *fs, struct fs_node *n, const struct ws_object *ob
 			size = strlen(target);
 	}
 	fs_attr_virtual(fs, n, size, obj->changed, st);
-	if (n->type == FS_OBJFILE && n->file == FS_F_CTL)
-		st->st_mode = S_IFREG | 0600; /* written to; reading gives help */
 	return 0;
 }
 

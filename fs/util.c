@@ -189,6 +189,14 @@ void fs_dir_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct 
 
 /* ---- attributes ---- */
 
+/* Others get nothing: inspect.json, logs and the cards can hold secrets (a container's
+ * environment), and with default_permissions the kernel enforces exactly these bits. */
+mode_t fs_mode(const struct fs *fs, mode_t type, mode_t owner_bits)
+{
+	owner_bits &= S_IRWXU;
+	return type | owner_bits | (fs->shared ? owner_bits >> 3 : 0);
+}
+
 void fs_attr_virtual(struct fs *fs, const struct fs_node *n, size_t size, time_t mtime,
 		     struct stat *st)
 {
@@ -197,25 +205,29 @@ void fs_attr_virtual(struct fs *fs, const struct fs_node *n, size_t size, time_t
 	st->st_uid = fs->uid;
 	st->st_gid = fs->gid;
 	st->st_blksize = 4096;
+	st->st_nlink = 1;
 	switch (n->type) {
 	case FS_ROOT:
 	case FS_OBJROOT:
 	case FS_OBJDIR:
 	case FS_CARDS:
-		st->st_mode = S_IFDIR | 0755;
+		st->st_mode = fs_mode(fs, S_IFDIR, S_IRWXU);
 		st->st_nlink = 2;
 		break;
 	case FS_ERRORS:
-		st->st_mode = S_IFREG | 0644; /* `: > errors` clears it */
-		st->st_nlink = 1;
+		st->st_mode = fs_mode(fs, S_IFREG, S_IRUSR | S_IWUSR); /* `: > errors` clears it */
 		break;
 	case FS_OBJCARD:
+		/* A symlink's own mode is never checked (symlink(7)). */
 		st->st_mode = S_IFLNK | 0777;
-		st->st_nlink = 1;
+		break;
+	case FS_OBJFILE:
+		/* ctl is written to; reading it gives help. */
+		st->st_mode =
+		    fs_mode(fs, S_IFREG, n->file == FS_F_CTL ? S_IRUSR | S_IWUSR : S_IRUSR);
 		break;
 	default:
-		st->st_mode = S_IFREG | 0444;
-		st->st_nlink = 1;
+		st->st_mode = fs_mode(fs, S_IFREG, S_IRUSR);
 		break;
 	}
 	st->st_size = (off_t)size;

@@ -338,6 +338,10 @@ mount_fs() {
 	fail "not mounted after 10 s"
 }
 
+# How many mounts $M has (/proc/mounts: a dead one fails stat with ENOTCONN); after a remount
+# on a dead mountpoint, 1: the dead one was unmounted, not buried under the new one.
+mount_count() { grep -c " $M fuse" /proc/mounts || true; }
+
 # Stops the case's background jobs (they keep files open on the mount).
 stop_bg() {
 	local p
@@ -526,6 +530,14 @@ EOF
 	if [ -n "${4:-}" ]; then
 		echo "  networkRef: {ref: networks/$4}"
 	fi
+}
+# isolated_card NAME IMAGE [COMMAND]: a container card with no network at all (network_mode:
+# none), for cases about the mount itself: they do not depend on the engine's default bridge.
+# One builtin write: a command's close of a card file commits what it has so far.
+isolated_card() {
+	local c
+	c=$(container_card "$@")
+	printf '%s\n  network_mode: none\n' "$c"
 }
 network_card() {
 	cat <<EOF

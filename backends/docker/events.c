@@ -37,23 +37,24 @@ void engine_event_normalize(cJSON *ev)
 	rename_action(ev, "status");
 }
 
-struct events {
-	struct jsonl lines;
-	engine_event_cb cb;
-	void *ctx;
-};
-
 static int on_event(cJSON *ev, void *ctx)
 {
-	struct events *s = ctx;
+	struct engine_events *s = ctx;
 
 	engine_event_normalize(ev);
 	return s->cb(ev, s->ctx) ? 1 : 0;
 }
 
-static int events_sink(const char *buf, size_t len, void *ctx)
+void engine_events_init(struct engine_events *s, engine_event_cb cb, void *ctx)
 {
-	struct events *s = ctx;
+	s->cb = cb;
+	s->ctx = ctx;
+	jsonl_init(&s->lines, on_event, s);
+}
+
+int engine_events_sink(const char *buf, size_t len, void *ctx)
+{
+	struct engine_events *s = ctx;
 
 	return jsonl_feed(&s->lines, buf, len);
 }
@@ -80,7 +81,7 @@ int engine_events_stream(struct engine *e, const char *since, const char *until,
 			 const atomic_bool *stop, char *err, size_t errlen)
 {
 	struct ereq r = {.method = "GET", .timeout_ms = -1, .stop = stop};
-	struct events s = {.cb = cb, .ctx = ctx};
+	struct engine_events s;
 	char *path = strdup("/events"), *f = NULL;
 	int rc = -ENOMEM;
 
@@ -95,9 +96,9 @@ int engine_events_stream(struct engine *e, const char *since, const char *until,
 	    add_param(&path, "filters", f) < 0)
 		goto out;
 
-	jsonl_init(&s.lines, on_event, &s);
+	engine_events_init(&s, cb, ctx);
 	r.path = path;
-	r.sink = events_sink;
+	r.sink = engine_events_sink;
 	r.sink_ctx = &s;
 	rc = ereq_run(e, &r, err, errlen);
 	/* Without @until the stream never ends by itself: the engine went away or restarted. Say

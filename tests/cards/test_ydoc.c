@@ -292,7 +292,7 @@ static long child_peak_kib(const char *doc, bool *loaded_ok)
 			struct card_diags diags = {0};
 			struct card *card = NULL;
 			ok = card_parse(doc, strlen(doc), "t.yaml", &card, &diags) == 0 ? 'y' : 'n';
-			/* What the daemon makes of an accepted card: its canonical form and hash. */
+			/* what the daemon makes of an accepted card: its canonical form, hash */
 			char *canon = ok == 'y' ? card_canonical_json(card) : NULL;
 			char hash[65];
 			if (ok == 'y' && (!canon || card_hash(card, hash) < 0))
@@ -331,7 +331,7 @@ static void test_hostile_bounded(void **state)
 		merge_bomb(),
 		repeated("k: \"", "a", 1000000, "\"\n"),
 		repeated("", "a: &x b\n", 100000, ""),
-		alias_card(30000, 8000),    /* 62 KB naming 240 MB */
+		alias_card(30000, 8000),   /* 62 KB naming 240 MB */
 		alias_card(30000, 250000), /* under 1 MiB, naming 7.5 GB */
 	};
 	bool ok;

@@ -210,6 +210,7 @@ typedef int (*jsonl_cb)(cJSON *obj, void *ctx);
 
 struct jsonl {
 	struct ebuf buf;
+	size_t scanned; /* buf holds no newline before this offset: not looked at again */
 	jsonl_cb cb;
 	void *ctx;
 };

@@ -308,6 +308,15 @@ static void test_jsonl(void **state)
 		s.keys[s.n] = '\0';
 		assert_string_equal(s.keys, "abcde");
 	}
+	/* One byte at a time: each look starts where the last one ended. */
+	memset(&s, 0, sizeof(s));
+	jsonl_init(&j, on_obj, &s);
+	for (cut = 0; cut < len; cut++)
+		assert_int_equal(jsonl_feed(&j, body + cut, 1), 0);
+	assert_int_equal(jsonl_finish(&j), 0);
+	jsonl_free(&j);
+	s.keys[s.n] = '\0';
+	assert_string_equal(s.keys, "abcde");
 	/* A callback's non-zero return stops the feed. */
 	memset(&s, 0, sizeof(s));
 	s.stop_at = 2;

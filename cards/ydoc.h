@@ -17,8 +17,9 @@
 #define YDOC_MAX_NODES 20000	     /* nodes after alias expansion */
 /* Scalar bytes after alias expansion. The node bound alone lets 8,000 aliases of one 30 KB
  * string through, and every consumer (the card struct, its canonical form) copies each of them:
- * hundreds of MB from a 62 KB file. Twice the file limit, so a card without aliases always fits. */
-#define YDOC_MAX_EXPANDED (2 * YDOC_MAX_BYTES)
+ * hundreds of MB from a 62 KB file. The file limit, so a card without aliases always fits (its
+ * scalars are shorter than the file), and the daemon's copies of one card stay near 5 MB. */
+#define YDOC_MAX_EXPANDED YDOC_MAX_BYTES
 
 enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
 

@@ -457,7 +457,7 @@ static void big_values(struct card_values *v, size_t size)
 	v->paths.items[0].value[size] = '\0';
 }
 
-/* A 100 KB value named 30 times is 3 MB: past the 2 MiB bound, in one string or across the
+/* A 100 KB value named 30 times is 3 MB: past the 1 MiB bound, in one string or across the
  * card, refused with a message that says so, the card unchanged. */
 static void test_expansion_bounded(void **state)
 {
@@ -472,10 +472,10 @@ static void test_expansion_bounded(void **state)
 	assert_null(card_placeholders_expand(text, &v, &missing));
 	assert_null(missing);
 	assert_int_equal(errno, E2BIG);
-	text[20 * 15] = '\0'; /* 2,000,000 bytes: within the bound */
+	text[10 * 15] = '\0'; /* 1,000,000 bytes: within the bound */
 	char *got = card_placeholders_expand(text, &v, &missing);
 	assert_non_null(got);
-	assert_int_equal(strlen(got), 2000000);
+	assert_int_equal(strlen(got), 1000000);
 	free(got);
 
 	char *yaml = NULL;
@@ -489,10 +489,10 @@ static void test_expansion_bounded(void **state)
 	struct card *c = parse("c.yaml", yaml);
 	struct card_diags diags = {0};
 	assert_int_equal(card_placeholders_substitute(c, &v, &diags), -1);
-	/* E00..E19 fit (2,000,000 bytes); E20, on line 8 + 20, passes 2 MiB. */
+	/* E00..E09 fit (1,000,000 bytes); E10, on line 8 + 10, passes 1 MiB. */
 	assert_diags(&diags,
-		     "c.yaml:28:10: error: spec.environment.E20: placeholders expand the card past "
-		     "2 MiB of text",
+		     "c.yaml:18:10: error: spec.environment.E10: placeholders expand the card past "
+		     "1 MiB of text",
 		     NULL);
 	assert_string_equal(map_get(&c->spec.container.environment, "E00"), "{{ paths.big }}");
 	card_diags_free(&diags);

@@ -1,6 +1,6 @@
 /* {{ paths.k }} / {{ secrets.k }} placeholders: the input as one string expanded, and, when it
  * is a card, checked and substituted, against fixed values: a defined path, an empty one, a
- * generated one, a secret, and a 64 KB path so that a few dozen names reach the byte bound. */
+ * generated one, a secret, and a 64 KB path so that 17 names reach the byte bound. */
 #include <stdlib.h>
 #include <string.h>
 

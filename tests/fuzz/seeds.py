@@ -90,7 +90,7 @@ def card_seeds():
         seeds["card%d.yaml" % i] = text
     # several cards in one input, as fuzz_card reads them
     seeds["workspace.yaml"] = "\n#%%\n".join([CONTAINER] + OTHERS)
-    # the size bounds: aliases past 2 MiB of text, past 20,000 nodes, nesting past 64 levels,
+    # the size bounds: aliases past 1 MiB of text, past 20,000 nodes, nesting past 64 levels,
     # a file past 1 MiB
     seeds["alias-bytes.yaml"] = alias_card(30000, 80)
     seeds["alias-nodes.yaml"] = ("l0: &l0 [" + ", ".join(["x"] * 9) + "]\n" + "".join(
@@ -98,7 +98,7 @@ def card_seeds():
     seeds["deep.yaml"] = "a: " + "[" * 70 + "]" * 70 + "\n"
     seeds["wide.yaml"] = "a: [" + "x, " * 20001 + "x]\n"
     seeds["big.yaml"] = CONTAINER + "#" + "x" * (1024 * 1024) + "\n"
-    # placeholders past the 2 MiB bound (64 KB a name, 40 names)
+    # placeholders past the 1 MiB bound (64 KB a name, 40 names)
     seeds["placeholders.yaml"] = (HEAD % ("ContainerCard", "p") + "spec:\n  imageRef: {ref: images/i}\n"
                                   "  environment:\n" + "".join(
                                       '    E%d: "{{ paths.big }}"\n' % i for i in range(40)))

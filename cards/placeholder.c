@@ -79,10 +79,12 @@ static bool ph_match_at(const char *text, size_t at, struct ph_match *m)
 }
 
 /* The next match at or after `from`, as re.finditer finds them (a failed start moves on by one
- * character, so "{{{ paths.a }}" matches from the second brace). */
+ * character, so "{{{ paths.a }}" matches from the second brace). strchr, not strstr: strstr
+ * promises no bound on its cost, and where it measures the rest of the text at each call (as
+ * AddressSanitizer's does) a text of many failed starts costs time quadratic in its length. */
 static bool ph_next(const char *text, size_t from, struct ph_match *m)
 {
-	for (const char *p = strstr(text + from, "{{"); p; p = strstr(p + 1, "{{"))
+	for (const char *p = strchr(text + from, '{'); p; p = strchr(p + 1, '{'))
 		if (ph_match_at(text, (size_t)(p - text), m))
 			return true;
 	return false;

@@ -98,6 +98,10 @@ def card_seeds():
     seeds["deep.yaml"] = "a: " + "[" * 70 + "]" * 70 + "\n"
     seeds["wide.yaml"] = "a: [" + "x, " * 20001 + "x]\n"
     seeds["big.yaml"] = CONTAINER + "#" + "x" * (1024 * 1024) + "\n"
+    # 150,000 starts of a placeholder that never match (fuzz_placeholder's first timeout, when
+    # the scan used strstr)
+    seeds["braces.yaml"] = (HEAD % ("ContainerCard", "b") + "spec:\n  imageRef: {ref: images/i}\n"
+                            '  hostname: "' + "{{ x" * 150000 + '"\n')
     # placeholders past the 1 MiB bound (64 KB a name, 40 names)
     seeds["placeholders.yaml"] = (HEAD % ("ContainerCard", "p") + "spec:\n  imageRef: {ref: images/i}\n"
                                   "  environment:\n" + "".join(

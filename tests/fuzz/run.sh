@@ -29,5 +29,8 @@ card | canon | placeholder) max_len=$((1024 * 1024 + 4096)) ;;
 esac
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-exec "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-	-max_len="$max_len" -print_final_stats=1 "$@" "${dirs[@]}"
+# Not exec: the EXIT trap removes the corpus afterwards.
+rc=0
+"$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+	-max_len="$max_len" -print_final_stats=1 "$@" "${dirs[@]}" || rc=$?
+exit "$rc"

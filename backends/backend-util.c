@@ -1,6 +1,7 @@
 /* Helpers of the backend interface itself (backend.h), shared by every driver and the core:
  * neutral objects, image references, capabilities. Below the drivers: it calls none of them. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,5 +111,18 @@ long long be_time_ns(const char *s)
 				ns = ns * 10 + (*p - '0');
 	for (; digits > 0 && digits < 9; digits++)
 		ns *= 10;
-	return (long long)timegm(&tm) * 1000000000LL + ns;
+	time_t secs = timegm(&tm);
+	/* Nanoseconds since 1970 in a long long end in the year 2262: later is garbage too. */
+	if (secs > (LLONG_MAX - ns) / 1000000000LL)
+		return -1;
+	return (long long)secs * 1000000000LL + ns;
+}
+
+long long be_json_int(const struct cJSON *v)
+{
+	/* -2^63 and 2^63 are exact doubles; NaN fails both comparisons. */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= -9223372036854775808.0) ||
+	    !(v->valuedouble < 9223372036854775808.0))
+		return 0;
+	return (long long)v->valuedouble;
 }

@@ -308,6 +308,11 @@ const char *be_image_short(const char *ref);
 /* RFC 3339 with nanoseconds ("2026-12-01T08:21:30.715288258Z") -> ns since the epoch; 0
  * before 1970 (engines write "0001-01-01T00:00:00Z" for never), -1 for garbage. */
 long long be_time_ns(const char *rfc3339);
+/* A JSON number as an integer (truncated toward zero); 0 when @v is not a number or is outside
+ * long long's range. cJSON keeps every number as a double, and casting one that does not fit
+ * is undefined behaviour, so no engine document may reach such a cast. */
+struct cJSON;
+long long be_json_int(const struct cJSON *v);
 /* An inspect document (be_obj.inspect) indented for people (malloc'd; NULL if not JSON). */
 char *be_json_pretty(const char *json);
 /* "build pause subnets volumes replay" for the engine file. */

@@ -79,10 +79,12 @@ static bool ph_match_at(const char *text, size_t at, struct ph_match *m)
 }
 
 /* The next match at or after `from`, as re.finditer finds them (a failed start moves on by one
- * character, so "{{{ paths.a }}" matches from the second brace). */
+ * character, so "{{{ paths.a }}" matches from the second brace). strchr, not strstr: strstr
+ * promises no bound on its cost, and where it measures the rest of the text at each call (as
+ * AddressSanitizer's does) a text of many failed starts costs time quadratic in its length. */
 static bool ph_next(const char *text, size_t from, struct ph_match *m)
 {
-	for (const char *p = strstr(text + from, "{{"); p; p = strstr(p + 1, "{{"))
+	for (const char *p = strchr(text + from, '{'); p; p = strchr(p + 1, '{'))
 		if (ph_match_at(text, (size_t)(p - text), m))
 			return true;
 	return false;
@@ -208,17 +210,22 @@ size_t card_placeholders_check(const struct card *card, const struct card_values
 	return card->doc ? check_node(card->doc, "", card, values, diags) : 0;
 }
 
-/* A growable string. */
+/* A growable string of at most `limit` bytes: a values file of 1 MiB named by a card of 1 MiB
+ * of "{{ paths.k }}" would otherwise make some 100 GB. */
 struct buf {
 	char *s;
-	size_t len, cap;
-	bool oom;
+	size_t len, cap, limit;
+	bool oom, too_big;
 };
 
 static void buf_add(struct buf *b, const char *s, size_t n)
 {
-	if (b->oom)
+	if (b->oom || b->too_big)
 		return;
+	if (n > b->limit - b->len) {
+		b->too_big = true;
+		return;
+	}
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 64;
 		while (cap < b->len + n + 1)
@@ -236,12 +243,16 @@ static void buf_add(struct buf *b, const char *s, size_t n)
 	b->s[b->len] = '\0';
 }
 
-char *card_placeholders_expand(const char *text, const struct card_values *values, char **missing)
+/* card_placeholders_expand with at most `limit` bytes of result. */
+static char *expand_within(const char *text, const struct card_values *values, size_t limit,
+			   char **missing)
 {
 	*missing = NULL;
-	if (!text)
+	if (!text) {
+		errno = EINVAL;
 		return NULL;
-	struct buf out = {0};
+	}
+	struct buf out = {.limit = limit};
 	size_t at = 0;
 	struct ph_match m;
 	while (ph_next(text, at, &m)) {
@@ -263,11 +274,17 @@ char *card_placeholders_expand(const char *text, const struct card_values *value
 		at = m.end;
 	}
 	buf_add(&out, text + at, strlen(text + at));
-	if (out.oom) {
+	if (out.oom || out.too_big) {
 		free(out.s);
+		errno = out.oom ? ENOMEM : E2BIG;
 		return NULL;
 	}
 	return out.s ? out.s : strdup("");
+}
+
+char *card_placeholders_expand(const char *text, const struct card_values *values, char **missing)
+{
+	return expand_within(text, values, YDOC_MAX_EXPANDED, missing);
 }
 
 /* Substitution: every string field of the struct, gathered first so that either all of them
@@ -456,12 +473,23 @@ int card_placeholders_substitute(struct card *card, const struct card_values *va
 	for (size_t i = 0; i < s.count; i++)
 		errors += check_text(*s.items[i].ptr, values, card->file, s.items[i].line,
 				     s.items[i].col, s.items[i].field, false, diags);
+	/* The whole card's replacements share one budget, as aliases share theirs. */
+	size_t budget = YDOC_MAX_EXPANDED;
 	for (size_t i = 0; !errors && !s.oom && i < s.count; i++) {
+		struct slot *slot = &s.items[i];
 		char *missing = NULL;
-		s.items[i].replacement =
-		    card_placeholders_expand(*s.items[i].ptr, values, &missing);
+		slot->replacement = expand_within(*slot->ptr, values, budget, &missing);
 		free(missing); /* cannot be set: check_text found nothing missing */
-		s.oom = !s.items[i].replacement;
+		if (slot->replacement) {
+			budget -= strlen(slot->replacement);
+		} else if (errno == E2BIG) {
+			card_diags_add(diags, CARD_ERROR, card->file, slot->line, slot->col,
+				       "%s: placeholders expand the card past %d MiB of text",
+				       slot->field, YDOC_MAX_EXPANDED / (1024 * 1024));
+			errors++;
+		} else {
+			s.oom = true;
+		}
 	}
 	if (s.oom)
 		card_diags_add(diags, CARD_ERROR, card->file, card->line, card->col,

@@ -29,12 +29,15 @@ size_t card_placeholders_check(const struct card *card, const struct card_values
 			       struct card_diags *diags);
 
 /* Replaces every placeholder in every string field of the card, in place. Returns 0, or -1
- * (card unchanged) when one is undefined or empty; errors go to diags. */
+ * (card unchanged) when one is undefined or empty or the replacements together pass
+ * YDOC_MAX_EXPANDED bytes; errors go to diags. */
 int card_placeholders_substitute(struct card *card, const struct card_values *values,
 				 struct card_diags *diags);
 
 /* One string: a malloc'd copy with placeholders replaced, or NULL with *missing set to the
- * malloc'd text of the first undefined or empty placeholder. */
+ * malloc'd text of the first undefined or empty placeholder. NULL with *missing NULL: errno
+ * E2BIG for a result past YDOC_MAX_EXPANDED bytes, ENOMEM. card_placeholders_substitute holds
+ * all of a card's replacements together to that bound, failing with an error that says so. */
 char *card_placeholders_expand(const char *text, const struct card_values *values,
 			       char **missing);
 

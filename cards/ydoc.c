@@ -28,6 +28,7 @@ struct builder {
 	struct anchor *anchors;
 	size_t anchor_count;
 	size_t nodes; /* nodes so far, aliases counted as their expansion */
+	size_t bytes; /* scalar bytes so far, counted the same way */
 	int depth;
 	bool failed;
 	struct ynode *merge_key; /* the last plain `<<` scalar parsed, if any */
@@ -107,6 +108,25 @@ static void fail_parser(struct builder *b)
 
 /* ---- nodes ---- */
 
+/* Counts what an alias or a merge adds to the document as if expanded; false, with the error,
+ * once that passes YDOC_MAX_NODES or YDOC_MAX_EXPANDED. */
+static bool expand(struct builder *b, size_t nodes, size_t bytes, int line, int col)
+{
+	b->nodes += nodes;
+	b->bytes += bytes;
+	if (b->nodes > YDOC_MAX_NODES) {
+		fail(b, line, col, "document expands past %d nodes through aliases",
+		     YDOC_MAX_NODES);
+		return false;
+	}
+	if (b->bytes > YDOC_MAX_EXPANDED) {
+		fail(b, line, col, "document expands past %d MiB of text through aliases",
+		     YDOC_MAX_EXPANDED / (1024 * 1024));
+		return false;
+	}
+	return true;
+}
+
 static struct ynode *node_new(struct builder *b, enum ynode_kind kind, const yaml_mark_t *mark)
 {
 	if (++b->nodes > YDOC_MAX_NODES) {
@@ -162,6 +182,7 @@ static int node_append(struct ynode *n, struct ynode *key, struct ynode *value)
 		n->keys[n->count] = key;
 	n->values[n->count++] = value;
 	n->weight += value->weight + (key ? key->weight : 0);
+	n->bytes += value->bytes + (key ? key->bytes : 0);
 	return 0;
 }
 
@@ -267,6 +288,8 @@ static int map_set(struct builder *b, struct ynode *map, struct ynode *key, stru
 			       "duplicate key '%s': the last one wins", key->text);
 	map->weight += value->weight;
 	map->weight -= map->values[i]->weight;
+	map->bytes += value->bytes;
+	map->bytes -= map->values[i]->bytes;
 	ynode_free(map->values[i]);
 	ynode_free(key);
 	map->values[i] = value;
@@ -324,12 +347,10 @@ static struct ynode *apply_merges(struct builder *b, struct ynode *map, struct y
 		if (map_set(b, result, map->keys[i], map->values[i], false) < 0)
 			goto err;
 	}
-	b->nodes += result->weight > map->weight ? result->weight - map->weight : 0;
-	if (b->nodes > YDOC_MAX_NODES) {
-		fail(b, map->line, map->col, "document expands past %d nodes through aliases",
-		     YDOC_MAX_NODES);
+	if (!expand(b, result->weight > map->weight ? result->weight - map->weight : 0,
+		    result->bytes > map->bytes ? result->bytes - map->bytes : 0, map->line,
+		    map->col))
 		goto err;
-	}
 	ynode_free(map);
 	return result;
 err:
@@ -464,6 +485,8 @@ static struct ynode *parse_scalar(struct builder *b, yaml_event_t *ev)
 	}
 	memcpy(n->text, ev->data.scalar.value, n->len);
 	n->text[n->len] = '\0';
+	n->bytes = n->len;
+	b->bytes += n->len; /* at most the file's size: no bound to check */
 	n->type = type;
 	if (ev->data.scalar.plain_implicit && !ev->data.scalar.tag && strcmp(n->text, "<<") == 0)
 		b->merge_key = n;
@@ -483,12 +506,9 @@ static struct ynode *parse_node(struct builder *b, yaml_event_t *ev)
 			     (const char *)ev->data.alias.anchor);
 			return NULL;
 		}
-		b->nodes += n->weight;
-		if (b->nodes > YDOC_MAX_NODES) {
-			fail(b, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
-			     "document expands past %d nodes through aliases", YDOC_MAX_NODES);
+		if (!expand(b, n->weight, n->bytes, (int)ev->start_mark.line + 1,
+			    (int)ev->start_mark.column + 1))
 			return NULL;
-		}
 		n->refs++;
 		return n;
 	}

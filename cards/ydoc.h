@@ -15,6 +15,11 @@
 #define YDOC_MAX_BYTES (1024 * 1024) /* larger files are refused */
 #define YDOC_MAX_DEPTH 64	     /* nesting of mappings and sequences */
 #define YDOC_MAX_NODES 20000	     /* nodes after alias expansion */
+/* Scalar bytes after alias expansion. The node bound alone lets 8,000 aliases of one 30 KB
+ * string through, and every consumer (the card struct, its canonical form) copies each of them:
+ * hundreds of MB from a 62 KB file. The file limit, so a card without aliases always fits (its
+ * scalars are shorter than the file), and the daemon's copies of one card stay near 5 MB. */
+#define YDOC_MAX_EXPANDED YDOC_MAX_BYTES
 
 enum ynode_kind { YNODE_SCALAR, YNODE_MAP, YNODE_SEQ };
 
@@ -33,9 +38,11 @@ struct ynode {
 	struct ynode **keys;
 	struct ynode **values;
 	/* Nodes reached through an alias are shared, not copied: `refs` counts the owners, and
-	 * `weight` is the node count of the subtree as if expanded, which bounds every walk. */
+	 * `weight` is the node count of the subtree as if expanded, which bounds every walk, and
+	 * `bytes` the length of all its scalars (keys too) as if expanded. */
 	unsigned refs;
 	size_t weight;
+	size_t bytes;
 };
 
 /* Loads one document from buf. On success returns 0 and *root (a mapping, sequence or scalar;

@@ -12,7 +12,7 @@ podman_sock=/run/podman/podman.sock
 pkgs=(fuse3 libfuse3-dev libcurl4-openssl-dev libcjson-dev libyaml-dev libcmocka-dev libarchive-dev
       libssl-dev meson ninja-build pkg-config docker.io podman runc busybox-static inotify-tools curl
       socat vim-tiny python3 openssl openssh-server openssh-client jq binutils
-      libsystemd-dev systemd man-db groff-base dpkg-dev)
+      libsystemd-dev systemd man-db groff-base dpkg-dev clang libclang-rt-14-dev)
 
 missing=()
 for p in "${pkgs[@]}"; do

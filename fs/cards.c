@@ -34,6 +34,7 @@
 
 /* What an open card file keeps in fi->fh. */
 struct card_fh {
+	struct fs_handle h;
 	int fd;
 	bool writer; /* opened for writing: only a writer's close commits */
 };
@@ -410,13 +411,22 @@ void fs_cards_readlink(fuse_req_t req, struct fs_node *n)
 	fuse_reply_readlink(req, target);
 }
 
-static int open_fh(struct fuse_file_info *fi, int fd)
+static void card_fh_free(struct fs_handle *h)
+{
+	struct card_fh *fh = (struct card_fh *)h;
+	close(fh->fd);
+	free(fh);
+}
+
+/* The handle of an open card file; from then on it owns fd (released with the handle). */
+static int open_fh(struct fs *fs, struct fuse_file_info *fi, int fd)
 {
 	struct card_fh *fh = malloc(sizeof(*fh));
 	if (!fh)
 		return -ENOMEM;
 	fh->fd = fd;
 	fh->writer = (fi->flags & O_ACCMODE) != O_RDONLY;
+	fs_handle_add(fs, &fh->h, card_fh_free);
 	fi->fh = (uintptr_t)fh;
 	/* Page cache on, but dropped at each open: the workspace deletes card files (rmdir of
 	 * what they made), and anyone may edit them while unmounted. Writes go through the page
@@ -464,7 +474,7 @@ void fs_cards_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	struct fuse_entry_param e;
 	int rc = entry_at(fs, parent, name, AT_FDCWD, proc, 0, &e);
 	if (rc == 0) {
-		rc = open_fh(fi, fd);
+		rc = open_fh(fs, fi, fd);
 		if (rc < 0)
 			fs_forget(fs, e.ino, 1);
 	}
@@ -475,8 +485,7 @@ void fs_cards_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 	}
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		fs_forget(fs, e.ino, 1);
-		close(fd);
-		free(card_fh(fi));
+		fs_handle_release(fs, &card_fh(fi)->h);
 	}
 }
 
@@ -492,16 +501,14 @@ void fs_cards_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 		fuse_reply_err(req, errno);
 		return;
 	}
-	int rc = open_fh(fi, fd);
+	int rc = open_fh(fs, fi, fd);
 	if (rc < 0) {
 		close(fd);
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	if (fuse_reply_open(req, fi) != 0) {
-		close(fd);
-		free(card_fh(fi));
-	}
+	if (fuse_reply_open(req, fi) != 0)
+		fs_handle_release(fs, &card_fh(fi)->h);
 }
 
 void fs_cards_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
@@ -604,9 +611,7 @@ void fs_cards_fsync(fuse_req_t req, struct fs_node *n, int datasync, struct fuse
 
 void fs_cards_release(fuse_req_t req, struct fuse_file_info *fi)
 {
-	struct card_fh *fh = card_fh(fi);
-	close(fh->fd);
-	free(fh);
+	fs_handle_release(fs_of(req), &card_fh(fi)->h);
 	fuse_reply_err(req, 0);
 }
 

@@ -199,6 +199,8 @@ static int start_locked(struct fs *fs, struct fs_follower *f)
 	return 0;
 }
 
+static void live_close_locked(struct fs *fs, struct fs_live *live);
+
 void fs_followers_stop(struct fs *fs)
 {
 	pthread_mutex_lock(&fs->slock);
@@ -209,6 +211,10 @@ void fs_followers_stop(struct fs *fs)
 	/* Released streams and closed logs were told at their release. */
 	while (fs->nfollowers > 0)
 		pthread_cond_wait(&fs->scond, &fs->slock);
+	while (fs->lives) {
+		fs->lives->opens = 1; /* however many opens are left, this is the last close */
+		live_close_locked(fs, fs->lives);
+	}
 	pthread_mutex_unlock(&fs->slock);
 }
 

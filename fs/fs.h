@@ -195,6 +195,10 @@ struct fs {
 	struct timespec last_event; /* protected by slock: mtime of events */
 	unsigned nfollowers;	    /* protected by slock: follower threads running */
 	bool sdown;		    /* protected by slock: shutting down, park nothing */
+
+	/* Every open's snapshot, listing or card file (handles.c), until its release. */
+	pthread_mutex_t hlock;
+	struct fs_handle *handles; /* protected by hlock */
 };
 
 /* The last this many lines of events are kept for readers that fell behind (default of
@@ -242,10 +246,24 @@ int fs_move_locked(struct fs *fs, struct fs_node *n, fuse_ino_t parent, const ch
 void fs_ref_locked(struct fs_node *n);
 void fs_forget(struct fs *fs, fuse_ino_t ino, uint64_t nlookup);
 
+/* ---- handles.c: what an open holds (fi->fh), until its release or the end ---- */
+/* The first member of every fi->fh that owns memory or a descriptor. */
+struct fs_handle {
+	struct fs_handle *prev, *next; /* protected by fs->hlock */
+	void (*free)(struct fs_handle *h);
+};
+/* Links h into the mount; free_fn frees it, at its release or at exit. */
+void fs_handle_add(struct fs *fs, struct fs_handle *h, void (*free_fn)(struct fs_handle *h));
+/* Unlinks and frees h: the release, or an open whose reply failed. */
+void fs_handle_release(struct fs *fs, struct fs_handle *h);
+/* At exit, once no handler runs: frees every handle the kernel never released. */
+void fs_handles_free(struct fs *fs);
+
 /* ---- util.c: replies, snapshots, directory listings, the notifier ---- */
 /* A rendered file, taken at open and kept in fi->fh: every read of that open sees the same
  * bytes (lxcfs). */
 struct fs_snap {
+	struct fs_handle h;
 	char *buf;
 	size_t len;
 };
@@ -262,6 +280,7 @@ struct fs_dirent {
 	struct ws_object *obj; /* FS_OBJROOT listings: the object as listed */
 };
 struct fs_dir {
+	struct fs_handle h; /* once opened (fs_reply_dir_open) */
 	struct fs_dirent *ents;
 	size_t count, cap;
 };
@@ -482,7 +501,8 @@ void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
 void fs_logs_release(fuse_req_t req, struct fuse_file_info *fi);
 /* Size and mtime of a `logs` inode while it is open (live): true, else false. */
 bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, size_t *size, struct timespec *mtime);
-/* Tells every follower thread to stop, and waits for them (at most about a second). */
+/* At exit: tells every follower thread to stop, waits for them (at most about a second), and
+ * frees the `logs` still open, which the kernel will not release once the session is over. */
 void fs_followers_stop(struct fs *fs);
 
 /* ---- ctl.c: the ctl files of containers, services and nodes ---- */

@@ -431,6 +431,7 @@ int main(int argc, char **argv)
 	pthread_cond_init(&fs.ncond, NULL);
 	pthread_mutex_init(&fs.selflock, NULL);
 	pthread_mutex_init(&fs.slock, NULL);
+	pthread_mutex_init(&fs.hlock, NULL);
 	pthread_cond_init(&fs.scond, NULL);
 	fs.mountpoint = opts.mountpoint;
 	fs.ring_cap = o.events_ring;
@@ -488,11 +489,13 @@ out_signals:
 out_session:
 	fuse_session_destroy(se);
 out_table:
+	fs_handles_free(&fs);
 	fs_events_free(&fs);
 	free(fs.engine_text);
 	fs_table_free(&fs);
 	pthread_cond_destroy(&fs.scond);
 	pthread_mutex_destroy(&fs.slock);
+	pthread_mutex_destroy(&fs.hlock);
 	pthread_mutex_destroy(&fs.selflock);
 	pthread_cond_destroy(&fs.ncond);
 	pthread_mutex_destroy(&fs.nlock);

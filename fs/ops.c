@@ -410,8 +410,7 @@ static void fs_op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_in
 {
 	(void)ino;
 	struct fs_dir *d = (struct fs_dir *)(uintptr_t)fi->fh;
-	fs_dir_free(d);
-	free(d);
+	fs_handle_release(fs_of(req), &d->h);
 	fuse_reply_err(req, 0);
 }
 

@@ -15,6 +15,13 @@ long long fs_elapsed_ns(const struct timespec *since)
 
 /* ---- snapshots ---- */
 
+static void snap_free(struct fs_handle *h)
+{
+	struct fs_snap *s = (struct fs_snap *)h;
+	free(s->buf);
+	free(s);
+}
+
 void fs_reply_snap_open(fuse_req_t req, struct fuse_file_info *fi, char *buf, size_t len)
 {
 	struct fs_snap *s = malloc(sizeof(*s));
@@ -25,16 +32,15 @@ void fs_reply_snap_open(fuse_req_t req, struct fuse_file_info *fi, char *buf, si
 	}
 	s->buf = buf;
 	s->len = len;
+	fs_handle_add(fs_of(req), &s->h, snap_free);
 	fi->fh = (uintptr_t)s;
 	/* The size the kernel last saw may be another rendering's: read what we have. */
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	/* Nothing to commit on close. */
 	fi->noflush = 1;
-	if (fuse_reply_open(req, fi) != 0) {
-		free(s->buf);
-		free(s);
-	}
+	if (fuse_reply_open(req, fi) != 0)
+		fs_handle_release(fs_of(req), &s->h);
 }
 
 void fs_snap_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
@@ -64,10 +70,8 @@ void fs_snap_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
 void fs_snap_release(fuse_req_t req, struct fuse_file_info *fi)
 {
 	struct fs_snap *s = (struct fs_snap *)(uintptr_t)fi->fh;
-	if (s) {
-		free(s->buf);
-		free(s);
-	}
+	if (s)
+		fs_handle_release(fs_of(req), &s->h);
 	fuse_reply_err(req, 0);
 }
 
@@ -122,6 +126,13 @@ void fs_dir_free(struct fs_dir *d)
 	d->count = d->cap = 0;
 }
 
+static void dir_free(struct fs_handle *h)
+{
+	struct fs_dir *d = (struct fs_dir *)h;
+	fs_dir_free(d);
+	free(d);
+}
+
 void fs_reply_dir_open(fuse_req_t req, struct fuse_file_info *fi, struct fs_dir *d)
 {
 	struct fs_dir *copy = malloc(sizeof(*copy));
@@ -131,11 +142,10 @@ void fs_reply_dir_open(fuse_req_t req, struct fuse_file_info *fi, struct fs_dir 
 		return;
 	}
 	*copy = *d;
+	fs_handle_add(fs_of(req), &copy->h, dir_free);
 	fi->fh = (uintptr_t)copy;
-	if (fuse_reply_open(req, fi) != 0) {
-		fs_dir_free(copy);
-		free(copy);
-	}
+	if (fuse_reply_open(req, fi) != 0)
+		fs_handle_release(fs_of(req), &copy->h);
 }
 
 /* Offsets are entry indexes: 0 ".", 1 "..", then the snapshot; an entry's offset is the index

@@ -3,6 +3,7 @@
  * document kept as unformatted JSON (the only big part; a cJSON tree of it would weigh several
  * times more). Podman's words become Docker's here, so nothing above knows there are two. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ const char *docker_jstr(const cJSON *obj, const char *key)
 long docker_jnum(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+	return (long)be_json_int(v);
 }
 
 static void copy(char *out, size_t len, const char *s)
@@ -345,7 +346,7 @@ struct be_obj *docker_image_summary(const cJSON *item)
 	if (!o)
 		return NULL;
 	o->created = (time_t)docker_jnum(item, "Created");
-	o->size = cJSON_IsNumber(size) ? (long long)size->valuedouble : 0;
+	o->size = be_json_int(size);
 	bool ok = docker_take_labels(o, cJSON_GetObjectItemCaseSensitive(item, "Labels")) == 0;
 	o->tags = tags_joined(cJSON_GetObjectItemCaseSensitive(item, "RepoTags"));
 	o->details = image_lines(o);
@@ -361,7 +362,7 @@ struct be_obj *docker_image_obj(const cJSON *doc)
 	if (!o)
 		return NULL;
 	o->created = rfc3339(docker_jstr(doc, "Created"));
-	o->size = cJSON_IsNumber(size) ? (long long)size->valuedouble : 0;
+	o->size = be_json_int(size);
 	bool ok = docker_take_labels(o, cJSON_GetObjectItemCaseSensitive(config, "Labels")) == 0;
 	o->tags = tags_joined(cJSON_GetObjectItemCaseSensitive(doc, "RepoTags"));
 	o->details = image_lines(o);
@@ -393,6 +394,18 @@ static const char *attr(const cJSON *attrs, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+/* timeNano, else time in seconds; 0 without either, or past what nanoseconds hold (2262).
+ * timeNano does not fit a double exactly; the same event rounds the same way. */
+static long long event_ns(const cJSON *time_nano, const cJSON *time_s)
+{
+	if (cJSON_IsNumber(time_nano))
+		return be_json_int(time_nano);
+	long long secs = be_json_int(time_s);
+	if (secs > LLONG_MAX / 1000000000LL || secs < LLONG_MIN / 1000000000LL)
+		return 0;
+	return secs * 1000000000LL;
+}
+
 bool docker_event(const cJSON *ev, struct be_event *w)
 {
 	const char *type = docker_jstr(ev, "Type"), *action = docker_jstr(ev, "Action");
@@ -416,10 +429,7 @@ bool docker_event(const cJSON *ev, struct be_event *w)
 		return false;
 	if (!*action)
 		return false;
-	/* timeNano does not fit a double exactly; the same event rounds the same way. */
-	w->time_nano = cJSON_IsNumber(tn)   ? (long long)tn->valuedouble
-		       : cJSON_IsNumber(ts) ? (long long)ts->valuedouble * 1000000000LL
-					    : 0;
+	w->time_nano = event_ns(tn, ts);
 	docker_cursor(w->time_nano, w->cursor, sizeof(w->cursor));
 	copy(w->id, sizeof(w->id), docker_jstr(actor, "ID"));
 	copy(w->action, sizeof(w->action), action);

@@ -15,7 +15,7 @@
 /* ---- engine documents -> neutral objects (decode.c); NULL on ENOMEM ---- */
 /* A string member, or "" (never NULL). */
 const char *docker_jstr(const cJSON *obj, const char *key);
-/* A number member, or 0. */
+/* A number member, truncated; 0 when absent or out of range (be_json_int). */
 long docker_jnum(const cJSON *obj, const char *key);
 struct be_obj *docker_container_obj(const cJSON *inspect);
 struct be_obj *docker_container_summary(const cJSON *list_item);

@@ -220,6 +220,7 @@ typedef int (*jsonl_cb)(cJSON *obj, void *ctx);
 
 struct jsonl {
 	struct ebuf buf;
+	size_t scanned; /* buf holds no newline before this offset: not looked at again */
 	jsonl_cb cb;
 	void *ctx;
 	unsigned nbad; /* lines that were not JSON (skipped) */
@@ -275,5 +276,16 @@ int engine_demux_finish(struct engine_demux *d);
 
 /* Rewrites Podman's action names to Docker's, in place. */
 void engine_event_normalize(cJSON *ev);
+
+/* The body of GET /events: JSON lines, each normalised, then handed to @cb. */
+struct engine_events {
+	struct jsonl lines;
+	engine_event_cb cb;
+	void *ctx;
+};
+
+void engine_events_init(struct engine_events *s, engine_event_cb cb, void *ctx);
+/* An ereq sink; jsonl_finish and jsonl_free on s->lines end the stream. */
+int engine_events_sink(const char *buf, size_t len, void *ctx);
 
 #endif /* CUTIPFS_ENGINE_INT_H */

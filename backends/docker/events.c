@@ -37,25 +37,26 @@ void engine_event_normalize(cJSON *ev)
 	rename_action(ev, "status");
 }
 
-struct events {
-	struct jsonl lines;
-	engine_event_cb cb;
-	void *ctx;
-};
-
 static int on_event(cJSON *ev, void *ctx)
 {
-	struct events *s = ctx;
+	struct engine_events *s = ctx;
 
 	engine_event_normalize(ev);
 	return s->cb(ev, s->ctx) ? 1 : 0;
 }
 
+void engine_events_init(struct engine_events *s, engine_event_cb cb, void *ctx)
+{
+	s->cb = cb;
+	s->ctx = ctx;
+	jsonl_init(&s->lines, on_event, s);
+}
+
 /* A line that is not an event ends the stream: what it hid cannot be known, and the caller's
  * reconnect (a replay, then a reconcile) can. */
-static int events_sink(const char *buf, size_t len, void *ctx)
+int engine_events_sink(const char *buf, size_t len, void *ctx)
 {
-	struct events *s = ctx;
+	struct engine_events *s = ctx;
 	int rc = jsonl_feed(&s->lines, buf, len);
 
 	return rc ? rc : s->lines.nbad ? -EBADMSG : 0;
@@ -63,8 +64,8 @@ static int events_sink(const char *buf, size_t len, void *ctx)
 
 /* Why a stream that did not end well ended, in words (ereq_run only has strerror for what a
  * sink refused). */
-static void stream_fault(struct engine *e, const struct ereq *r, const struct events *s, int rc,
-			 char *err, size_t errlen)
+static void stream_fault(struct engine *e, const struct ereq *r, const struct engine_events *s,
+			 int rc, char *err, size_t errlen)
 {
 	char msg[512];
 
@@ -102,7 +103,7 @@ int engine_events_stream(struct engine *e, const char *since, const char *until,
 			 const atomic_bool *stop, char *err, size_t errlen)
 {
 	struct ereq r = {.method = "GET", .timeout_ms = -1, .stop = stop};
-	struct events s = {.cb = cb, .ctx = ctx};
+	struct engine_events s;
 	char *path = strdup("/events"), *f = NULL;
 	bool stopped;
 	int rc = -ENOMEM;
@@ -118,9 +119,9 @@ int engine_events_stream(struct engine *e, const char *since, const char *until,
 	    add_param(&path, "filters", f) < 0)
 		goto out;
 
-	jsonl_init(&s.lines, on_event, &s);
+	engine_events_init(&s, cb, ctx);
 	r.path = path;
-	r.sink = events_sink;
+	r.sink = engine_events_sink;
 	r.sink_ctx = &s;
 	rc = ereq_run(e, &r, err, errlen);
 	stopped = r.cancelled;

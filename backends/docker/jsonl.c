@@ -31,9 +31,14 @@ static int drain(struct jsonl *j, bool final)
 			off++;
 			continue;
 		}
-		nl = memchr(start, '\n', rem);
-		if (!nl && !final)
+		/* Only what arrived since the last look: a long line comes in many pieces, and
+		 * scanning it from its start at each would be quadratic. */
+		size_t from = j->scanned > off ? j->scanned - off : 0;
+		nl = memchr(start + from, '\n', rem - from);
+		if (!nl && !final) {
+			j->scanned = j->buf.len;
 			break; /* wait for the rest of this line */
+		}
 		linelen = nl ? (size_t)(nl - start) : rem;
 		/* Without require_null_terminated, parsing stops after one value, so two objects
 		 * sharing a line are both found. */
@@ -54,6 +59,7 @@ static int drain(struct jsonl *j, bool final)
 			break;
 	}
 	ebuf_consume(&j->buf, off);
+	j->scanned = j->scanned > off ? j->scanned - off : 0;
 	return rc;
 }
 

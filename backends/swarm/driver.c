@@ -263,7 +263,7 @@ static int read_spec(struct backend *b, const char *kind, const char *id, long *
 	if (rc == 0) {
 		const cJSON *ver = cJSON_GetObjectItemCaseSensitive(
 		    cJSON_GetObjectItemCaseSensitive(doc, "Version"), "Index");
-		*version = cJSON_IsNumber(ver) ? (long)ver->valuedouble : 0;
+		*version = (long)be_json_int(ver);
 		*spec = cJSON_DetachItemFromObjectCaseSensitive(doc, "Spec");
 		if (ustate)
 			snprintf(ustate, ulen, "%s",

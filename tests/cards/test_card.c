@@ -395,6 +395,9 @@ static void test_bool_forms(void **state)
 	}
 	expect_container("  privileged: 2\n", -1,
 			 LINES("t.yaml:7:15: error: spec.privileged: Input should be a valid boolean, unable to interpret input"));
+	/* 60^11 is past any 64-bit integer: read without overflow, and simply not 0 or 1. */
+	expect_container("  privileged: 1:0:0:0:0:0:0:0:0:0:0:0\n", -1,
+			 LINES("t.yaml:7:15: error: spec.privileged: Input should be a valid boolean, unable to interpret input"));
 }
 
 /* spec.replicas, cutipfs's own field for the swarm backend: an int >= 0 read as pydantic's
@@ -445,6 +448,8 @@ static void test_container_replicas(void **state)
 	    {"-99999999999999999999", "Input should be greater than or equal to 0"},
 	    {"4294967296", "Input should be less than or equal to 4294967295"},
 	    {"99999999999999999999999", "Input should be less than or equal to 4294967295"},
+	    {"1:0:0:0:0:0:0:0:0:0:0:0", "Input should be less than or equal to 4294967295"},
+	    {"-1:0:0:0:0:0:0:0:0:0:0:0", "Input should be greater than or equal to 0"},
 	    {"1.0e+30", "Unable to parse input string as an integer, exceeded maximum size"},
 	    {"-1.0e+19", "Unable to parse input string as an integer, exceeded maximum size"},
 	    {"three", "Input should be a valid integer, unable to parse string as an integer"},

@@ -1,6 +1,7 @@
 /* {{ paths.k }} / {{ secrets.k }}: CUTIP's regex, its values files in both forms, the check of
  * every string of a card with CUTIP's messages, and all-or-nothing substitution. */
 #include <setjmp.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -442,6 +443,64 @@ static void test_substitute_all_or_nothing(void **state)
 	card_values_free(&v);
 }
 
+/* Values with one path, big, of `size` bytes (`size` times 'v'). */
+static void big_values(struct card_values *v, size_t size)
+{
+	memset(v, 0, sizeof(*v));
+	v->paths.items = calloc(1, sizeof(*v->paths.items));
+	assert_non_null(v->paths.items);
+	v->paths.count = 1;
+	v->paths.items[0].key = strdup("big");
+	v->paths.items[0].value = malloc(size + 1);
+	assert_non_null(v->paths.items[0].value);
+	memset(v->paths.items[0].value, 'v', size);
+	v->paths.items[0].value[size] = '\0';
+}
+
+/* A 100 KB value named 30 times is 3 MB: past the 1 MiB bound, in one string or across the
+ * card, refused with a message that says so, the card unchanged. */
+static void test_expansion_bounded(void **state)
+{
+	(void)state;
+	struct card_values v;
+	big_values(&v, 100000);
+	char text[30 * 16 + 1] = "";
+	for (int i = 0; i < 30; i++)
+		strcat(text, "{{ paths.big }}");
+	char *missing = (char *)"unset";
+	errno = 0;
+	assert_null(card_placeholders_expand(text, &v, &missing));
+	assert_null(missing);
+	assert_int_equal(errno, E2BIG);
+	text[10 * 15] = '\0'; /* 1,000,000 bytes: within the bound */
+	char *got = card_placeholders_expand(text, &v, &missing);
+	assert_non_null(got);
+	assert_int_equal(strlen(got), 1000000);
+	free(got);
+
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+	fprintf(f, "apiVersion: cutip/v1\nkind: ContainerCard\nmetadata:\n  name: web\nspec:\n"
+		   "  imageRef: {ref: images/web}\n  environment:\n");
+	for (int i = 0; i < 30; i++)
+		fprintf(f, "    E%02d: \"{{ paths.big }}\"\n", i);
+	fclose(f);
+	struct card *c = parse("c.yaml", yaml);
+	struct card_diags diags = {0};
+	assert_int_equal(card_placeholders_substitute(c, &v, &diags), -1);
+	/* E00..E09 fit (1,000,000 bytes); E10, on line 8 + 10, passes 1 MiB. */
+	assert_diags(&diags,
+		     "c.yaml:18:10: error: spec.environment.E10: placeholders expand the card past "
+		     "1 MiB of text",
+		     NULL);
+	assert_string_equal(map_get(&c->spec.container.environment, "E00"), "{{ paths.big }}");
+	card_diags_free(&diags);
+	card_free(c);
+	free(yaml);
+	card_values_free(&v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +512,7 @@ int main(void)
 	    cmocka_unit_test(test_check_bounded),
 	    cmocka_unit_test(test_substitute),
 	    cmocka_unit_test(test_substitute_all_or_nothing),
+	    cmocka_unit_test(test_expansion_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

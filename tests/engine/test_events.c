@@ -99,10 +99,12 @@ static void test_lifecycle_events(void **state)
 	pthread_mutex_unlock(&w.lock);
 	assert_int_equal(pthread_create(&t, NULL, watch_thread, &w), 0);
 
-	assert_int_equal(engine_container_start(e, id, err, sizeof(err)), 0);
-	assert_int_equal(engine_container_wait(e, id, NULL, 20, &code, err, sizeof(err)), 0);
-	assert_int_equal(engine_container_remove(e, id, false, false, err, sizeof(err)), 0);
-	for (i = 0; i < 200 && !has_all(&w); i++)
+	/* No assertion until the thread is stopped: it uses w, which lives in this frame. */
+	int rc = engine_container_start(e, id, err, sizeof(err));
+	if (rc == 0)
+		rc = engine_container_wait(e, id, NULL, 20, &code, err, sizeof(err));
+	int rm = engine_container_remove(e, id, rc != 0, false, err, sizeof(err));
+	for (i = 0; rc == 0 && rm == 0 && i < 200 && !has_all(&w); i++)
 		usleep(100 * 1000);
 	fprintf(stderr, "# actions: %s\n", w.actions);
 
@@ -110,9 +112,14 @@ static void test_lifecycle_events(void **state)
 	atomic_store(&w.stop, true);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 5;
-	if (pthread_timedjoin_np(t, NULL, &ts) != 0)
-		fail_msg("event stream did not stop within 5 s");
+	if (pthread_timedjoin_np(t, NULL, &ts) != 0) {
+		/* it must not outlive w: end the program here rather than return */
+		fprintf(stderr, "event stream did not stop within 5 s\n");
+		abort();
+	}
 	fprintf(stderr, "# stopped in %.3f s\n", test_now() - t0);
+	if (rc != 0 || rm != 0)
+		fail_msg("container: %d, remove: %d: %s", rc, rm, err);
 	assert_true(test_now() - t0 < 1.0);
 	assert_int_equal(w.rc, 0);
 	assert_true(has_all(&w));

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "docker.h"
 #include "engine-int.h"
 
 #define EP "unix:///run/x.sock"
@@ -310,6 +311,15 @@ static void test_jsonl(void **state)
 		s.keys[s.n] = '\0';
 		assert_string_equal(s.keys, "abcde");
 	}
+	/* One byte at a time: each look starts where the last one ended. */
+	memset(&s, 0, sizeof(s));
+	jsonl_init(&j, on_obj, &s);
+	for (cut = 0; cut < len; cut++)
+		assert_int_equal(jsonl_feed(&j, body + cut, 1), 0);
+	assert_int_equal(jsonl_finish(&j), 0);
+	jsonl_free(&j);
+	s.keys[s.n] = '\0';
+	assert_string_equal(s.keys, "abcde");
 	/* A callback's non-zero return stops the feed. */
 	memset(&s, 0, sizeof(s));
 	s.stop_at = 2;
@@ -374,6 +384,38 @@ static void test_event_normalize(void **state)
 	}
 }
 
+/* Numbers and times an engine document may hold that no integer holds (found by fuzz_inspect
+ * and fuzz_events): read as "none", never cast out of range. */
+static void test_numbers_out_of_range(void **state)
+{
+	static const char *const events[] = {
+	    "{\"Type\":\"network\",\"Action\":\"create\",\"time\":1e300}",
+	    "{\"Type\":\"network\",\"Action\":\"create\",\"timeNano\":-1e300}",
+	    "{\"Type\":\"network\",\"Action\":\"create\",\"time\":1e10}",
+	};
+	struct be_event ev;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		cJSON *doc = cJSON_Parse(events[i]);
+		assert_true(docker_event(doc, &ev));
+		assert_int_equal(ev.time_nano, 0);
+		cJSON_Delete(doc);
+	}
+	cJSON *doc = cJSON_Parse("{\"Id\":\"x\",\"Size\":1e300,\"Created\":-1e300}");
+	struct be_obj *o = docker_image_summary(doc);
+	assert_non_null(o);
+	assert_int_equal(o->size, 0);
+	assert_int_equal(docker_jnum(doc, "Created"), 0);
+	be_obj_free(o);
+	cJSON_Delete(doc);
+	/* the last nanosecond a long long holds is in 2262; 4048 is garbage, as is a bad string */
+	assert_int_equal(be_time_ns("2262-04-11T23:47:16.854775807Z"), 9223372036854775807LL);
+	assert_int_equal(be_time_ns("2262-04-11T23:47:17Z"), -1);
+	assert_int_equal(be_time_ns("4048-01-01T00:00:00Z"), -1);
+	assert_int_equal(be_time_ns("1970-01-01T00:00:01.5Z"), 1500000000LL);
+}
+
 static void test_refs_and_escape(void **state)
 {
 	char *s;
@@ -410,6 +452,7 @@ int main(void)
 	    cmocka_unit_test(test_progress_errors),
 	    cmocka_unit_test(test_event_normalize),
 	    cmocka_unit_test(test_refs_and_escape),
+	    cmocka_unit_test(test_numbers_out_of_range),
 	};
 
 	return cmocka_run_group_tests_name("engine_unit", tests, NULL, NULL);

@@ -27,6 +27,15 @@ gen() { # gen KEY: a new version of card KEY in $GEN/KEY.vN; sets VERSION to N
 # statfs always asks the daemon (a cached stat would not).
 alive() { stat -f "$M" >/dev/null 2>&1; }
 
+# Whether card KEY on disk is one of its versions, whole (a write the kill cut leaves a card
+# that is not, and no container: only writes may follow).
+whole() {
+	local f=$M/cards/$1.container.yaml v
+	[ -e "$f" ] || return 1
+	v=$(grep -o 'echo v[0-9]*' "$f" 2>/dev/null | head -n 1) || return 1
+	cmp -s "$f" "$GEN/$1.v${v#echo v}"
+}
+
 # worker JOURNAL: random operations until the mount dies, each as "try KEY OP [V]" before and
 # "ok|fail KEY OP [V]" after (crash-check.py disk reads the last line of each card). Versions
 # are numbered from $VERSION (the caller moves it past what this worker may use).
@@ -36,7 +45,7 @@ worker() {
 		k=${KEYS[RANDOM % ${#KEYS[@]}]}
 		f=$M/cards/$k.container.yaml
 		op=$((RANDOM % 8))
-		[ -e "$f" ] || op=$((op % 2))
+		whole "$k" || op=$((op % 2))
 		case $op in
 		0) gen "$k"; v=$VERSION; op="write $v"
 			echo "try $k $op" >>"$j"
@@ -103,6 +112,12 @@ for round in $(seq "$ROUNDS"); do
 		"${after[@]}" >"$T/check.out" || true
 		fail "round $round, after the remount: $(cat "$T/check.out"); journal: $(cat "$J"); at the start: $(cat "$T/start.$round"); at the kill: $(cat "$T/killed.$round")"
 	}
+	# The tree shows them too (not pending) before the next round drives them through it.
+	for k in "${KEYS[@]}"; do
+		whole "$k" || continue
+		wait_until 30 sh -c "s=\$(head -n 1 '$M/containers/${P}$k/status' 2>/dev/null) && [ -n \"\$s\" ] && [ \"\$s\" != pending ]" ||
+			fail "round $round: containers/${P}$k in the tree: $(cat "$M/containers/${P}$k/status" 2>&1)"
+	done
 	log "round $round: $(grep -c '^try' "$J") operations, $(tail -n 1 "$J")"
 done
 log "$ROUNDS rounds, $ops operations, $((SECONDS - t0)) s"

@@ -1,5 +1,6 @@
 /* cards/: a passthrough to the workspace's card files (any layout of files and directories),
- * plus the commit points that turn what is written into containers (fuse-notes A10/E5):
+ * plus the commit points that turn what is written into containers (close(2), fsync(2) and
+ * rename(2): the calls whose errors the writing tools report):
  *
  *  - write(2) stores the bytes and marks the inode dirty; it fails only for what can never
  *    become valid: a card file of more than FS_CARD_MAX bytes (EFBIG). A card may arrive in

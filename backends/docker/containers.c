@@ -59,7 +59,7 @@ int engine_container_inspect(struct engine *e, const char *id, cJSON **out, char
 	*out = NULL;
 	if (bad_id(id, err, errlen))
 		return -EINVAL;
-	return engine_named_call(e, "GET", "containers", id, "/json", out, err, errlen);
+	return engine_named_call(e, "GET", "containers", id, "/json", NULL, out, err, errlen);
 }
 
 static void copy_id(const cJSON *resp, const char *key, char *id, size_t idlen)

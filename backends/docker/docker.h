@@ -49,6 +49,9 @@ int docker_add_env(cJSON *obj, const struct card_map *environment);
 /* One {"Type","Source","Target","ReadOnly"} into @mounts. */
 void docker_add_mount(cJSON *mounts, const char *type, const char *source, const char *target,
 		      bool read_only);
+/* The card's mounts and volumes as "Mounts" in @obj (a HostConfig, or a service's
+ * ContainerSpec: the same shape); -ENOMEM. */
+int docker_add_mounts(cJSON *obj, const struct be_container *b);
 /* The create body: Config + HostConfig + NetworkingConfig; -EINVAL with err for a command
  * that cannot be split. */
 int docker_container_body(const struct be_container *c, cJSON **out, char *err, size_t errlen);

@@ -157,9 +157,6 @@ void engine_seterr(char *err, size_t errlen, const char *fmt, ...)
  * all) into an array; with @member the array is that member of the response (null: empty). */
 int engine_list(struct engine *e, const char *base, const char *label, const char *member,
 		cJSON **out, char *err, size_t errlen);
-/* @method on /@dir/<escaped @name>@tail ("/json", "?force=1"); 409 is -EBUSY. */
-int engine_named_call(struct engine *e, const char *method, const char *dir, const char *name,
-		      const char *tail, cJSON **out, char *err, size_t errlen);
 /* URL-escapes one path component or query value (curl_free the result). */
 char *engine_escape(const char *s);
 /* Image references are put in paths unescaped ("/" and ":" are part of them): validate instead. */

@@ -814,9 +814,9 @@ int engine_list(struct engine *e, const char *base, const char *label, const cha
 }
 
 int engine_named_call(struct engine *e, const char *method, const char *dir, const char *name,
-		      const char *tail, cJSON **out, char *err, size_t errlen)
+		      const char *tail, const cJSON *body, cJSON **out, char *err, size_t errlen)
 {
-	struct ereq r = {.method = method, .on_conflict = EBUSY};
+	struct ereq r = {.method = method, .json = body, .on_conflict = EBUSY};
 	char *esc, *path = NULL;
 	int rc;
 

@@ -142,6 +142,10 @@ int engine_version(struct engine *e, cJSON **out, char *err, size_t errlen);
  */
 int engine_request(struct engine *e, const char *method, const char *path, const cJSON *body,
 		   cJSON **out, char *err, size_t errlen);
+/* @method on /@dir/<escaped @name>@tail ("/json", "?force=1") with @body (NULL: none); 409 is
+ * -EBUSY. */
+int engine_named_call(struct engine *e, const char *method, const char *dir, const char *name,
+		      const char *tail, const cJSON *body, cJSON **out, char *err, size_t errlen);
 
 /* ---- containers (containers.c) ---- */
 

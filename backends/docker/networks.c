@@ -16,12 +16,12 @@ int engine_network_list(struct engine *e, const char *label, cJSON **out, char *
 int engine_network_inspect(struct engine *e, const char *name, cJSON **out, char *err,
 			   size_t errlen)
 {
-	return engine_named_call(e, "GET", "networks", name, NULL, out, err, errlen);
+	return engine_named_call(e, "GET", "networks", name, NULL, NULL, out, err, errlen);
 }
 
 int engine_network_remove(struct engine *e, const char *name, char *err, size_t errlen)
 {
-	return engine_named_call(e, "DELETE", "networks", name, NULL, NULL, err, errlen);
+	return engine_named_call(e, "DELETE", "networks", name, NULL, NULL, NULL, err, errlen);
 }
 
 /* An existing network of that name: its id, and not created by us. */

@@ -71,8 +71,9 @@ void docker_add_mount(cJSON *mounts, const char *type, const char *source, const
 	cJSON_AddItemToArray(mounts, m);
 }
 
-/* Bind sources are relative to the workspace root (the core made them when asked to). */
-static int add_mounts(cJSON *host, const struct be_container *b)
+/* Bind sources are relative to the workspace root (the core made them when asked to); on a
+ * Swarm that is the same path on whichever node runs a task. */
+int docker_add_mounts(cJSON *host, const struct be_container *b)
 {
 	const struct card_container_spec *c = &b->card->spec.container;
 	cJSON *mounts;
@@ -182,7 +183,7 @@ int docker_container_body(const struct be_container *b, cJSON **out, char *err, 
 	cJSON_AddFalseToObject(config, "OpenStdin");
 	host = cJSON_AddObjectToObject(config, "HostConfig");
 	add_host(config, host, b);
-	rc = add_mounts(host, b);
+	rc = docker_add_mounts(host, b);
 	if (rc < 0) {
 		cJSON_Delete(config);
 		return rc;

@@ -15,12 +15,12 @@ int engine_volume_list(struct engine *e, const char *label, cJSON **out, char *e
 
 int engine_volume_inspect(struct engine *e, const char *name, cJSON **out, char *err, size_t errlen)
 {
-	return engine_named_call(e, "GET", "volumes", name, NULL, out, err, errlen);
+	return engine_named_call(e, "GET", "volumes", name, NULL, NULL, out, err, errlen);
 }
 
 int engine_volume_remove(struct engine *e, const char *name, bool force, char *err, size_t errlen)
 {
-	return engine_named_call(e, "DELETE", "volumes", name, force ? "?force=1" : NULL, NULL, err,
+	return engine_named_call(e, "DELETE", "volumes", name, force ? "?force=1" : NULL, NULL, NULL, err,
 				 errlen);
 }
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 
 #include "docker.h"
 #include "docker/ops.h"
@@ -250,20 +249,14 @@ static int s_container_create(struct backend *b, const struct be_container *c, c
 static int read_spec(struct backend *b, const char *kind, const char *id, long *version,
 		     cJSON **spec, char *ustate, size_t ulen, char *err, size_t errlen)
 {
-	char *path = NULL, *esc = curl_easy_escape(NULL, id, 0);
 	cJSON *doc = NULL;
-	int rc;
+	int rc = engine_named_call(E(b), "GET", kind, id, NULL, NULL, &doc, err, errlen);
 
 	*spec = NULL;
-	if (!esc || asprintf(&path, "/%s/%s", kind, esc) < 0) {
-		curl_free(esc);
-		return -ENOMEM;
-	}
-	rc = engine_request(E(b), "GET", path, NULL, &doc, err, errlen);
 	if (rc == 0) {
 		const cJSON *ver = cJSON_GetObjectItemCaseSensitive(
 		    cJSON_GetObjectItemCaseSensitive(doc, "Version"), "Index");
-		*version = (long)be_json_int(ver);
+		*version = cJSON_IsNumber(ver) ? (long)ver->valuedouble : 0;
 		*spec = cJSON_DetachItemFromObjectCaseSensitive(doc, "Spec");
 		if (ustate)
 			snprintf(ustate, ulen, "%s",
@@ -273,8 +266,6 @@ static int read_spec(struct backend *b, const char *kind, const char *id, long *
 			rc = -EIO;
 	}
 	cJSON_Delete(doc);
-	curl_free(esc);
-	free(path);
 	return rc;
 }
 
@@ -282,18 +273,11 @@ static int read_spec(struct backend *b, const char *kind, const char *id, long *
 static int write_spec(struct backend *b, const char *kind, const char *id, long version,
 		      const char *query, const cJSON *spec, char *err, size_t errlen)
 {
-	char *path = NULL, *esc = curl_easy_escape(NULL, id, 0);
-	int rc;
+	char tail[160];
 
-	if (!esc || asprintf(&path, "/%s/%s/update?version=%ld%s%s", kind, esc, version,
-			     query ? "&" : "", query ? query : "") < 0) {
-		curl_free(esc);
-		return -ENOMEM;
-	}
-	rc = engine_request(E(b), "POST", path, spec, NULL, err, errlen);
-	curl_free(esc);
-	free(path);
-	return rc;
+	snprintf(tail, sizeof(tail), "/update?version=%ld%s%s", version, query ? "&" : "",
+		 query ? query : "");
+	return engine_named_call(E(b), "POST", kind, id, tail, spec, NULL, err, errlen);
 }
 
 typedef void (*spec_edit)(cJSON *spec, const struct be_ctl *c);
@@ -427,13 +411,7 @@ static int s_remove(struct backend *b, enum be_kind kind, const char *id, unsign
 {
 	if (kind != BE_SERVICE)
 		return docker_backend_ops.remove(D(b), kind, id, flags, err, errlen);
-	char *path = NULL, *esc = curl_easy_escape(NULL, id, 0);
-	int rc = !esc || asprintf(&path, "/services/%s", esc) < 0
-		     ? -ENOMEM
-		     : engine_request(E(b), "DELETE", path, NULL, NULL, err, errlen);
-	curl_free(esc);
-	free(path);
-	return rc;
+	return engine_named_call(E(b), "DELETE", "services", id, NULL, NULL, NULL, err, errlen);
 }
 
 static int s_logs(struct backend *b, const char *id, const struct be_logs *o, be_log_sink sink,

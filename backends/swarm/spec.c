@@ -10,30 +10,6 @@
 #include "registry.h"
 #include "swarm.h"
 
-/* Bind sources are paths on whichever node runs a task: the workspace's path, as on one engine. */
-static int add_mounts(cJSON *cs, const struct be_container *b)
-{
-	const struct card_container_spec *c = &b->card->spec.container;
-	cJSON *mounts;
-
-	if (!c->mount_count && !c->volumes.count)
-		return 0;
-	mounts = cJSON_AddArrayToObject(cs, "Mounts");
-	for (size_t i = 0; i < c->mount_count; i++) {
-		const struct card_mount *m = &c->mounts[i];
-		char *source = strcmp(m->type, "bind") == 0 ? card_path_join(b->root, m->source.s)
-							    : strdup(m->source.s);
-		if (!source)
-			return -ENOMEM;
-		docker_add_mount(mounts, m->type, source, m->target.s, m->read_only);
-		free(source);
-	}
-	for (size_t i = 0; i < c->volumes.count; i++)
-		docker_add_mount(mounts, "volume", c->volumes.items[i].key, c->volumes.items[i].value,
-			  false);
-	return 0;
-}
-
 /* A container's restart policy in a service's words. */
 static const char *restart_condition(const char *policy)
 {
@@ -106,7 +82,7 @@ int swarm_service_spec(const struct be_container *b, unsigned replicas, cJSON **
 	if (rc == 0)
 		rc = docker_add_env(cs, &c->environment);
 	if (rc == 0)
-		rc = add_mounts(cs, b);
+		rc = docker_add_mounts(cs, b);
 	if (rc < 0) {
 		cJSON_Delete(spec);
 		return rc;

@@ -103,6 +103,16 @@ static void test_discover_layouts(void **state)
 /* A scratch tree for what git does not keep: editor leftovers, symlinks, loops. */
 static char scratch[64];
 
+/* Writes @text to @path. */
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A small valid ImageCard at scratch/@rel, its directories made. */
 static void touch(const char *rel)
 {
 	char path[256];
@@ -112,12 +122,8 @@ static void touch(const char *rel)
 		mkdir(path, 0755);
 		*p = '/';
 	}
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("apiVersion: cutip/v1\nkind: ImageCard\nmetadata:\n  name: x\nspec:\n"
-	      "  source: pull\n  image: alpine\n",
-	      f);
-	fclose(f);
+	put(path, "apiVersion: cutip/v1\nkind: ImageCard\nmetadata:\n  name: x\nspec:\n"
+		  "  source: pull\n  image: alpine\n");
 }
 
 static void scratch_link(const char *target, const char *rel)
@@ -315,12 +321,7 @@ static void test_check_lone_files(void **state)
 	/* Given by name, an editor's copy is checked too, with a warning that a scan skips it. */
 	char path[128];
 	snprintf(path, sizeof(path), "%s/web.image.yaml~", scratch);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("apiVersion: cutip/v1\nkind: ImageCard\nmetadata:\n  name: x\nspec:\n"
-	      "  source: pull\n  image: alpine\n",
-	      f);
-	fclose(f);
+	touch("web.image.yaml~");
 	char want[256];
 	snprintf(want, sizeof(want),
 		 "%s: warning: checked as a card, but a workspace scan skips this name (an "
@@ -343,12 +344,8 @@ static void test_check_replicas(void **state)
 
 	char path[128];
 	snprintf(path, sizeof(path), "%s/typo.container.yaml", scratch);
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("apiVersion: cutip/v1\nkind: ContainerCard\nmetadata: {name: typo}\n"
-	      "spec:\n  imageRef: {ref: images/web}\n  replica: 3\n",
-	      f);
-	fclose(f);
+	put(path, "apiVersion: cutip/v1\nkind: ContainerCard\nmetadata: {name: typo}\n"
+		  "spec:\n  imageRef: {ref: images/web}\n  replica: 3\n");
 	char want[512];
 	snprintf(want, sizeof(want),
 		 "%s:6:3: warning: spec.replica: unknown field, ignored (did you mean "
@@ -358,12 +355,8 @@ static void test_check_replicas(void **state)
 	unlink(path);
 
 	/* A bad value is an error like any other, with its place. */
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("apiVersion: cutip/v1\nkind: ContainerCard\nmetadata: {name: typo}\n"
-	      "spec:\n  imageRef: {ref: images/web}\n  replicas: -1\n",
-	      f);
-	fclose(f);
+	put(path, "apiVersion: cutip/v1\nkind: ContainerCard\nmetadata: {name: typo}\n"
+		  "spec:\n  imageRef: {ref: images/web}\n  replicas: -1\n");
 	snprintf(want, sizeof(want),
 		 "%s:6:13: error: spec.replicas: Input should be greater than or equal to 0\n",
 		 path);

@@ -5,7 +5,8 @@
  * cred.c to create as the caller and xattr.c for extended attributes), objects.c (images/,
  * networks/, containers/), events.c (the events file), follow.c (containers/NAME/follow and
  * the live `logs`), ctl.c (containers/NAME/ctl). stream.c parks the reads of stream files;
- * notify.c is the one thread that tells the kernel about changes. Everything engine-side goes
+ * notify.c is the one thread that tells the kernel about changes; cache.c decides what the
+ * kernel may keep of rendered files and listings. Everything engine-side goes
  * through backends/workspace.h. */
 #ifndef CUTIPFS_FS_FS_H
 #define CUTIPFS_FS_FS_H
@@ -43,6 +44,9 @@
 #define FS_TIMEOUT_CARDS 0.0
 /* Worker threads of the loop unless -o max_threads= says otherwise. */
 #define FS_MAX_THREADS 64
+
+/* The digest of a rendering or listing (SHA-256): what the kernel may keep (cache.c). */
+#define FS_DIGEST_LEN 32
 
 /* How long the size of a rendering is reused by getattr before rendering again. */
 #define FS_SIZE_TTL_NS 1000000000LL
@@ -128,6 +132,14 @@ struct fs_node {
 	struct timespec size_at; /* protected by fs->lock */
 	unsigned long size_gen;	 /* protected by fs->lock */
 	time_t mtime;		 /* protected by fs->lock: errors, when it last changed */
+
+	/* What the kernel may cache of the node (cache.c): a digest of the rendering or listing
+	 * it was last given, and for a rendered file open now, that rendering. */
+	unsigned char cache_md[FS_DIGEST_LEN]; /* protected by fs->lock */
+	bool cache_md_valid;		       /* protected by fs->lock */
+	char *cache_buf;		       /* protected by fs->lock */
+	size_t cache_len;		       /* protected by fs->lock */
+	unsigned cache_opens;		       /* protected by fs->lock */
 
 	struct fs_node *ino_next;  /* protected by fs->lock */
 	struct fs_node *name_next; /* protected by fs->lock */
@@ -305,6 +317,22 @@ void fs_attr_virtual(struct fs *fs, const struct fs_node *n, size_t size, time_t
 void fs_entry_init(struct fuse_entry_param *e, const struct fs_node *n, double entry_timeout,
 		   double attr_timeout);
 long long fs_elapsed_ns(const struct timespec *since);
+
+/* ---- cache.c: renderings and listings the kernel keeps across opens ---- */
+/* Whether n's opens go through fs_reply_cached_open (its reads and releases then too). */
+bool fs_is_cached(const struct fs_node *n);
+/* Replies to the open of n with its rendering buf (taken): the kernel keeps its pages when they
+ * hold these very bytes. */
+void fs_reply_cached_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi, char *buf,
+			  size_t len);
+void fs_cached_read(fuse_req_t req, struct fs_node *n, size_t size, off_t off);
+/* req may be NULL: an open whose reply failed. */
+void fs_cached_release(fuse_req_t req, struct fs_node *n);
+/* The size of n's rendering while n is open (true), which is what its reads give. */
+bool fs_cached_size(struct fs *fs, struct fs_node *n, size_t *size);
+/* fs_reply_dir_open, with the kernel's readdir cache kept when the listing is unchanged. */
+void fs_reply_cached_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi,
+			     struct fs_dir *d);
 
 /* ---- notify.c: the notifier thread ---- */
 /* Invalidate the kernel's dentry parent/name and the parent's listing, from the notifier. */

@@ -92,6 +92,7 @@ static void node_free(struct fs_node *n)
 {
 	if (n->fd >= 0)
 		close(n->fd);
+	free(n->cache_buf);
 	free(n->name);
 	free(n);
 }

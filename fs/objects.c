@@ -242,6 +242,9 @@ static int file_size(struct fs *fs, struct fs_node *n, const char *name, size_t 
 		*size = 0; /* a stream, and commands: nothing to stat */
 		return 0;
 	}
+	/* Open now: the kernel's reads give that rendering. */
+	if (fs_cached_size(fs, n, size))
+		return 0;
 	pthread_mutex_lock(&fs->lock);
 	bool fresh = n->size_valid && fs_elapsed_ns(&n->size_at) < FS_SIZE_TTL_NS;
 	*size = n->size;
@@ -489,7 +492,7 @@ void fs_obj_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fs_reply_dir_open(req, fi, &d);
+	fs_reply_cached_opendir(req, n, fi, &d);
 }
 
 int fs_obj_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
@@ -538,8 +541,7 @@ void fs_obj_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	remember_size(fs, n, len);
-	fs_reply_snap_open(req, fi, text, len);
+	fs_reply_cached_open(req, n, fi, text, len);
 }
 
 void fs_obj_unlink(fuse_req_t req, struct fs_node *parent, const char *name)

@@ -271,6 +271,8 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fs_stream_read(req, size, fi);
 	else if (is_file(n, FS_F_LOGS))
 		fs_logs_read(req, size, off, fi);
+	else if (fs_is_cached(n) && !fi->fh)
+		fs_cached_read(req, n, size, off);
 	else
 		fs_snap_read(req, size, off, fi);
 }
@@ -339,6 +341,8 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		fs_stream_release(req, fi);
 	else if (is_file(n, FS_F_LOGS))
 		fs_logs_release(req, fi);
+	else if (fs_is_cached(n) && !fi->fh)
+		fs_cached_release(req, n);
 	else
 		fs_snap_release(req, fi);
 }

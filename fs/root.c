@@ -146,10 +146,13 @@ static int root_stat(struct fs *fs, struct fs_node *n, struct stat *st, double *
 		break;
 	case FS_ENGINE: {
 		char *text;
+		*attr_timeout = FS_TIMEOUT_NONE;
+		/* Open now: its reads give the open's rendering (cache.c). */
+		if (fs_cached_size(fs, n, &size))
+			break;
 		rc = render_engine(fs, &text, &size);
 		if (rc == 0)
 			free(text);
-		*attr_timeout = FS_TIMEOUT_NONE;
 		break;
 	}
 	case FS_ERRORS:
@@ -313,7 +316,10 @@ void fs_root_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fs_reply_snap_open(req, fi, text, len);
+	if (fs_is_cached(n))
+		fs_reply_cached_open(req, n, fi, text, len);
+	else
+		fs_reply_snap_open(req, fi, text, len);
 }
 
 /* Writing to errors only clears it (`echo > errors`); anything else is not for us. */

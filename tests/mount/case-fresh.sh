@@ -50,6 +50,30 @@ wait_event 20 "$(ev container "${P}late" start)"
 [ "$(state_of "containers/${P}late")" = running ] || fail "status after start: $(cat "$C/status")"
 consistent
 
+log "kept in the kernel's cache between changes, and never past one: with readers at it all along"
+# Readers keep status, inspect.json and the listing hot in the page and readdir caches (and
+# hold opens of their own) while the state moves; each change's line still means the state
+# after it for the next cat, ls and stat.
+hot() { while :; do cat "$C/status" "$C/inspect.json" >/dev/null; ls "$M/containers" >/dev/null; done; }
+hot & H1=$!
+hot & H2=$!
+for round in 1 2 3 4 5; do
+	ev_mark
+	api -X POST "$API/containers/${P}late/pause" >/dev/null
+	wait_event 20 "$(ev container "${P}late" pause)"
+	[ "$(state_of "containers/${P}late")" = paused ] || fail "round $round: status after pause: $(cat "$C/status")"
+	grep -q '"Status":[[:space:]]*"paused"' "$C/inspect.json" || fail "round $round: inspect.json after pause"
+	consistent
+	ev_mark
+	api -X POST "$API/containers/${P}late/unpause" >/dev/null
+	wait_event 20 "$(ev container "${P}late" unpause)"
+	[ "$(state_of "containers/${P}late")" = running ] || fail "round $round: status after unpause: $(cat "$C/status")"
+	grep -q '"Status":[[:space:]]*"running"' "$C/inspect.json" || fail "round $round: inspect.json after unpause"
+	consistent
+done
+kill "$H1" "$H2" 2>/dev/null
+wait "$H1" "$H2" 2>/dev/null || true
+
 log "removed outside: gone from ls and stat at once"
 id=$(cat "$C/id")
 ev_mark

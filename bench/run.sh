@@ -4,10 +4,11 @@
 #
 #   bash bench/run.sh [--quick] [--engine unix:///PATH]
 #
-#   --quick    a smoke run (about 2.5 minutes on 2 idle cores): N = 10, 50, loops of 100 reads,
-#              a 10 MiB log read 3 times and one round of starts, instead of N = 10, 100, 500,
-#              loops of 1000 reads, a 50 MiB log read 5 times and 3 rounds of starts at N = 10
-#              (the full run: about 30 minutes on 2 cores).
+#   --quick    a smoke run (about 4 minutes on 2 idle cores): N = 10, 50, loops of 100 reads,
+#              a 10 MiB log read 3 times, one round of starts, 200 and 500 containers at scale
+#              and a burst of 200, instead of N = 10, 100, 500, loops of 1000 reads, a 50 MiB
+#              log read 5 times, 3 rounds of starts at N = 10, 500 and 2,000 containers at scale
+#              and a burst of 1,000 (the full run: about 40 minutes on 2 cores).
 #   --engine   the engine's socket (default unix:///run/docker.sock; Podman:
 #              unix:///run/podman/podman.sock). The docker CLI is pointed at it too.
 #
@@ -20,21 +21,33 @@
 #
 # What it measures (the targets of the issue; each printed as met or missed):
 #   1. the state of all N containers: `cat containers/*/status` vs `docker ps -a --format`
-#      vs `docker inspect` per container vs GET /containers/json. Target: no slower than
-#      docker ps.
+#      vs `docker inspect` per container vs GET /containers/json. Target: at most half of
+#      docker ps's time.
 #   2. one container's state read many times, per read: a `cat status` loop vs a
 #      `docker inspect -f` loop vs a curl loop; and in one process, open/read/close of status
 #      (bench/readloop.c) vs one HTTP request per read on a kept-alive connection
-#      (bench/httploop.c). Target: a status read at least 100x faster than docker inspect.
+#      (bench/httploop.c), with the same reads of a local file as the floor. Targets: readloop
+#      within 3x of the local file, and at least 1000x faster than docker inspect -f.
 #   3. `ls -l containers` at each N: the engine requests it makes (the `requests:` line of the
 #      mount's `engine` file, before and after, less what reading that file costs) and its time
-#      vs `docker ps -a`. Target: one request per listing.
+#      vs `docker ps -a`. Targets: one request per listing, no slower than docker ps -a.
 #   4. starting N containers from N cards (one `cp` of N prepared cards, and a `cp` per card;
-#      until every status says running) vs `docker run -d` N times vs create+start with curl.
-#      Target: no slower than the docker run loop.
-#   5. `cat logs` of a container that wrote 50 MB vs `docker logs` vs GET /logs. Target: at
-#      least as fast.
-#   6. the daemon's VmRSS at 500 containers. Target: under 32 MiB.
+#      until every status says running) vs `docker run -d` N times vs create+start with curl;
+#      and the engine requests per container, counted until the daemon is quiet again (its
+#      reads after its own changes' events included). Targets: one cp at most 0.8x the docker
+#      run loop at N >= 100 (no slower at N = 10), a cp per card no slower; 3 requests per start.
+#   5. `cat logs` of a container that wrote 50 MiB vs `docker logs` vs GET /logs, on a fresh
+#      mount, and the daemon's peak RSS (VmHWM) after it. Targets: at least as fast as docker
+#      logs, under 32 MiB.
+#   6. the daemon's VmRSS at 500 containers. Target: under 32 MiB (48 MiB at 2,000).
+#   7. start-up at scale: 500, then 2,000 containers created (not started) in the engine; the
+#      time from starting the daemon to a complete `ls containers`, and at 2,000 targets 1, 3
+#      and 6 again. Target: within 1 s at 500.
+#   8. engine requests per event: containers made, started, killed and removed outside
+#      cutipfs, the mount's requests over the lines its events file showed for them.
+#   9. a burst of 1,000 container events (created and removed outside cutipfs, 8 at a time):
+#      every create and destroy line reaches `cat events`, in the engine's order (as
+#      `docker events` gives it for the same window). Target: complete and in order.
 #
 # Output: the medians as it goes; at the end a table, bench/results/<UTC time>.csv (every
 # median, ratio and target) and bench/results/latest.md (the table, for the README). Raw samples
@@ -77,10 +90,14 @@ if [ "$QUICK" = 1 ]; then
 	NS=(10 50)
 	ITER=100 # reads per loop in target 2
 	LOG_BYTES=$((10 << 20))
+	SCALE=(200 500) # target 7: containers created, not started
+	BURST=200	# target 9: containers created and removed
 else
 	NS=(10 100 500)
 	ITER=1000
 	LOG_BYTES=$((50 << 20))
+	SCALE=(500 2000)
+	BURST=1000
 fi
 RUNS=5      # fast things: medians of 5, after a warm-up
 LOG_RUNS=$([ "$QUICK" = 1 ] && echo 3 || echo 5)
@@ -283,6 +300,21 @@ timed() {
 
 # A fresh workspace and mountpoint each time, with the image card applied.
 mount_fs() {
+	mount_bare
+	cat >"$M/cards/bb.image.yaml" <<EOF || die "the image card was refused: $(cat "$M/errors")"
+apiVersion: cutip/v1
+kind: ImageCard
+metadata:
+  name: ${P}bb
+spec:
+  source: pull
+  image: ${IMAGE%:*}
+  tag: "${IMAGE##*:}"
+EOF
+	wait_state "images/${P}bb" present
+}
+# The same, without cards: returns once mounted.
+mount_bare() {
 	MI=$((MI + 1))
 	W=$T/ws$MI
 	M=$T/mnt$MI
@@ -296,17 +328,6 @@ mount_fs() {
 		sleep 0.1
 	done
 	mountpoint -q "$M" || die "not mounted after 10 s"
-	cat >"$M/cards/bb.image.yaml" <<EOF || die "the image card was refused: $(cat "$M/errors")"
-apiVersion: cutip/v1
-kind: ImageCard
-metadata:
-  name: ${P}bb
-spec:
-  source: pull
-  image: ${IMAGE%:*}
-  tag: "${IMAGE##*:}"
-EOF
-	wait_state "images/${P}bb" present
 }
 
 state_of() {
@@ -356,6 +377,35 @@ engine_read_cost() {
 	echo "$cost"
 }
 
+# settle: waits until the daemon is quiet (no engine request in 1.2 s but the ping of the engine
+# file's own rendering; at most 30 s); REQ_B is the requests count then and READS the renderings
+# of the engine file it took, one ping each: the file is kept 1 s, and every read here comes
+# later than that after the one before (REQ_A's included).
+settle() {
+	local now i
+	sleep 1.2
+	REQ_B=$(engine_requests)
+	READS=1
+	for i in $(seq 25); do
+		sleep 1.2
+		now=$(engine_requests)
+		READS=$((READS + 1))
+		if [ "$now" -le $((REQ_B + 1)) ]; then
+			REQ_B=$now
+			break
+		fi
+		REQ_B=$now
+	done
+}
+
+# create_many PREFIX FROM TO: creates containers PREFIX-FROM .. PREFIX-TO (not started), eight
+# at a time.
+create_many() {
+	seq "$2" "$3" | xargs -P 8 -I{} curl -sf --max-time 120 --unix-socket "$SOCK" -o /dev/null \
+		-X POST -H 'Content-Type: application/json' "$API/containers/create?name=$1-{}" \
+		-d "{\"Image\":\"$IMAGE\",\"Cmd\":[\"sleep\",\"3600\"]}"
+}
+
 container_card() { # container_card NAME
 	cat <<EOF
 apiVersion: cutip/v1
@@ -378,6 +428,68 @@ all_running() {
 	done
 	echo "only $got of $want running after 5 min; errors: $(tail -3 "$M/errors")" >&2
 	return 1
+}
+
+# ---- 1., 3. and 6. on the mount M, with the containers NAMES in the engine ----
+
+measure_state() { # measure_state N
+	local N=$1 total runs
+	total=$(find "$M/containers" -mindepth 1 -maxdepth 1 | wc -l)
+	say "N = $N: target 1, the state of all containers ($total in the engine)"
+	record t1.count "$N" 1 1 "$total" containers
+	# Other users' containers may come and go meanwhile (a status that vanishes between the
+	# glob and the open fails cat): tolerated while the mount is alive.
+	t1_cat() { cat "$M"/containers/*/status >/dev/null 2>&1 || mountpoint -q "$M"; }
+	t1_ps() { docker ps -a --format '{{.Names}} {{.State}}' >/dev/null; }
+	t1_inspect_each() {
+		local c
+		for c in "${NAMES[@]}"; do docker inspect "$c" >/dev/null || return 1; done
+	}
+	t1_api() { curl -sf --unix-socket "$SOCK" "$API/containers/json?all=1" >/dev/null; }
+	runs=$RUNS
+	[ "$N" -lt 500 ] || runs=3
+	if [ "$N" -gt 500 ]; then
+		# docker inspect of each of thousands takes minutes; 500 tells the story.
+		compare "$N" 1 "$runs" t1.cat t1_cat t1.ps t1_ps t1.api t1_api
+	else
+		compare "$N" 1 "$runs" t1.cat t1_cat t1.ps t1_ps t1.inspect_each t1_inspect_each t1.api t1_api
+	fi
+}
+
+measure_ls() { # measure_ls N
+	local N=$1 cost a b s e i
+	say "N = $N: target 3, ls -l containers"
+	t3_ls() { ls -l "$M/containers" >/dev/null; }
+	t3_ps() { docker ps -a >/dev/null; }
+	compare "$N" 1 "$RUNS" t3.ls t3_ls t3.ps t3_ps
+	# What reading the engine file costs (its ping), to subtract.
+	cost=$(engine_read_cost)
+	local -a reqs_cold=() reqs_warm=()
+	for ((i = 1; i <= RUNS; i++)); do
+		# Cold: after the mount's list cache (1 s) and the kernel's entries (1 s) expired.
+		sleep 1.2
+		a=$(engine_requests)
+		s=$EPOCHREALTIME
+		ls -l "$M/containers" >/dev/null
+		e=$EPOCHREALTIME
+		b=$(engine_requests)
+		record t3.ls_cold "$N" 1 "$i" "$(secs "$s" "$e")" s
+		record t3.req_cold "$N" 1 "$i" $((b - a - cost)) requests
+		reqs_cold+=($((b - a - cost)))
+		# Warm: right after another listing.
+		a=$(engine_requests)
+		ls -l "$M/containers" >/dev/null
+		b=$(engine_requests)
+		record t3.req_warm "$N" 1 "$i" $((b - a - cost)) requests
+		reqs_warm+=($((b - a - cost)))
+	done
+	say "  engine requests per ls -l (reading the engine file costs $cost, subtracted): expired caches ${reqs_cold[*]}; right after another ls ${reqs_warm[*]}"
+}
+
+measure_memory() { # measure_memory N
+	record t6.rss "$1" 1 1 "$(rss_kib VmRSS)" KiB
+	record t6.hwm "$1" 1 1 "$(rss_kib VmHWM)" KiB
+	say "N = $1: target 6, daemon VmRSS $(rss_kib VmRSS) KiB (peak $(rss_kib VmHWM) KiB)"
 }
 
 # ======== 2. one container's state, read ITER times ========
@@ -433,6 +545,9 @@ inproc t2.readloop_local "$T/readloop" "$LOCAL" "$ITER" running
 # ======== 5. cat logs of a container that wrote 50 MB ========
 
 say "target 5: the logs of a container that wrote $((LOG_BYTES >> 20)) MiB"
+# A fresh daemon: its peak RSS is the logs runs'.
+unmount
+mount_fs
 LOGS=$P-logs
 LINE=$(printf 'x%.0s' $(seq 99))
 api -f -o /dev/null -X POST -H 'Content-Type: application/json' "$API/containers/create?name=$LOGS" \
@@ -490,25 +605,25 @@ for N in "${NS[@]}"; do
 		local f
 		REQ_A=$(engine_requests)
 		for f in "$T/cards-c$N"/*.yaml; do cp "$f" "$M/cards/" || return 1; done
-		REQ_B=$(engine_requests)
 		all_running "$P-c$N-" "$N"
 	}
 	t4_cp_all() {
 		REQ_A=$(engine_requests)
 		cp "$T/cards-r$N"/*.yaml "$M/cards/" || return 1
-		REQ_B=$(engine_requests)
 		all_running "$P-r$N-" "$N"
 	}
-	# t4_cards CASE FN RUN: FN timed, with its requests and CPU.
+	# t4_cards CASE FN RUN: FN timed; then, once the daemon is quiet, its requests (what its
+	# own changes' events made it read included) and CPU.
 	t4_cards() {
-		local cost c0 c1
-		cost=$(engine_read_cost)
+		local c0 c1 req
 		c0=$(cpu_ms)
 		timed "$1" "$N" "$3" "$2"
+		settle
 		c1=$(cpu_ms)
-		record "$1.req" "$N" "$N" "$3" $((REQ_B - REQ_A - cost)) requests
+		req=$((REQ_B - REQ_A - READS))
+		record "$1.req" "$N" "$N" "$3" "$req" requests
 		record "$1.cpu" "$N" "$N" "$3" $((c1 - c0)) ms
-		say "    $(awk -v r=$((REQ_B - REQ_A - cost)) -v n="$N" 'BEGIN{printf "%.1f", r/n}') engine requests and $(awk -v c=$((c1 - c0)) -v n="$N" 'BEGIN{printf "%.1f", c/n}') ms of daemon CPU per container"
+		say "    $(awk -v r="$req" -v n="$N" 'BEGIN{printf "%.1f", r/n}') engine requests and $(awk -v c=$((c1 - c0)) -v n="$N" 'BEGIN{printf "%.1f", c/n}') ms of daemon CPU per container"
 	}
 	rounds=1
 	[ "$N" -gt 10 ] || [ "$QUICK" = 1 ] || rounds=3
@@ -531,62 +646,117 @@ for N in "${NS[@]}"; do
 	NAMES=()
 	for ((i = 1; i <= N; i++)); do NAMES+=("$P-r$N-$i"); done
 
-	# ---- 1. the state of all containers ----
-	total=$(find "$M/containers" -mindepth 1 -maxdepth 1 | wc -l)
-	say "N = $N: target 1, the state of all containers ($total in the engine)"
-	record t1.count "$N" 1 1 "$total" containers
-	# Other users' containers may come and go meanwhile (a status that vanishes between the
-	# glob and the open fails cat): tolerated while the mount is alive.
-	t1_cat() { cat "$M"/containers/*/status >/dev/null 2>&1 || mountpoint -q "$M"; }
 	running=$(grep -lx running "$M/containers/$P-r$N-"*/status | wc -l)
 	[ "$running" -eq "$N" ] || die "only $running of $N statuses say running"
-	t1_ps() { docker ps -a --format '{{.Names}} {{.State}}' >/dev/null; }
-	t1_inspect_each() {
-		local c
-		for c in "${NAMES[@]}"; do docker inspect "$c" >/dev/null || return 1; done
-	}
-	t1_api() { curl -sf --unix-socket "$SOCK" "$API/containers/json?all=1" >/dev/null; }
-	runs=$RUNS
-	[ "$N" -lt 500 ] || runs=3
-	compare "$N" 1 "$runs" t1.cat t1_cat t1.ps t1_ps t1.inspect_each t1_inspect_each t1.api t1_api
-
-	# ---- 3. ls -l containers: requests and time ----
-	say "N = $N: target 3, ls -l containers"
-	t3_ls() { ls -l "$M/containers" >/dev/null; }
-	t3_ps() { docker ps -a >/dev/null; }
-	compare "$N" 1 "$RUNS" t3.ls t3_ls t3.ps t3_ps
-	# What reading the engine file costs (its ping), to subtract.
-	cost=$(engine_read_cost)
-	reqs_cold=()
-	reqs_warm=()
-	for ((i = 1; i <= RUNS; i++)); do
-		# Cold: after the mount's list cache (1 s) and the kernel's entries (1 s) expired.
-		sleep 1.2
-		a=$(engine_requests)
-		s=$EPOCHREALTIME
-		ls -l "$M/containers" >/dev/null
-		e=$EPOCHREALTIME
-		b=$(engine_requests)
-		record t3.ls_cold "$N" 1 "$i" "$(secs "$s" "$e")" s
-		record t3.req_cold "$N" 1 "$i" $((b - a - cost)) requests
-		reqs_cold+=($((b - a - cost)))
-		# Warm: right after another listing.
-		a=$(engine_requests)
-		ls -l "$M/containers" >/dev/null
-		b=$(engine_requests)
-		record t3.req_warm "$N" 1 "$i" $((b - a - cost)) requests
-		reqs_warm+=($((b - a - cost)))
-	done
-	say "  engine requests per ls -l (reading the engine file costs $cost, subtracted): expired caches ${reqs_cold[*]}; right after another ls ${reqs_warm[*]}"
-
-	# ---- 6. the daemon's memory ----
-	record t6.rss "$N" 1 1 "$(rss_kib VmRSS)" KiB
-	record t6.hwm "$N" 1 1 "$(rss_kib VmHWM)" KiB
-	say "N = $N: target 6, daemon VmRSS $(rss_kib VmRSS) KiB (peak $(rss_kib VmHWM) KiB)"
+	measure_state "$N"
+	measure_ls "$N"
+	measure_memory "$N"
 
 	unmount
 	remove_containers "$P-r$N-"
 done
+
+# ======== 7. start-up at scale, with 1., 3. and 6. at the largest ========
+
+have=0
+for S in "${SCALE[@]}"; do
+	say "target 7: $S containers created (not started), a new mount"
+	create_many "$P-s" $((have + 1)) "$S" || die "cannot create containers $P-s-$((have + 1)) .. $S"
+	have=$S
+	got=$(bench_ids "$P-s-" | wc -l)
+	[ "$got" -eq "$S" ] || die "$got of $S containers created"
+	for ((r = 1; r <= 3; r++)); do
+		# From starting the daemon to an `ls containers` that names every one.
+		s=$EPOCHREALTIME
+		mount_bare
+		while [ "$(ls "$M/containers" | grep -c "^$P-s-")" -lt "$S" ]; do
+			[ $((${EPOCHREALTIME/./} - ${s/./})) -lt 120000000 ] || die "ls containers incomplete after 120 s"
+			sleep 0.01
+		done
+		e=$EPOCHREALTIME
+		record t7.listing "$S" 1 "$r" "$(secs "$s" "$e")" s
+		# At once, from the list if it is not inspected yet: the state.
+		st=$(state_of "containers/$P-s-$S") || die "no status for $P-s-$S"
+		[ "$st" = created ] || die "containers/$P-s-$S/status says '$st', want created"
+		say "  mount to a complete ls containers (N=$S, run $r): $(fmt_s "$(secs "$s" "$e")")"
+		[ "$r" -eq 3 ] || unmount
+	done
+	if [ "$S" -gt 500 ]; then
+		NAMES=()
+		measure_state "$S"
+		measure_ls "$S"
+		measure_memory "$S"
+	fi
+	unmount
+done
+remove_containers "$P-s-"
+
+# ======== 8. engine requests per event ========
+
+say "target 8: engine requests per event (containers made and removed outside cutipfs)"
+mount_bare
+EV8=$T/events8.log
+cat "$M/events" >"$EV8" &
+EVPID=$!
+settle # the first lists
+REQ_A=$REQ_B
+for ((i = 1; i <= 10; i++)); do
+	api -f -o /dev/null -X POST -H 'Content-Type: application/json' "$API/containers/create?name=$P-e-$i" \
+		-d "{\"Image\":\"$IMAGE\",\"Cmd\":[\"sleep\",\"3600\"]}" || die "create $P-e-$i"
+	api -f -o /dev/null -X POST "$API/containers/$P-e-$i/start" || die "start $P-e-$i"
+	api -f -o /dev/null -X POST "$API/containers/$P-e-$i/kill" || die "kill $P-e-$i"
+	api -f -o /dev/null -X DELETE "$API/containers/$P-e-$i?force=1" || die "remove $P-e-$i"
+done
+for i in $(seq 300); do
+	[ "$(grep -c " container $P-e-[0-9]* destroy" "$EV8")" -ge 10 ] && break
+	sleep 0.1
+done
+settle
+lines=$(grep -c " container $P-e-" "$EV8" || true)
+req=$((REQ_B - REQ_A - READS))
+record t8.req events "$lines" 1 "$req" requests
+say "  $req engine requests for $lines event lines: $(awk -v r="$req" -v l="$lines" 'BEGIN{printf "%.2f", l ? r/l : 0}') per event"
+kill "$EVPID" 2>/dev/null || true
+wait "$EVPID" 2>/dev/null || true
+unmount
+
+# ======== 9. a burst of events ========
+
+say "target 9: a burst of $BURST containers created and removed outside cutipfs"
+mount_bare
+EV9=$T/events9.log
+cat "$M/events" >"$EV9" &
+EVPID=$!
+# The engine's own account, live (it replays only its last 256 events afterwards).
+docker events --filter type=container --filter event=create --filter event=destroy \
+	--format '{{.Action}} {{.Actor.Attributes.name}}' >"$T/burst.engine" &
+DEVPID=$!
+sleep 1
+s=$EPOCHREALTIME
+create_many "$P-b" 1 "$BURST" || die "the burst's creates failed"
+remove_containers "$P-b-"
+for i in $(seq 1200); do
+	[ "$(grep -c " container $P-b-[0-9]* destroy" "$EV9")" -ge "$BURST" ] && break
+	sleep 0.1
+done
+e=$EPOCHREALTIME
+sleep 1
+kill "$DEVPID" 2>/dev/null || true
+wait "$DEVPID" 2>/dev/null || true
+grep " $P-b-" "$T/burst.engine" >"$T/burst.want" || true
+grep -E " container $P-b-[0-9]+ (create|destroy)( |\$)" "$EV9" | awk '{print $4, $3}' >"$T/burst.got" || true
+want=$(wc -l <"$T/burst.want")
+got=$(wc -l <"$T/burst.got")
+ordered=0
+cmp -s "$T/burst.want" "$T/burst.got" && ordered=1
+record t9.want burst "$BURST" 1 "$want" lines
+record t9.got burst "$BURST" 1 "$got" lines
+record t9.ordered burst "$BURST" 1 "$ordered" bool
+record t9.time burst "$BURST" 1 "$(secs "$s" "$e")" s
+say "  the engine's events: $want create and destroy lines; events showed $got; same order: $([ "$ordered" = 1 ] && echo yes || echo no)"
+kill "$EVPID" 2>/dev/null || true
+wait "$EVPID" 2>/dev/null || true
+unmount
 
 # ======== the report ========
 

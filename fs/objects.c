@@ -123,10 +123,12 @@ const char *fs_obj_root_name(enum ws_kind kind)
 
 /* How long the kernel may keep a node's attributes. Long where every change comes with a
  * workspace change that the notifier turns into an invalidation: the directories of
- * containers and networks (their mtime is the object's last change) and the id of a container
- * or network (a new one is a new object, a new node). Status is short: it also says when the
- * engine is unreachable, which is no change of the object. Images follow their cards, whose
- * tags may move without a change of the card. */
+ * containers and networks (their mtime is the object's last change), the id of a container
+ * or network (a new one is a new object, a new node), and their rendered files too, since
+ * every open renders again and drops the attributes when the rendering changed (cache.c): a
+ * status that says the engine is unreachable, which is no change of the object, shows at the
+ * next cat, though `stat` alone may give the old size until then. Images follow their cards,
+ * whose tags may move without a change of the card. */
 static double attr_timeout(const struct fs_node *n)
 {
 	bool followed = n->kind == WS_CONTAINER || n->kind == WS_NETWORK;
@@ -136,9 +138,9 @@ static double attr_timeout(const struct fs_node *n)
 		return FS_TIMEOUT_DYNAMIC; /* card: its target follows renames in cards/ */
 	switch (n->file) {
 	case FS_F_ID:
-		return followed ? FS_TIMEOUT_OBJECT : FS_TIMEOUT_DYNAMIC;
 	case FS_F_STATUS:
 	case FS_F_INSPECT:
+		return followed ? FS_TIMEOUT_OBJECT : FS_TIMEOUT_DYNAMIC;
 	case FS_F_FOLLOW:
 	case FS_F_CTL:
 	case FS_F_TASKS:

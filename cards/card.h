@@ -170,5 +170,8 @@ bool card_name_valid(const char *name, const char **why);
  * ("No closing quotation", "No escaped character"). Free with card_argv_free. */
 char **card_shlex_split(const char *command, const char **error);
 void card_argv_free(char **argv);
+/* One word quoted as Python's shlex.quote does, so that card_shlex_split reads it back as that
+ * word; malloc'd, NULL when out of memory. */
+char *card_shlex_quote(const char *word);
 
 #endif

@@ -169,3 +169,36 @@ void card_argv_free(char **argv)
 		free(*p);
 	free(argv);
 }
+
+/* Python's shlex.quote: as it is when every byte is safe ([A-Za-z0-9@%+=:,./_-]), else in single
+ * quotes, each ' written '"'"'. card_shlex_split gives the word back. */
+char *card_shlex_quote(const char *word)
+{
+	static const char safe[] = "@%+=:,./_-";
+	size_t n = 0, quotes = 0;
+	bool plain = *word != '\0';
+	for (const char *p = word; *p; p++, n++) {
+		unsigned char ch = (unsigned char)*p;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      strchr(safe, ch)))
+			plain = false;
+		quotes += ch == '\'';
+	}
+	if (plain)
+		return strdup(word);
+	char *out = malloc(n + quotes * 4 + 3), *o = out;
+	if (!out)
+		return NULL;
+	*o++ = '\'';
+	for (const char *p = word; *p; p++) {
+		if (*p == '\'') {
+			memcpy(o, "'\"'\"'", 5);
+			o += 5;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o++ = '\'';
+	*o = '\0';
+	return out;
+}

@@ -2,6 +2,7 @@
  *
  *   cutipfs [-f] [-d] [-s] [-o OPTION,...] [SOURCE] MOUNTPOINT   mount a workspace
  *   cutipfs check [--format=...] PATH...                validate cards, no mount
+ *   cutipfs from-compose FILE [-o DIR]                  cards from a compose file
  *
  * The shape is libfuse's passthrough_ll/hello_ll at 3.14: our options first (an offsetof
  * table, sshfs style), then fuse_parse_cmdline, a session, mount, daemonize, the multithreaded
@@ -20,6 +21,7 @@
 
 #include "config.h"
 #include "check.h"
+#include "compose.h"
 #include "fs.h"
 
 struct fs_options {
@@ -104,6 +106,7 @@ static void usage(const char *prog)
 {
 	printf("usage: %s [options] [SOURCE] MOUNTPOINT\n"
 	       "       %s check [--format=text|json|sarif] [--quiet] [--stdin-name=PATH] PATH...|-\n"
+	       "       %s from-compose FILE [-o DIR]\n"
 	       "\n"
 	       "Mounts a CUTIP workspace: cards written into MOUNTPOINT/cards become images,\n"
 	       "networks and containers, shown under MOUNTPOINT/images, networks, containers.\n"
@@ -149,7 +152,7 @@ static void usage(const char *prog)
 	       "Also `mount -t fuse.cutipfs [ENGINE-URL|cutipfs] MOUNTPOINT -o ...` and fstab;\n"
 	       "mount's own options (noauto, user, _netdev, nofail, x-systemd.*) are ignored.\n"
 	       "\n",
-	       prog, prog, FS_EVENTS_RING);
+	       prog, prog, prog, FS_EVENTS_RING);
 }
 
 /* mkdir -p */
@@ -355,6 +358,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && strcmp(argv[1], "check") == 0)
 		return card_check_main(argc - 1, argv + 1, stdout);
+	if (argc >= 2 && strcmp(argv[1], "from-compose") == 0)
+		return compose_main(argc - 1, argv + 1, stdout, stderr);
 
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct fs_options o = {0};

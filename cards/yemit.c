@@ -1,0 +1,133 @@
+/* The YAML writer of cards/yemit.h: libyaml's emitter, writing to a memory stream
+ * (open_memstream). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "yemit.h"
+#include "ydoc.h"
+
+static int sink(void *data, unsigned char *buffer, size_t size)
+{
+	struct yemit *y = data;
+	return fwrite(buffer, 1, size, y->out) == size;
+}
+
+/* Emits one event made by init (which returns 0 when it could not make it). */
+static void emit(struct yemit *y, int made, yaml_event_t *ev)
+{
+	if (y->failed || !made || !yaml_emitter_emit(&y->emitter, ev))
+		y->failed = true;
+}
+
+bool yemit_begin(struct yemit *y)
+{
+	yaml_event_t ev;
+	memset(y, 0, sizeof(*y));
+	if (!(y->out = open_memstream(&y->buf, &y->len)))
+		return false;
+	if (!yaml_emitter_initialize(&y->emitter)) {
+		fclose(y->out);
+		free(y->buf);
+		return false;
+	}
+	yaml_emitter_set_output(&y->emitter, sink, y);
+	yaml_emitter_set_unicode(&y->emitter, 1);
+	yaml_emitter_set_width(&y->emitter, 100);
+	emit(y, yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING), &ev);
+	emit(y, yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1), &ev);
+	yemit_map(y);
+	return !y->failed;
+}
+
+bool yemit_end(struct yemit *y, char **out, size_t *len)
+{
+	yaml_event_t ev;
+	yemit_close_map(y);
+	emit(y, yaml_document_end_event_initialize(&ev, 1), &ev);
+	emit(y, yaml_stream_end_event_initialize(&ev), &ev);
+	yaml_emitter_delete(&y->emitter);
+	if (fclose(y->out) != 0)
+		y->failed = true;
+	if (y->failed || !y->buf) {
+		free(y->buf);
+		return false;
+	}
+	*out = y->buf;
+	*len = y->len;
+	return true;
+}
+
+static void start_map(struct yemit *y, yaml_mapping_style_t style)
+{
+	yaml_event_t ev;
+	emit(y, yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, style), &ev);
+}
+
+void yemit_map(struct yemit *y)
+{
+	start_map(y, YAML_BLOCK_MAPPING_STYLE);
+}
+
+void yemit_flow_map(struct yemit *y)
+{
+	start_map(y, YAML_FLOW_MAPPING_STYLE);
+}
+
+void yemit_seq(struct yemit *y)
+{
+	yaml_event_t ev;
+	emit(y, yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE),
+	     &ev);
+}
+
+void yemit_close_map(struct yemit *y)
+{
+	yaml_event_t ev;
+	emit(y, yaml_mapping_end_event_initialize(&ev), &ev);
+}
+
+void yemit_close_seq(struct yemit *y)
+{
+	yaml_event_t ev;
+	emit(y, yaml_sequence_end_event_initialize(&ev), &ev);
+}
+
+static void scalar(struct yemit *y, const char *s, yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+	emit(y,
+	     yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
+					  style),
+	     &ev);
+}
+
+/* Whether s, written plain, reads back as the same string (ydoc resolves as CUTIP does). */
+static bool plain_is_string(const char *s)
+{
+	struct ynode *root = NULL;
+	struct card_diags diags = {0};
+	bool same = *s && ydoc_load(s, strlen(s), NULL, &root, &diags) == 0 &&
+		    root->kind == YNODE_SCALAR && root->type == YS_STR &&
+		    strcmp(root->text, s) == 0;
+	ynode_free(root);
+	card_diags_free(&diags);
+	return same;
+}
+
+void yemit_str(struct yemit *y, const char *s)
+{
+	/* Plain where that says the same; otherwise libyaml picks plain only if it can't be. */
+	scalar(y, s, plain_is_string(s) ? YAML_ANY_SCALAR_STYLE : YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+}
+
+void yemit_plain(struct yemit *y, const char *s)
+{
+	scalar(y, s, YAML_PLAIN_SCALAR_STYLE);
+}
+
+void yemit_kv(struct yemit *y, const char *key, const char *value)
+{
+	yemit_str(y, key);
+	yemit_str(y, value);
+}

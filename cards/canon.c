@@ -5,10 +5,11 @@
  *    "spec":{"build_args":{},"buildtime_dir":null,...,"tag":"latest"}}
  * - every field of the kind's spec is present, with the value card.c settled on (defaults
  *   included), so writing a default out and leaving it away hash the same;
- * - except cutipfs's own ContainerCard field replicas, present (an integer) only when the card
- *   gives it: a field added later must not change the hash of every card written before it,
- *   or every running object would look stale after an upgrade. So `replicas: 1` and no
- *   replicas hash differently although both run one task;
+ * - except cutipfs's own ContainerCard fields (replicas, resources, healthcheck, user,
+ *   stop_signal, stop_timeout), each present only when the card gives it: a field added later
+ *   must not change the hash of every card written before it, or every running object would
+ *   look stale after an upgrade. So `replicas: 1` and no replicas hash differently although
+ *   both run one task;
  * - an absent optional is null, a bool is true/false, an empty map {} and an empty list [];
  * - refs keep their YAML shape {"ref":"images/web"} (null when an optional ref is absent);
  * - object keys are sorted by bytes at every level; lists keep their order, which matters;
@@ -172,9 +173,50 @@ static cJSON *uint_raw(unsigned value)
 	return cJSON_CreateRaw(text);
 }
 
+static cJSON *ll_raw(long long value)
+{
+	char text[32];
+	snprintf(text, sizeof(text), "%lld", value);
+	return cJSON_CreateRaw(text);
+}
+
+/* key: value in obj when value is set (not 0); false when an add fails. */
+static bool add_set(cJSON *obj, const char *key, long long value)
+{
+	return !value || add(obj, key, ll_raw(value));
+}
+
+/* The limits, each only when set (card.h): a card written before they existed keeps its hash.
+ * Sizes and durations as the numbers they mean, so 512m and 536870912 hash the same. */
+static bool limits(cJSON *o, const struct card_container_spec *s)
+{
+	const struct card_resources *r = &s->resources;
+	const struct card_healthcheck *h = &s->healthcheck;
+	if (r->memory || r->memory_swap || r->nano_cpus || r->pids) {
+		cJSON *res = cJSON_CreateObject();
+		if (!add(o, "resources", res) || !add_set(res, "memory", r->memory) ||
+		    !add_set(res, "memory_swap", r->memory_swap) ||
+		    !add_set(res, "cpus_nano", r->nano_cpus) || !add_set(res, "pids", r->pids))
+			return false;
+	}
+	if (h->test.count) {
+		cJSON *hc = cJSON_CreateObject();
+		if (!add(o, "healthcheck", hc) || !add(hc, "test", list_arr(&h->test)) ||
+		    !add_set(hc, "interval", h->interval) || !add_set(hc, "timeout", h->timeout) ||
+		    !add_set(hc, "start_period", h->start_period) ||
+		    !add_set(hc, "retries", h->retries))
+			return false;
+	}
+	return (!s->user || add(o, "user", cJSON_CreateString(s->user))) &&
+	       (!s->stop_signal || add(o, "stop_signal", cJSON_CreateString(s->stop_signal))) &&
+	       (!s->has_stop_timeout || add(o, "stop_timeout", ll_raw(s->stop_timeout)));
+}
+
 static bool container_spec(cJSON *o, const struct card_container_spec *s)
 {
 	if (s->has_replicas && !add(o, "replicas", uint_raw(s->replicas)))
+		return false;
+	if (!limits(o, s))
 		return false;
 	cJSON *mounts = cJSON_CreateArray();
 	for (size_t i = 0; mounts && i < s->mount_count; i++)

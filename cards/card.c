@@ -980,14 +980,172 @@ static void validate_mounts(struct schema *s, const struct ynode *spec,
 	loc_pop(s, saved);
 }
 
+/* ---- cutipfs's container limits (resources, healthcheck, user, stop_signal, stop_timeout) ---- */
+
+/* A size: a YAML int (bytes) or a string with a unit; -1 for no limit where allowed. */
+static int field_bytes(struct schema *s, const struct ynode *map, const char *key, bool no_limit,
+		       long long *out)
+{
+	const struct ynode *v = ynode_get(map, key);
+	long long n = 0;
+	int rc = -EINVAL;
+	*out = 0;
+	if (!v || ynode_is_null(v))
+		return 0;
+	if (v->kind == YNODE_SCALAR && v->type == YS_INT)
+		rc = yaml_int_value(v->text, &n);
+	else if (is_str(v))
+		rc = strcmp(v->text, "-1") == 0 ? (n = -1, 0) : card_parse_bytes(v->text, &n);
+	if (rc == 0 && (n > 0 || (n == -1 && no_limit))) {
+		*out = n;
+		return 0;
+	}
+	report(s, v, key, "Input should be a size: bytes, or a number with b, k, m or g (512m)%s",
+	       no_limit ? ", or -1 for no limit" : "");
+	return -1;
+}
+
+static int field_duration(struct schema *s, const struct ynode *map, const char *key, long long *ns)
+{
+	const struct ynode *v = ynode_get(map, key);
+	*ns = 0;
+	if (!v || ynode_is_null(v))
+		return 0;
+	if (is_str(v) && card_parse_duration(v->text, ns) == 0)
+		return 0;
+	report(s, v, key, "Input should be a duration with its unit (30s, 1m30s, 500ms)");
+	return -1;
+}
+
+static int field_cpus(struct schema *s, const struct ynode *map, const char *key, long long *nano)
+{
+	const struct ynode *v = ynode_get(map, key);
+	*nano = 0;
+	if (!v || ynode_is_null(v))
+		return 0;
+	if (v->kind == YNODE_SCALAR &&
+	    (v->type == YS_INT || v->type == YS_FLOAT || v->type == YS_STR) &&
+	    card_parse_cpus(v->text, nano) == 0 && *nano > 0)
+		return 0;
+	report(s, v, key, "Input should be a number of CPUs greater than 0 (1.5)");
+	return -1;
+}
+
+static void validate_resources(struct schema *s, const struct ynode *spec, struct card_resources *r)
+{
+	static const char *const known[] = {"memory", "memory_swap", "cpus", "pids", NULL};
+	bool bad;
+	const struct ynode *res = field_model(s, spec, "resources", "Resources", OPTIONAL, &bad);
+	if (!res)
+		return;
+	size_t saved = loc_push(s, "resources");
+	field_bytes(s, res, "memory", false, &r->memory);
+	field_bytes(s, res, "memory_swap", true, &r->memory_swap);
+	field_cpus(s, res, "cpus", &r->nano_cpus);
+	bool given;
+	if (field_int(s, res, "pids", -1, LLONG_MAX, &given, &r->pids) == 0 && given && !r->pids)
+		report(s, ynode_get(res, "pids"), "pids",
+		       "Input should be at least 1, or -1 for no limit");
+	if (r->memory_swap > 0 && r->memory > 0 && r->memory_swap < r->memory)
+		report(s, ynode_get(res, "memory_swap"), "memory_swap",
+		       "memory_swap is memory plus swap: it cannot be less than memory");
+	else if (r->memory_swap && !r->memory)
+		report(s, ynode_get(res, "memory_swap"), "memory_swap",
+		       "memory_swap needs memory (it is memory plus swap)");
+	warn_unknown_keys(s, res, "Resources", known);
+	loc_pop(s, saved);
+}
+
+static void validate_healthcheck(struct schema *s, const struct ynode *spec,
+				 struct card_healthcheck *h)
+{
+	static const char *const known[] = {"test",    "interval",     "timeout",
+					    "retries", "start_period", NULL};
+	bool bad, given;
+	const struct ynode *hc = field_model(s, spec, "healthcheck", "Healthcheck", OPTIONAL, &bad);
+	if (!hc)
+		return;
+	size_t saved = loc_push(s, "healthcheck");
+	const struct ynode *test = ynode_get(hc, "test");
+	if (is_str(test)) {
+		/* A string runs in the container's shell, as compose and the docker CLI do. */
+		h->test.items = calloc(2, sizeof(*h->test.items));
+		if (h->test.items) {
+			h->test.items[0] = (struct card_str){.s = strdup("CMD-SHELL")};
+			h->test.items[1] = (struct card_str){
+			    .s = strdup(test->text), .line = test->line, .col = test->col};
+			h->test.count = 2;
+		}
+	} else if (!test) {
+		report(s, hc, "test", "Field required");
+	} else if (field_list(s, hc, "test", &h->test) == 0) {
+		const char *first = h->test.count ? h->test.items[0].s : "";
+		bool none = strcmp(first, "NONE") == 0;
+		if ((!none && strcmp(first, "CMD") != 0 && strcmp(first, "CMD-SHELL") != 0) ||
+		    (!none && h->test.count < 2))
+			report(s, test, "test",
+			       "a list starts with CMD (then the command's words), CMD-SHELL (then "
+			       "one shell command) or NONE");
+	}
+	field_duration(s, hc, "interval", &h->interval);
+	field_duration(s, hc, "timeout", &h->timeout);
+	field_duration(s, hc, "start_period", &h->start_period);
+	field_int(s, hc, "retries", 0, INT_MAX, &given, &h->retries);
+	warn_unknown_keys(s, hc, "Healthcheck", known);
+	loc_pop(s, saved);
+}
+
+/* A signal as docker's --stop-signal takes it: a name with or without SIG, or a number. */
+static void check_stop_signal(struct schema *s, const struct ynode *spec, const char *sig)
+{
+	static const char *const names[] = {
+	    "HUP",   "INT",  "QUIT", "ILL",  "TRAP", "ABRT", "BUS",    "FPE",	 "KILL",
+	    "USR1",  "SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD",	 "CONT",
+	    "STOP",  "TSTP", "TTIN", "TTOU", "URG",  "XCPU", "XFSZ",   "VTALRM", "PROF",
+	    "WINCH", "IO",   "POLL", "PWR",  "SYS",  NULL};
+	if (!sig)
+		return;
+	const char *name = strncasecmp(sig, "SIG", 3) == 0 ? sig + 3 : sig;
+	char *end = NULL;
+	long n = strtol(sig, &end, 10);
+	if (*sig && end && !*end && n >= 1 && n <= 64)
+		return;
+	if (strncasecmp(name, "RTMIN", 5) == 0 || strncasecmp(name, "RTMAX", 5) == 0)
+		return;
+	for (const char *const *p = names; *p; p++)
+		if (strcasecmp(name, *p) == 0)
+			return;
+	report(s, ynode_get(spec, "stop_signal"), "stop_signal",
+	       "'%s' is not a signal (SIGTERM, INT, 15)", sig);
+}
+
+static void validate_limits(struct schema *s, const struct ynode *spec,
+			    struct card_container_spec *c)
+{
+	validate_resources(s, spec, &c->resources);
+	validate_healthcheck(s, spec, &c->healthcheck);
+	field_str(s, spec, "user", OPTIONAL, NULL, &c->user, NULL, NULL);
+	field_str(s, spec, "stop_signal", OPTIONAL, NULL, &c->stop_signal, NULL, NULL);
+	check_stop_signal(s, spec, c->stop_signal);
+	field_int(s, spec, "stop_timeout", 0, INT_MAX, &c->has_stop_timeout, &c->stop_timeout);
+	/* cutipfs.* labels say what cutipfs made and from which card: a card may not set them. */
+	for (size_t i = 0; i < c->labels.count; i++)
+		if (strncmp(c->labels.items[i].key, "cutipfs.", 8) == 0)
+			report(s, ynode_get(spec, "labels"), "labels",
+			       "'%s': labels starting with cutipfs. are cutipfs's own",
+			       c->labels.items[i].key);
+}
+
 static void validate_container(struct schema *s, const struct ynode *spec, struct card *card)
 {
-	/* replicas is cutipfs's own; last, so that a did-you-mean tie goes to CUTIP's keys. */
+	/* replicas and the limits are cutipfs's own; last, so that a did-you-mean tie goes to
+	 * CUTIP's keys. */
 	static const char *const known[] = {
 		"imageRef", "networkRef", "network_mode", "command",	  "hostname",
 		"workdir",  "privileged", "cap_add",	  "security_opts", "ports",
 		"environment", "mounts",  "volumes",	  "labels",	  "restart_policy",
-		"replicas", NULL};
+		"replicas", "resources", "healthcheck", "user", "stop_signal", "stop_timeout",
+		NULL};
 	struct card_container_spec *c = &card->spec.container;
 	size_t before = s->errors;
 	field_ref(s, spec, "imageRef", REQUIRED, &c->image_ref);
@@ -1010,6 +1168,7 @@ static void validate_container(struct schema *s, const struct ynode *spec, struc
 	if (field_int(s, spec, "replicas", 0, UINT_MAX, &c->has_replicas, &replicas) == 0 &&
 	    c->has_replicas)
 		c->replicas = (unsigned)replicas;
+	validate_limits(s, spec, c);
 	warn_unknown_keys(s, spec, "ContainerSpec", known);
 	if (s->errors != before)
 		return;
@@ -1379,6 +1538,9 @@ void card_free(struct card *card)
 		map_free(&c->volumes);
 		map_free(&c->labels);
 		free(c->restart_policy);
+		list_free(&c->healthcheck.test);
+		free(c->user);
+		free(c->stop_signal);
 		break;
 	}
 	case CARD_NETWORK:

@@ -72,6 +72,23 @@ struct card_mount {
 	bool create_host_path;
 };
 
+/* cutipfs's own container fields, which CUTIP ignores (pydantic drops keys its model lacks):
+ * what the engine limits and checks. 0, NULL or an empty list is unset, and the canonical form
+ * has only what is set, so that a card without them keeps the hash it had before they existed. */
+struct card_resources {
+	long long memory;      /* bytes */
+	long long memory_swap; /* memory plus swap, bytes; -1 no limit */
+	long long nano_cpus;   /* CPUs x 1e9 */
+	long long pids;	       /* -1 no limit */
+};
+
+struct card_healthcheck {
+	/* ["CMD-SHELL", "cmd"], ["CMD", argv...] or ["NONE"]; empty: unset */
+	struct card_list test;
+	long long interval, timeout, start_period; /* ns */
+	long long retries;
+};
+
 struct card_container_spec {
 	struct card_str image_ref;   /* "images/<name>" */
 	struct card_str network_ref; /* "networks/<name>" or absent */
@@ -96,6 +113,12 @@ struct card_container_spec {
 	 * existed; read it through card_container_replicas(), which takes unset as 1. */
 	bool has_replicas;
 	unsigned replicas; /* 0 to UINT_MAX when has_replicas, else 0 */
+	struct card_resources resources;
+	struct card_healthcheck healthcheck;
+	char *user;	   /* "uid[:gid]" or a name */
+	char *stop_signal; /* "SIGINT", "INT" or a number */
+	bool has_stop_timeout;
+	long long stop_timeout; /* seconds */
 };
 
 struct card_network_spec {
@@ -164,6 +187,14 @@ char *card_ref_of(const struct card *card);
 /* Whether a name can be a container, network, image or directory name: starts with a letter or
  * digit, then letters, digits, '_', '.', '-'; at most 63 characters. On false, *why says why. */
 bool card_name_valid(const char *name, const char **why);
+
+/* Quantities of the limits (cards/quantity.c): 0 or -EINVAL (-ERANGE past a long long). A
+ * size: bytes, or a number with b, k, m, g or t (of 1024; "512m", "1.5g", "512mb"). A duration
+ * as Go writes one ("30s", "1m30s", "500ms", "0"), into ns. CPUs as a decimal ("1.5"), into
+ * NanoCpus. */
+int card_parse_bytes(const char *text, long long *out);
+int card_parse_duration(const char *text, long long *ns);
+int card_parse_cpus(const char *text, long long *nano);
 
 /* Splits a command as POSIX shlex would (Python's shlex.split): quotes, backslashes, no
  * expansion. Returns a NULL-terminated malloc'd argv, or NULL with *error set

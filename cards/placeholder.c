@@ -418,6 +418,8 @@ static void slots_container(struct slots *s, struct card_container_spec *spec)
 	slots_add_map(s, &spec->volumes, "spec.volumes");
 	slots_add_map(s, &spec->labels, "spec.labels");
 	slot_add(s, &spec->restart_policy, 0, 0, "spec.restart_policy");
+	slots_add_list(s, &spec->healthcheck.test, "spec.healthcheck.test");
+	slot_add(s, &spec->user, 0, 0, "spec.user");
 }
 
 /* Every string field but identities (metadata.name and refs, which the registry keys on) and

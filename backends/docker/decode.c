@@ -173,6 +173,43 @@ static void swarm_task_lines(FILE *f, const cJSON *labels)
 		fprintf(f, "slot: %.*s\n", (int)strcspn(task + n + 1, "."), task + n + 1);
 }
 
+/* A size as a card writes it: 512m, 1g, or bytes. */
+static void size_line(FILE *f, const char *key, double bytes)
+{
+	static const char units[] = "kmgt";
+	long long v = (long long)bytes;
+	int u = -1;
+	if (v <= 0)
+		return;
+	while (u < 3 && v % 1024 == 0) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		fprintf(f, "%s: %lld\n", key, v);
+	else
+		fprintf(f, "%s: %lld%c\n", key, v, units[u]);
+}
+
+/* The limits the container runs with, as its card's resources and user say them. */
+static void limit_lines(FILE *f, const cJSON *ctr)
+{
+	const cJSON *host = cJSON_GetObjectItemCaseSensitive(ctr, "HostConfig");
+	size_line(f, "memory", (double)docker_jnum(host, "Memory"));
+	long swap = docker_jnum(host, "MemorySwap");
+	if (swap == -1)
+		fprintf(f, "memory_swap: -1\n");
+	else
+		size_line(f, "memory_swap", (double)swap);
+	long nano = docker_jnum(host, "NanoCpus");
+	if (nano > 0)
+		fprintf(f, "cpus: %g\n", (double)nano / 1e9);
+	long pids = docker_jnum(host, "PidsLimit");
+	if (pids > 0)
+		fprintf(f, "pids: %ld\n", pids);
+	kv(f, "user", docker_jstr(cJSON_GetObjectItemCaseSensitive(ctr, "Config"), "User"));
+}
+
 /* The status lines of a container after its state (the core adds reason and card). */
 static void container_lines(FILE *f, const cJSON *ctr)
 {
@@ -188,6 +225,7 @@ static void container_lines(FILE *f, const cJSON *ctr)
 	kv(f, "health", docker_jstr(health, "Status"));
 	fprintf(f, "pid: %ld\n", docker_jnum(state, "Pid"));
 	fprintf(f, "restart_count: %ld\n", docker_jnum(ctr, "RestartCount"));
+	limit_lines(f, ctr);
 	kv(f, "error", docker_jstr(state, "Error"));
 	swarm_task_lines(f, cJSON_GetObjectItemCaseSensitive(
 				cJSON_GetObjectItemCaseSensitive(ctr, "Config"), "Labels"));

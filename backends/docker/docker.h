@@ -41,6 +41,10 @@ int docker_info(struct backend *b, struct engine *e, char *buf, size_t len);
 cJSON *docker_labels(const struct be_labels *l);
 /* {"k":"v",...} of a card map. */
 cJSON *docker_map(const struct card_map *m);
+/* A container's labels: the card's, then cutipfs's own over them (a card cannot set those). */
+cJSON *docker_card_labels(const struct card_container_spec *c, const struct be_labels *own);
+/* A card's healthcheck as the Engine API's HealthConfig (durations in ns). */
+cJSON *docker_healthcheck(const struct card_healthcheck *h);
 /* A card's command split as a shell would, as the array @key of @obj ("Cmd"; a service's
  * "Args"); -EINVAL with err when it cannot be split. */
 int docker_add_argv(cJSON *obj, const char *key, const char *command, char *err, size_t errlen);

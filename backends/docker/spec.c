@@ -1,5 +1,6 @@
 /* Cards -> the Docker Engine API's create bodies: every field of a ContainerCard in Config,
- * HostConfig and NetworkingConfig (the Engine API's POST /containers/create). */
+ * HostConfig and NetworkingConfig (the Engine API's POST /containers/create), cutipfs's limits
+ * included. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,52 @@ static void add_host(cJSON *config, cJSON *host, const struct be_container *b)
 					c->restart_policy);
 }
 
+cJSON *docker_card_labels(const struct card_container_spec *c, const struct be_labels *own)
+{
+	cJSON *o = docker_labels(own);
+	for (size_t i = 0; o && i < c->labels.count; i++)
+		if (!cJSON_GetObjectItemCaseSensitive(o, c->labels.items[i].key))
+			cJSON_AddStringToObject(o, c->labels.items[i].key, c->labels.items[i].value);
+	return o;
+}
+
+cJSON *docker_healthcheck(const struct card_healthcheck *h)
+{
+	cJSON *o = cJSON_CreateObject();
+	if (!o)
+		return NULL;
+	cJSON_AddItemToObject(o, "Test", string_array(&h->test));
+	/* The Engine API's durations are nanoseconds; 0 is the engine's default. */
+	cJSON_AddNumberToObject(o, "Interval", (double)h->interval);
+	cJSON_AddNumberToObject(o, "Timeout", (double)h->timeout);
+	cJSON_AddNumberToObject(o, "StartPeriod", (double)h->start_period);
+	cJSON_AddNumberToObject(o, "Retries", (double)h->retries);
+	return o;
+}
+
+/* resources, healthcheck, user, stop_signal, stop_timeout: only what the card sets, so that the
+ * engine's defaults stay the defaults. */
+static void add_limits(cJSON *config, cJSON *host, const struct card_container_spec *c)
+{
+	const struct card_resources *r = &c->resources;
+	if (r->memory)
+		cJSON_AddNumberToObject(host, "Memory", (double)r->memory);
+	if (r->memory_swap)
+		cJSON_AddNumberToObject(host, "MemorySwap", (double)r->memory_swap);
+	if (r->nano_cpus)
+		cJSON_AddNumberToObject(host, "NanoCpus", (double)r->nano_cpus);
+	if (r->pids)
+		cJSON_AddNumberToObject(host, "PidsLimit", (double)r->pids);
+	if (c->healthcheck.test.count)
+		cJSON_AddItemToObject(config, "Healthcheck", docker_healthcheck(&c->healthcheck));
+	if (c->user)
+		cJSON_AddStringToObject(config, "User", c->user);
+	if (c->stop_signal)
+		cJSON_AddStringToObject(config, "StopSignal", c->stop_signal);
+	if (c->has_stop_timeout)
+		cJSON_AddNumberToObject(config, "StopTimeout", (double)c->stop_timeout);
+}
+
 int docker_container_body(const struct be_container *b, cJSON **out, char *err, size_t errlen)
 {
 	const struct card_container_spec *c = &b->card->spec.container;
@@ -173,7 +220,7 @@ int docker_container_body(const struct be_container *b, cJSON **out, char *err, 
 		cJSON_Delete(config);
 		return rc;
 	}
-	cJSON_AddItemToObject(config, "Labels", docker_labels(&b->labels));
+	cJSON_AddItemToObject(config, "Labels", docker_card_labels(c, &b->labels));
 	if (c->hostname)
 		cJSON_AddStringToObject(config, "Hostname", c->hostname);
 	if (c->workdir)
@@ -183,6 +230,7 @@ int docker_container_body(const struct be_container *b, cJSON **out, char *err, 
 	cJSON_AddFalseToObject(config, "OpenStdin");
 	host = cJSON_AddObjectToObject(config, "HostConfig");
 	add_host(config, host, b);
+	add_limits(config, host, c);
 	rc = docker_add_mounts(host, b);
 	if (rc < 0) {
 		cJSON_Delete(config);

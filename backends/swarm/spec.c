@@ -52,6 +52,38 @@ static void add_networks(cJSON *tt, const struct be_container *b)
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(tt, "Networks"), n);
 }
 
+/* The limits a task runs with: Resources.Limits, and the container's healthcheck, user and
+ * stop. A Swarm has no memory+swap limit: refused, with nothing made. */
+static int add_limits(cJSON *tt, cJSON *cs, const struct card_container_spec *c, char *err,
+		      size_t errlen)
+{
+	const struct card_resources *r = &c->resources;
+	if (r->memory_swap) {
+		snprintf(err, errlen,
+			 "spec.resources.memory_swap: a Swarm service has no memory+swap limit "
+			 "(only memory)");
+		return -EOPNOTSUPP;
+	}
+	if (r->memory || r->nano_cpus || r->pids) {
+		cJSON *lim = cJSON_AddObjectToObject(cJSON_AddObjectToObject(tt, "Resources"), "Limits");
+		if (r->memory)
+			cJSON_AddNumberToObject(lim, "MemoryBytes", (double)r->memory);
+		if (r->nano_cpus)
+			cJSON_AddNumberToObject(lim, "NanoCPUs", (double)r->nano_cpus);
+		if (r->pids > 0)
+			cJSON_AddNumberToObject(lim, "Pids", (double)r->pids);
+	}
+	if (c->healthcheck.test.count)
+		cJSON_AddItemToObject(cs, "Healthcheck", docker_healthcheck(&c->healthcheck));
+	if (c->user)
+		cJSON_AddStringToObject(cs, "User", c->user);
+	if (c->stop_signal)
+		cJSON_AddStringToObject(cs, "StopSignal", c->stop_signal);
+	if (c->has_stop_timeout)
+		cJSON_AddNumberToObject(cs, "StopGracePeriod", (double)c->stop_timeout * 1e9);
+	return 0;
+}
+
 int swarm_service_spec(const struct be_container *b, unsigned replicas, cJSON **out, char *err,
 		       size_t errlen)
 {
@@ -67,7 +99,7 @@ int swarm_service_spec(const struct be_container *b, unsigned replicas, cJSON **
 	tt = cJSON_AddObjectToObject(spec, "TaskTemplate");
 	cs = cJSON_AddObjectToObject(tt, "ContainerSpec");
 	cJSON_AddStringToObject(cs, "Image", b->image);
-	cJSON_AddItemToObject(cs, "Labels", docker_labels(&b->labels));
+	cJSON_AddItemToObject(cs, "Labels", docker_card_labels(c, &b->labels));
 	if (c->hostname)
 		cJSON_AddStringToObject(cs, "Hostname", c->hostname);
 	if (c->workdir)
@@ -83,6 +115,8 @@ int swarm_service_spec(const struct be_container *b, unsigned replicas, cJSON **
 		rc = docker_add_env(cs, &c->environment);
 	if (rc == 0)
 		rc = docker_add_mounts(cs, b);
+	if (rc == 0)
+		rc = add_limits(tt, cs, c, err, errlen);
 	if (rc < 0) {
 		cJSON_Delete(spec);
 		return rc;

@@ -870,6 +870,33 @@ static const char *pinned_hash(const char *name)
 	return NULL;
 }
 
+/* The limits came after every card in use was hashed too: without them a card keeps its pinned
+ * hash; with them it hashes by their values, however they are spelled (512m is 536870912). */
+static void test_limits_hash(void **state)
+{
+	(void)state;
+	static const char *const with[] = {
+	    "  resources: {memory: 512m}\n", "  resources: {memory: 536870912}\n",
+	    "  resources: {memory: 1g}\n",   "  healthcheck: {test: \"true\"}\n",
+	    "  user: app\n",		     "  stop_signal: INT\n",
+	    "  stop_timeout: 5\n",	     NULL};
+	char hashes[8][65];
+	for (size_t i = 0; with[i]; i++) {
+		char to[128];
+		snprintf(to, sizeof(to), "    ref: images/pg\n%s", with[i]);
+		char *text = replace_once(MINIMAL_CONTAINER, "    ref: images/pg\n", to);
+		hash_of(text, with[i], hashes[i]);
+		if (strcmp(hashes[i], pinned_hash("minimal container")) == 0)
+			fail_msg("%s did not change the hash", with[i]);
+		free(text);
+	}
+	assert_string_equal(hashes[0], hashes[1]);
+	for (size_t i = 2; with[i]; i++)
+		for (size_t j = 0; j < i; j++)
+			if (j != 1 && strcmp(hashes[i], hashes[j]) == 0)
+				fail_msg("%s and %s hash the same", with[i], with[j]);
+}
+
 /* replicas came after every card in use was hashed: a card without it (or with null) keeps
  * the hash pinned above, one with it hashes by its value, however that value is spelled. */
 static void test_replicas_hash(void **state)
@@ -1032,6 +1059,7 @@ int main(void)
 	    cmocka_unit_test(test_struct_nulls),
 	    cmocka_unit_test(test_null_card),
 	    cmocka_unit_test(test_replicas_hash),
+	    cmocka_unit_test(test_limits_hash),
 	    cmocka_unit_test(test_struct_replicas),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

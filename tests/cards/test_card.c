@@ -1,4 +1,5 @@
 /* Card schema: every kind, good and bad, with CUTIP's exact messages, line and column. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -400,6 +401,116 @@ static void test_bool_forms(void **state)
 			 LINES("t.yaml:7:15: error: spec.privileged: Input should be a valid boolean, unable to interpret input"));
 }
 
+/* The limits, cutipfs's own: sizes, durations and CPUs as the docker CLI writes them. */
+static void test_quantities(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		long long bytes;
+	} sizes[] = {{"512m", 512LL << 20}, {"512mb", 512LL << 20}, {"1g", 1LL << 30},
+		     {"1.5G", 3LL << 29},   {"100", 100},	    {"64k", 64 << 10},
+		     {"7b", 7},		    {"2t", 2LL << 40}};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		long long v = 0;
+		assert_int_equal(card_parse_bytes(sizes[i].text, &v), 0);
+		assert_true(v == sizes[i].bytes);
+	}
+	static const char *const bad_sizes[] = {"", "m", "12x", "1.2.3", "-5", "5 m", "1gbb"};
+	for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
+		long long v;
+		if (card_parse_bytes(bad_sizes[i], &v) == 0)
+			fail_msg("size '%s' was taken", bad_sizes[i]);
+	}
+	static const struct {
+		const char *text;
+		long long ns;
+	} durations[] = {{"30s", 30000000000LL}, {"1m30s", 90000000000LL}, {"500ms", 500000000},
+			 {"1.5s", 1500000000},	 {"2h", 7200000000000LL},  {"0", 0},
+			 {"10us", 10000},	 {"3ns", 3}};
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		long long v = -1;
+		assert_int_equal(card_parse_duration(durations[i].text, &v), 0);
+		assert_true(v == durations[i].ns);
+	}
+	static const char *const bad_durations[] = {"", "30", "s", "1x", "1m30", "-1s", "1 s"};
+	for (size_t i = 0; i < sizeof(bad_durations) / sizeof(bad_durations[0]); i++) {
+		long long v;
+		if (card_parse_duration(bad_durations[i], &v) == 0)
+			fail_msg("duration '%s' was taken", bad_durations[i]);
+	}
+	long long nano = 0;
+	assert_int_equal(card_parse_cpus("1.5", &nano), 0);
+	assert_true(nano == 1500000000LL);
+	assert_int_equal(card_parse_cpus("0.001", &nano), 0);
+	assert_true(nano == 1000000);
+	assert_int_equal(card_parse_cpus("two", &nano), -EINVAL);
+}
+
+static void test_container_limits(void **state)
+{
+	(void)state;
+	struct card *c = expect_container("  resources: {memory: 512m, memory_swap: -1, cpus: 1.5,"
+					  " pids: 100}\n"
+					  "  healthcheck:\n"
+					  "    test: curl -f localhost\n"
+					  "    interval: 30s\n"
+					  "    timeout: 5s\n"
+					  "    retries: 3\n"
+					  "    start_period: 1m\n"
+					  "  user: \"1000:1000\"\n"
+					  "  stop_signal: SIGINT\n"
+					  "  stop_timeout: 20\n",
+					  0, NULL);
+	struct card_container_spec *s = &c->spec.container;
+	assert_true(s->resources.memory == 512LL << 20);
+	assert_true(s->resources.memory_swap == -1);
+	assert_true(s->resources.nano_cpus == 1500000000LL);
+	assert_true(s->resources.pids == 100);
+	assert_int_equal(s->healthcheck.test.count, 2);
+	assert_string_equal(s->healthcheck.test.items[0].s, "CMD-SHELL");
+	assert_string_equal(s->healthcheck.test.items[1].s, "curl -f localhost");
+	assert_true(s->healthcheck.interval == 30000000000LL);
+	assert_true(s->healthcheck.timeout == 5000000000LL);
+	assert_true(s->healthcheck.start_period == 60000000000LL);
+	assert_true(s->healthcheck.retries == 3);
+	assert_string_equal(s->user, "1000:1000");
+	assert_string_equal(s->stop_signal, "SIGINT");
+	assert_true(s->has_stop_timeout && s->stop_timeout == 20);
+	card_free(c);
+	/* Without them: nothing set. */
+	c = expect_container("", 0, NULL);
+	s = &c->spec.container;
+	assert_true(!s->resources.memory && !s->resources.nano_cpus && !s->healthcheck.test.count &&
+		    !s->user && !s->stop_signal && !s->has_stop_timeout);
+	card_free(c);
+	/* A list test as written; a number of bytes as a YAML int. */
+	c = expect_container("  healthcheck: {test: [CMD, pg_isready, -U, app]}\n"
+			     "  resources: {memory: 67108864}\n",
+			     0, NULL);
+	assert_int_equal(c->spec.container.healthcheck.test.count, 4);
+	assert_true(c->spec.container.resources.memory == 67108864);
+	card_free(c);
+
+	expect_container("  resources: {memory: 12x, cpus: 0, pids: 0}\n", -1,
+			 LINES("t.yaml:7:23: error: spec.resources.memory: Input should be a size: bytes, or a number with b, k, m or g (512m)",
+			       "t.yaml:7:34: error: spec.resources.cpus: Input should be a number of CPUs greater than 0 (1.5)",
+			       "t.yaml:7:43: error: spec.resources.pids: Input should be at least 1, or -1 for no limit"));
+	expect_container("  resources: {memory: 1g, memory_swap: 512m}\n", -1,
+			 LINES("t.yaml:7:40: error: spec.resources.memory_swap: memory_swap is memory plus swap: it cannot be less than memory"));
+	expect_container("  resources: {memory_swap: 1g}\n", -1,
+			 LINES("t.yaml:7:28: error: spec.resources.memory_swap: memory_swap needs memory (it is memory plus swap)"));
+	expect_container("  healthcheck: {test: [curl, x], interval: 30}\n", -1,
+			 LINES("t.yaml:7:23: error: spec.healthcheck.test: a list starts with CMD (then the command's words), CMD-SHELL (then one shell command) or NONE",
+			       "t.yaml:7:44: error: spec.healthcheck.interval: Input should be a duration with its unit (30s, 1m30s, 500ms)"));
+	expect_container("  healthcheck: {interval: 1s}\n", -1,
+			 LINES("t.yaml:7:16: error: spec.healthcheck.test: Field required"));
+	expect_container("  stop_signal: SIGTREM\n", -1,
+			 LINES("t.yaml:7:16: error: spec.stop_signal: 'SIGTREM' is not a signal (SIGTERM, INT, 15)"));
+	expect_container("  labels: {cutipfs.card: x}\n", -1,
+			 LINES("t.yaml:7:11: error: spec.labels: 'cutipfs.card': labels starting with cutipfs. are cutipfs's own"));
+}
+
 /* spec.replicas, cutipfs's own field for the swarm backend: an int >= 0 read as pydantic's
  * lax mode reads one, a bool excepted; unset unless written, and then read as 1. */
 static void test_container_replicas(void **state)
@@ -522,6 +633,8 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_bool_forms),
 		cmocka_unit_test(test_container_replicas),
+		cmocka_unit_test(test_quantities),
+		cmocka_unit_test(test_container_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

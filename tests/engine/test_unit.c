@@ -13,8 +13,10 @@
 
 #include <cmocka.h>
 
+#include "card.h"
 #include "docker.h"
 #include "engine-int.h"
+#include "swarm.h"
 
 #define EP "unix:///run/x.sock"
 
@@ -438,6 +440,111 @@ static void test_refs_and_escape(void **state)
 	curl_free(s);
 }
 
+/* ---- cutipfs's container limits in a create body and in a service's spec ---- */
+
+static struct card *limits_card(const char *extra)
+{
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "apiVersion: cutip/v1\nkind: ContainerCard\nmetadata: {name: lim}\n"
+		 "spec:\n  imageRef: {ref: images/bb}\n%s",
+		 extra);
+	struct card_diags d = {0};
+	struct card *c = NULL;
+	if (card_parse(text, strlen(text), "lim.yaml", &c, &d) != 0) {
+		card_diags_print(&d, stderr);
+		fail_msg("the card was refused");
+	}
+	card_diags_free(&d);
+	return c;
+}
+
+static double num_at(const cJSON *o, const char *a, const char *b)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), b);
+	assert_true(cJSON_IsNumber(v));
+	return v->valuedouble;
+}
+
+static const char *str_at(const cJSON *o, const char *a, const char *b)
+{
+	const cJSON *v =
+	    b ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, a), b)
+	      : cJSON_GetObjectItemCaseSensitive(o, a);
+	assert_true(cJSON_IsString(v));
+	return v->valuestring;
+}
+
+static void test_limits_specs(void **state)
+{
+	(void)state;
+	static const char limits[] =
+	    "  resources: {memory: 64m, cpus: 0.5, pids: 50}\n"
+	    "  healthcheck: {test: \"true\", interval: 1s, retries: 2}\n"
+	    "  user: \"1000:1000\"\n  stop_signal: SIGINT\n  stop_timeout: 3\n"
+	    "  labels: {tier: test}\n";
+	struct card *c = limits_card(limits);
+	struct be_label own[] = {{"cutipfs.workspace", "/w"}};
+	struct be_container b = {.card = c, .root = "/w", .image = "bb:latest",
+				 .labels = {.v = own, .n = 1}};
+	char err[256] = "";
+	cJSON *body = NULL;
+	assert_int_equal(docker_container_body(&b, &body, err, sizeof(err)), 0);
+	assert_true(num_at(body, "HostConfig", "Memory") == 67108864);
+	assert_true(num_at(body, "HostConfig", "NanoCpus") == 5e8);
+	assert_true(num_at(body, "HostConfig", "PidsLimit") == 50);
+	assert_null(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(body, "HostConfig"), "MemorySwap"));
+	assert_string_equal(str_at(body, "User", NULL), "1000:1000");
+	assert_string_equal(str_at(body, "StopSignal", NULL), "SIGINT");
+	assert_true(cJSON_GetObjectItemCaseSensitive(body, "StopTimeout")->valuedouble == 3);
+	assert_string_equal(str_at(body, "Labels", "tier"), "test");
+	assert_string_equal(str_at(body, "Labels", "cutipfs.workspace"), "/w");
+	assert_true(num_at(body, "Healthcheck", "Interval") == 1e9);
+	assert_true(num_at(body, "Healthcheck", "Retries") == 2);
+	const cJSON *test = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(body, "Healthcheck"), "Test");
+	assert_int_equal(cJSON_GetArraySize(test), 2);
+	assert_string_equal(cJSON_GetArrayItem(test, 0)->valuestring, "CMD-SHELL");
+	cJSON_Delete(body);
+
+	/* The same on a Swarm: the task's limits, the container's health, user and stop. */
+	cJSON *spec = NULL;
+	assert_int_equal(swarm_service_spec(&b, 1, &spec, err, sizeof(err)), 0);
+	cJSON *tt = cJSON_GetObjectItemCaseSensitive(spec, "TaskTemplate");
+	assert_true(num_at(cJSON_GetObjectItemCaseSensitive(tt, "Resources"), "Limits",
+			   "MemoryBytes") == 67108864);
+	assert_true(num_at(cJSON_GetObjectItemCaseSensitive(tt, "Resources"), "Limits",
+			   "NanoCPUs") == 5e8);
+	cJSON *cs = cJSON_GetObjectItemCaseSensitive(tt, "ContainerSpec");
+	assert_string_equal(str_at(cs, "User", NULL), "1000:1000");
+	assert_true(cJSON_GetObjectItemCaseSensitive(cs, "StopGracePeriod")->valuedouble == 3e9);
+	assert_string_equal(str_at(cs, "Labels", "tier"), "test");
+	assert_non_null(cJSON_GetObjectItemCaseSensitive(cs, "Healthcheck"));
+	cJSON_Delete(spec);
+	card_free(c);
+
+	/* memory+swap: a Swarm has none; refused with the reason. */
+	c = limits_card("  resources: {memory: 64m, memory_swap: 128m}\n");
+	b.card = c;
+	spec = NULL;
+	assert_int_equal(swarm_service_spec(&b, 1, &spec, err, sizeof(err)), -EOPNOTSUPP);
+	assert_null(spec);
+	assert_non_null(strstr(err, "memory_swap"));
+	card_free(c);
+
+	/* Without limits: none of them in the body, the engine's defaults stay. */
+	c = limits_card("");
+	b.card = c;
+	assert_int_equal(docker_container_body(&b, &body, err, sizeof(err)), 0);
+	assert_null(cJSON_GetObjectItemCaseSensitive(body, "Healthcheck"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(body, "User"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(body, "HostConfig"), "Memory"));
+	cJSON_Delete(body);
+	card_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +560,7 @@ int main(void)
 	    cmocka_unit_test(test_event_normalize),
 	    cmocka_unit_test(test_refs_and_escape),
 	    cmocka_unit_test(test_numbers_out_of_range),
+	    cmocka_unit_test(test_limits_specs),
 	};
 
 	return cmocka_run_group_tests_name("engine_unit", tests, NULL, NULL);

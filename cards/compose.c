@@ -8,6 +8,8 @@
  *    subnet 172.20-31.0.0/24 to be checked;
  *  - the Group, named by compose's name:, x-project-name or the file's stem, its units in
  *    depends_on order (declaration order between independent ones), and its workflow.py;
+ *  - limits, healthcheck, user and stop as cutipfs's own ContainerCard fields, deploy.replicas
+ *    as its replicas;
  *  - environment variables whose names look secret (password, secret, token, api_key,
  *    private_key, passphrase, passwd, pwd) become {{ secrets.<name> }}, to be filled in the
  *    workspace's secrets.yaml.
@@ -504,14 +506,119 @@ static void flag(struct yemit *y, const char *key, const struct ynode *n)
 	}
 }
 
+/* compose's limits as cutipfs's: mem_limit, memswap_limit, cpus and pids_limit, else
+ * deploy.resources.limits (memory, cpus, pids); the values as compose writes them (512m, 0.5),
+ * which are the card's units too. */
+static void resources(struct yemit *y, const struct ynode *s)
+{
+	const struct ynode *lim =
+	    ynode_get(ynode_get(ynode_get(s, "deploy"), "resources"), "limits");
+	const char *mem = text_of(ynode_get(s, "mem_limit"));
+	const char *swap = text_of(ynode_get(s, "memswap_limit"));
+	const char *cpus = text_of(ynode_get(s, "cpus"));
+	const char *pids = text_of(ynode_get(s, "pids_limit"));
+	mem = mem ? mem : text_of(ynode_get(lim, "memory"));
+	cpus = cpus ? cpus : text_of(ynode_get(lim, "cpus"));
+	pids = pids ? pids : text_of(ynode_get(lim, "pids"));
+	if (!mem && !swap && !cpus && !pids)
+		return;
+	yemit_str(y, "resources");
+	yemit_map(y);
+	if (mem)
+		yemit_kv(y, "memory", mem);
+	if (swap)
+		yemit_kv(y, "memory_swap", swap);
+	if (cpus)
+		yemit_kv(y, "cpus", cpus);
+	if (pids)
+		yemit_kv(y, "pids", pids);
+	yemit_close_map(y);
+}
+
+static bool truthy(const struct ynode *n)
+{
+	return n && n->type == YS_BOOL && text_of(n) && strchr("yYtT", text_of(n)[0]);
+}
+
+/* compose's healthcheck as the card's: the same test (a string runs in a shell, a list is
+ * CMD... or CMD-SHELL...), durations and retries; disable: true is [NONE]. One without a test
+ * keeps the image's, which a card cannot say. */
+static void healthcheck(struct conv *c, struct yemit *y, const char *svc, const struct ynode *hc)
+{
+	const struct ynode *test = ynode_get(hc, "test");
+	if (!hc)
+		return;
+	if (!truthy(ynode_get(hc, "disable")) && !text_of(test) &&
+	    !(test && test->kind == YNODE_SEQ && test->count)) {
+		note(c, "%s: healthcheck without a test (the image's): left out", svc);
+		return;
+	}
+	yemit_str(y, "healthcheck");
+	yemit_map(y);
+	yemit_str(y, "test");
+	if (truthy(ynode_get(hc, "disable"))) {
+		yemit_seq(y);
+		yemit_str(y, "NONE");
+		yemit_close_seq(y);
+	} else if (text_of(test)) {
+		yemit_str(y, text_of(test));
+	} else {
+		yemit_seq(y);
+		for (size_t i = 0; i < test->count; i++)
+			yemit_str(y, text_of(test->values[i]) ? text_of(test->values[i]) : "");
+		yemit_close_seq(y);
+	}
+	static const char *const keys[] = {"interval", "timeout", "retries", "start_period"};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = text_of(ynode_get(hc, keys[i]));
+		if (v)
+			yemit_kv(y, keys[i], v);
+	}
+	yemit_close_map(y);
+}
+
+/* user, stop_signal, stop_grace_period (as whole seconds of stop_timeout), deploy.replicas. */
+static void process(struct conv *c, struct yemit *y, const char *svc, const struct ynode *s)
+{
+	const char *v;
+	if ((v = text_of(ynode_get(s, "user"))))
+		yemit_kv(y, "user", v);
+	if ((v = text_of(ynode_get(s, "stop_signal"))))
+		yemit_kv(y, "stop_signal", v);
+	if ((v = text_of(ynode_get(s, "stop_grace_period")))) {
+		long long ns = 0;
+		if (card_parse_duration(v, &ns) == 0) {
+			char secs[32];
+			snprintf(secs, sizeof(secs), "%lld", (ns + 999999999) / 1000000000);
+			yemit_str(y, "stop_timeout");
+			yemit_plain(y, secs);
+		} else {
+			note(c, "%s: stop_grace_period %s is not a duration: left out", svc, v);
+		}
+	}
+	if ((v = text_of(ynode_get(ynode_get(s, "deploy"), "replicas")))) {
+		yemit_str(y, "replicas");
+		yemit_plain(y, v);
+	}
+	const struct ynode *deploy = ynode_get(s, "deploy");
+	for (size_t i = 0; deploy && deploy->kind == YNODE_MAP && i < deploy->count; i++)
+		if (strcmp(deploy->keys[i]->text, "replicas") != 0 &&
+		    strcmp(deploy->keys[i]->text, "resources") != 0)
+			note(c, "%s: deploy.%s: no card field for it, left out", svc,
+			     deploy->keys[i]->text);
+}
+
 /* What a card has no field for, said once per service. */
 static void unsupported(struct conv *c, const char *svc, const struct ynode *s)
 {
 	static const char *const known[] = {
-	    "image",	   "build",	 "container_name", "command",	   "environment",
-	    "ports",	   "volumes",	 "networks",	   "network_mode", "hostname",
-	    "working_dir", "privileged", "cap_add",	   "security_opt", "restart",
-	    "labels",	   "depends_on", "expose",	   "entrypoint",   "healthcheck"};
+	    "image",	     "build",	     "container_name",	  "command",
+	    "environment",   "ports",	     "volumes",		  "networks",
+	    "network_mode",  "hostname",     "working_dir",	  "privileged",
+	    "cap_add",	     "security_opt", "restart",		  "labels",
+	    "depends_on",    "expose",	     "entrypoint",	  "healthcheck",
+	    "user",	     "stop_signal",  "stop_grace_period", "mem_limit",
+	    "memswap_limit", "cpus",	     "pids_limit",	  "deploy"};
 	for (size_t i = 0; i < s->count; i++) {
 		const char *k = s->keys[i]->text;
 		bool ok = false;
@@ -547,6 +654,9 @@ static void container_card(struct conv *c, const char *svc, const char *cname,
 	pairs(c, &y, svc, "labels", ynode_get(s, "labels"), label_item);
 	if ((v = text_of(ynode_get(s, "restart"))))
 		yemit_kv(&y, "restart_policy", strcmp(v, "unless-stopped") == 0 ? "always" : v);
+	resources(&y, s);
+	healthcheck(c, &y, svc, ynode_get(s, "healthcheck"));
+	process(c, &y, svc, s);
 	yemit_close_map(&y);
 	add_file(c, fmt(CARDS "%s/%s.container.yaml", svc, svc), &y);
 	unsupported(c, svc, s);
@@ -840,8 +950,6 @@ static void convert(struct conv *c, const struct ynode *root, const char *path)
 		if (ynode_get(s, "entrypoint"))
 			note(c, "%s: entrypoint: a card has only the command; fold it in by hand",
 			     svc);
-		if (ynode_get(s, "healthcheck"))
-			note(c, "%s: healthcheck: not carried over", svc);
 	}
 	for (size_t i = 0; c->networks && i < c->networks->count; i++) {
 		const char *net = c->networks->keys[i]->text;

@@ -402,49 +402,51 @@ static void test_bool_forms(void **state)
 }
 
 /* The limits, cutipfs's own: sizes, durations and CPUs as the docker CLI writes them. */
+typedef int parse_fn(const char *text, long long *out);
+
+static void parses(parse_fn *fn, const char *text, long long want)
+{
+	long long v = -1;
+	if (fn(text, &v) != 0 || v != want)
+		fail_msg("'%s' gave %lld, want %lld", text, v, want);
+}
+
+static void refuses(parse_fn *fn, const char *text)
+{
+	long long v;
+	if (fn(text, &v) == 0)
+		fail_msg("'%s' was taken", text);
+}
+
 static void test_quantities(void **state)
 {
 	(void)state;
-	static const struct {
-		const char *text;
-		long long bytes;
-	} sizes[] = {{"512m", 512LL << 20}, {"512mb", 512LL << 20}, {"1g", 1LL << 30},
-		     {"1.5G", 3LL << 29},   {"100", 100},	    {"64k", 64 << 10},
-		     {"7b", 7},		    {"2t", 2LL << 40}};
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		long long v = 0;
-		assert_int_equal(card_parse_bytes(sizes[i].text, &v), 0);
-		assert_true(v == sizes[i].bytes);
-	}
+	parses(card_parse_bytes, "512m", 512LL << 20);
+	parses(card_parse_bytes, "512mb", 512LL << 20);
+	parses(card_parse_bytes, "1g", 1LL << 30);
+	parses(card_parse_bytes, "1.5G", 3LL << 29);
+	parses(card_parse_bytes, "100", 100);
+	parses(card_parse_bytes, "64k", 64 << 10);
+	parses(card_parse_bytes, "7b", 7);
+	parses(card_parse_bytes, "2t", 2LL << 40);
 	static const char *const bad_sizes[] = {"", "m", "12x", "1.2.3", "-5", "5 m", "1gbb"};
-	for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
-		long long v;
-		if (card_parse_bytes(bad_sizes[i], &v) == 0)
-			fail_msg("size '%s' was taken", bad_sizes[i]);
-	}
-	static const struct {
-		const char *text;
-		long long ns;
-	} durations[] = {{"30s", 30000000000LL}, {"1m30s", 90000000000LL}, {"500ms", 500000000},
-			 {"1.5s", 1500000000},	 {"2h", 7200000000000LL},  {"0", 0},
-			 {"10us", 10000},	 {"3ns", 3}};
-	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
-		long long v = -1;
-		assert_int_equal(card_parse_duration(durations[i].text, &v), 0);
-		assert_true(v == durations[i].ns);
-	}
+	for (size_t i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++)
+		refuses(card_parse_bytes, bad_sizes[i]);
+	parses(card_parse_duration, "30s", 30000000000LL);
+	parses(card_parse_duration, "1m30s", 90000000000LL);
+	parses(card_parse_duration, "500ms", 500000000);
+	parses(card_parse_duration, "1.5s", 1500000000);
+	parses(card_parse_duration, "2h", 7200000000000LL);
+	parses(card_parse_duration, "0", 0);
+	parses(card_parse_duration, "10us", 10000);
+	parses(card_parse_duration, "3ns", 3);
 	static const char *const bad_durations[] = {"", "30", "s", "1x", "1m30", "-1s", "1 s"};
-	for (size_t i = 0; i < sizeof(bad_durations) / sizeof(bad_durations[0]); i++) {
-		long long v;
-		if (card_parse_duration(bad_durations[i], &v) == 0)
-			fail_msg("duration '%s' was taken", bad_durations[i]);
-	}
-	long long nano = 0;
-	assert_int_equal(card_parse_cpus("1.5", &nano), 0);
-	assert_true(nano == 1500000000LL);
-	assert_int_equal(card_parse_cpus("0.001", &nano), 0);
-	assert_true(nano == 1000000);
-	assert_int_equal(card_parse_cpus("two", &nano), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad_durations) / sizeof(bad_durations[0]); i++)
+		refuses(card_parse_duration, bad_durations[i]);
+	parses(card_parse_cpus, "1.5", 1500000000LL);
+	parses(card_parse_cpus, "0.001", 1000000);
+	refuses(card_parse_cpus, "two");
+	refuses(card_parse_cpus, "1,5");
 }
 
 static void test_container_limits(void **state)

@@ -103,6 +103,8 @@ static void remove_tree(const char *dir)
  * networks with IPAM's subnet and gateway, or a placeholder; the units, and the group with db
  * before those that depend on it. */
 static const struct expect shop_files[] = {
+    {"cutip/cards/db/db.container.yaml",
+     "\n  healthcheck:\n    test:\n    - CMD\n    - pg_isready\n"},
     {"cutip/cards/web/web.image.yaml", "image: docker.io/library/nginx\n"},
     {"cutip/cards/web/web.image.yaml", "tag: \"1.25\"\n"},
     {"cutip/cards/db/db.image.yaml", "tag: latest\n"},
@@ -148,7 +150,6 @@ static void test_shop(void **state)
 	lacks(&r, "cutip/cards/web/web.container.yaml", "abc");
 	/* What needs a hand. */
 	noted(&r, "web: entrypoint");
-	noted(&r, "db: healthcheck");
 	noted(&r, "condition service_healthy");
 	noted(&r, "worker: build: copy ./worker/Dockerfile");
 	noted(&r, "172.20.0.0/24 is a placeholder");
@@ -223,6 +224,14 @@ static void test_minimal(void **state)
 /* Long syntax; a read-only named volume is a mount (spec.volumes are read-write); $$ is
  * compose's $, an interpolation kept as written. */
 static const struct expect long_files[] = {
+    {"cutip/cards/api/api.container.yaml", "\n  user: \"1000\"\n"},
+    {"cutip/cards/api/api.container.yaml", "\n  stop_timeout: 90\n"},
+    {"cutip/cards/api/api.container.yaml", "\n  replicas: 2\n"},
+    {"cutip/cards/api/api.container.yaml",
+     "\n  resources:\n    memory: 256m\n    cpus: \"0.5\"\n    pids: \"20\"\n"},
+    {"cutip/cards/api/api.container.yaml",
+     "\n  healthcheck:\n    test: curl -f localhost:8000\n    interval: 10s\n    retries: \"5\"\n"},
+    {"cutip/cards/db/db.container.yaml", "\n  healthcheck:\n    test:\n    - NONE\n"},
     {"cutip/cards/api/api.container.yaml", "\n    8000/udp: \"18000\"\n"},
     {"cutip/cards/api/api.container.yaml", "source: conf\n"},
     {"cutip/cards/api/api.container.yaml", "state: /var/lib/api\n"},
@@ -248,7 +257,7 @@ static void test_long_syntax(void **state)
 	assert_string_equal(r.group, "longform");
 	noted(&r, "${USER:-nobody}': compose fills this in from its environment");
 	noted(&r, "pinned by digest");
-	noted(&r, "api: user: no card field");
+	noted(&r, "api: deploy.placement: no card field");
 	noted(&r, "SECRET_KEY is a secret with no value");
 	noted(&r, "volume state is external");
 	compose_result_free(&r);

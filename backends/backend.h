@@ -18,6 +18,7 @@
  *   -ENOENT        no such object
  *   -EEXIST        name already taken
  *   -EBUSY         in use, or in the wrong state for the operation
+ *   -EADDRINUSE    a host port a container publishes is taken (the sentence says by whom)
  *   -EINVAL        bad parameter (rejected by the engine or before asking it)
  *   -EACCES        forbidden (predefined objects, authorization)
  *   -EPROTONOSUPPORT the engine speaks no version the driver knows

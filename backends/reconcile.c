@@ -173,6 +173,7 @@ static int commit_errno(int rc)
 	case EACCES:
 	case ENOMEM:
 	case EOPNOTSUPP:
+	case EADDRINUSE:
 		return rc;
 	default:
 		return -EIO;

@@ -15,7 +15,8 @@
  * Errors are -errno (see backend.h for the engine's set), with the text in the errors log:
  *   -EINVAL invalid card; -EEXIST a name taken by something cutipfs did not make; -EBUSY in
  *   use; -EOPNOTSUPP the engine kind cannot do what the card asks (backend.h's caps; nothing
- *   was changed); -ECONNREFUSED/-ETIMEDOUT engine unreachable; -EIO anything else. Never
+ *   was changed); -EADDRINUSE a host port the card publishes is taken (the errors line names
+ *   the holder); -ECONNREFUSED/-ETIMEDOUT engine unreachable; -EIO anything else. Never
  *   -ENOTCONN. */
 #ifndef CUTIPFS_BACKENDS_WORKSPACE_H
 #define CUTIPFS_BACKENDS_WORKSPACE_H
@@ -68,8 +69,9 @@ struct backend *ws_backend(struct workspace *ws);
  * to a card that is not there yet ("waits for images/web"), or an unreachable engine ("waits
  * for the engine: ..."; retried every 2 s, the errors log says so once). Returns -errno when
  * it needs the user: -EINVAL invalid (placeholders included), -EEXIST a foreign object of
- * that name (or a network with another subnet), -EIO a pull or build or engine failure
- * (the card stays registered, its object in state error). */
+ * that name (or a network with another subnet), -EADDRINUSE a host port it publishes is taken,
+ * -EIO a pull or build or engine failure (the card stays registered, its object in state
+ * error). */
 int ws_commit(struct workspace *ws, const char *relpath, const char *buf, size_t len);
 /* The card file at relpath is about to be unlinked: remove what it made (its container stopped
  * and removed, network removed, image tag removed, volume removed). -EBUSY while still in use

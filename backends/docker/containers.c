@@ -104,7 +104,10 @@ int engine_container_create(struct engine *e, const char *name, const cJSON *con
 
 int engine_container_start(struct engine *e, const char *id, char *err, size_t errlen)
 {
-	return action(e, id, "start", NULL, EREQ_304_OK, EBUSY, 30000, NULL, err, errlen);
+	int rc = action(e, id, "start", NULL, EREQ_304_OK, EBUSY, 30000, NULL, err, errlen);
+	if (rc == -EADDRINUSE)
+		engine_port_holder(e, err, errlen);
+	return rc;
 }
 
 /* The engine answers a stop only after the grace period (and the kill): wait that long plus

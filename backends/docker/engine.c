@@ -296,6 +296,7 @@ static const struct {
 	const char *needle;
 	int err;
 } podman_causes[] = {
+    {"address already in use", EADDRINUSE}, /* before "in use" */
     {"that name is already in use", CONFLICT},
     {"container state improper", CONFLICT},
     {"already exists", EEXIST},
@@ -466,6 +467,9 @@ int engine_errno_ctx(CURLcode cc, long status, const char *body, size_t blen, in
 	case 409:
 		return -on_conflict;
 	case 500:
+		/* Docker's words for a host port another container or process holds. */
+		if (strstr(msg, "port is already allocated") || strstr(msg, "address already in use"))
+			return -EADDRINUSE;
 		if (!cause[0])
 			break;
 		for (i = 0; i < sizeof(podman_causes) / sizeof(podman_causes[0]); i++) {

@@ -120,6 +120,9 @@ void engine_api_version(struct engine *e, char *buf, size_t len);
  * the /version of a probe, streams and failed attempts included). For benchmarks and
  * debugging: the difference between two readings is what happened in between.
  */
+/* After a start failed with -EADDRINUSE: appends to err who holds the port its words name
+ * (ports.c). */
+void engine_port_holder(struct engine *e, char *err, size_t errlen);
 unsigned long engine_requests(struct engine *e);
 
 /*

@@ -201,9 +201,6 @@ static int render(struct fs *fs, enum ws_kind kind, const char *name, int file, 
 		return ws_status(fs->ws, kind, name, text, len);
 	case FS_F_LOG:
 		return ws_image_log(fs->ws, name, text, len);
-	case FS_F_LOGS:
-		return kind == WS_SERVICE ? ws_service_logs(fs->ws, name, text, len)
-					  : ws_container_logs(fs->ws, name, text, len);
 	case FS_F_INSPECT:
 		return ws_inspect(fs->ws, kind, name, text, len);
 	case FS_F_TASKS:
@@ -238,8 +235,10 @@ static void remember_size(struct fs *fs, struct fs_node *n, size_t len)
  * `wc -c` should see the truth. */
 static int file_size(struct fs *fs, struct fs_node *n, const char *name, size_t *size)
 {
-	if (n->file == FS_F_FOLLOW || n->file == FS_F_CTL) {
-		*size = 0; /* a stream, and commands: nothing to stat */
+	if (n->file == FS_F_FOLLOW || n->file == FS_F_CTL || n->file == FS_F_LOGS) {
+		/* A stream, commands, and a log not open (logs.c: the engine is asked once per
+		 * open, and a stat is not worth a whole log): nothing to stat. */
+		*size = 0;
 		return 0;
 	}
 	pthread_mutex_lock(&fs->lock);
@@ -265,17 +264,16 @@ static int card_target(const struct ws_object *obj, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Attributes of an object directory or of something in one. */
-static int obj_stat(struct fs *fs, struct fs_node *n, const struct ws_object *obj, struct stat *st)
+/* Attributes of an object directory or of something in one (fi: asked through that open). */
+static int obj_stat(struct fs *fs, struct fs_node *n, const struct ws_object *obj,
+		    const struct fuse_file_info *fi, struct stat *st)
 {
 	size_t size = 0;
-	struct timespec live_mtime;
-	if (n->type == FS_OBJFILE && n->file == FS_F_LOGS &&
-	    fs_logs_attr(fs, n->ino, &size, &live_mtime)) {
-		/* Open now: the size of what readers get, growing (tail -f). */
-		fs_attr_virtual(fs, n, size, 0, st);
-		st->st_mtim = st->st_ctim = live_mtime;
-		return 0;
+	if (n->type == FS_OBJFILE && n->file == FS_F_LOGS) {
+		/* Open now: how far the engine's answer has come, growing (tail -f). */
+		fs_attr_virtual(fs, n, 0, obj->changed, st);
+		if (fs_logs_attr(fs, n->ino, fi, st))
+			return 0;
 	}
 	if (n->type == FS_OBJFILE) {
 		int rc = file_size(fs, n, obj->name, &size);
@@ -335,7 +333,7 @@ static int child_entry(struct fs *fs, struct fs_node *dir, const struct child *c
 	pthread_mutex_unlock(&fs->lock);
 
 	/* Rendering happens unlocked; the lookup counted above keeps the node. */
-	int rc = obj_stat(fs, n, &obj, &e->attr);
+	int rc = obj_stat(fs, n, &obj, NULL, &e->attr);
 	if (rc < 0) {
 		fs_forget(fs, n->ino, 1);
 		return rc;
@@ -401,7 +399,7 @@ void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name)
 		fs_forget(fs, e.ino, 1);
 }
 
-void fs_obj_getattr(fuse_req_t req, struct fs_node *n)
+void fs_obj_getattr(fuse_req_t req, struct fs_node *n, const struct fuse_file_info *fi)
 {
 	struct fs *fs = fs_of(req);
 	struct ws_object obj;
@@ -423,7 +421,7 @@ void fs_obj_getattr(fuse_req_t req, struct fs_node *n)
 		rc = fs_obj_parent(fs, n, &obj);
 	}
 	if (rc == 0)
-		rc = obj_stat(fs, n, &obj, &st);
+		rc = obj_stat(fs, n, &obj, fi, &st);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else

@@ -52,6 +52,11 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_POSIX_ACL;
 	if (conn->capable & FUSE_CAP_DONT_MASK)
 		conn->want |= FUSE_CAP_DONT_MASK;
+	/* A large read is one round trip (cat of a log reads st_blksize, 1 MiB, at a time): the
+	 * kernel takes up to max_pages (256) pages a request, which libfuse asks for from
+	 * max_write; max_read must match the mount option (main.c), as fuse_common.h says. */
+	conn->max_write = FS_MAX_IO;
+	conn->max_read = FS_MAX_IO;
 }
 
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
@@ -99,7 +104,7 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	else if (n->type == FS_OBJROOT || !is_obj(n))
 		fs_root_getattr(req, n);
 	else
-		fs_obj_getattr(req, n);
+		fs_obj_getattr(req, n, fi);
 }
 
 static void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -115,13 +120,13 @@ static void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 	} else if (is_file(n, FS_F_CTL) &&
 		   !(to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
 		/* `echo stop > ctl` truncates first: there is nothing to truncate. */
-		fs_obj_getattr(req, n);
+		fs_obj_getattr(req, n, NULL);
 	} else if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
 			     FUSE_SET_ATTR_SIZE)) {
 		fuse_reply_err(req, EPERM);
 	} else {
 		/* touch: times follow the object, nothing to store */
-		fs_obj_getattr(req, n);
+		fs_obj_getattr(req, n, NULL);
 	}
 }
 

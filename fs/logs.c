@@ -1,0 +1,430 @@
+/* containers/NAME/logs (services/NAME/logs on a Swarm): the engine's log, streamed.
+ *
+ * Each open has its own reader thread, which asks the engine for the log once
+ * (ws_logs_stream) and feeds a window of at most FS_LOGS_WINDOW bytes: the reads take the
+ * bytes from there as they come, and the thread waits (the engine's connection with it) while
+ * the window is full of bytes nobody has read. So memory stays bounded whatever the log's size,
+ * and `cat` goes at the engine's pace, with no whole-log buffer and no second request.
+ *
+ * Offsets. The window keeps FS_LOGS_BEHIND bytes below the furthest a read has asked for,
+ * enough for the short backward reads of tail (file_lines in coreutils' tail.c reads blocks
+ * backwards from the end) and of less's buffers. A read further back asks the engine again
+ * from the start and skips to it: less (which keeps only a few buffers of a seekable file, see
+ * its -b option) needs that to scroll back to the top, and no tool is worth an errno there. A
+ * read ahead of the window (wc -c seeks past what it counts from st_size) drops the bytes in
+ * between as they come.
+ *
+ * Sizes. Not open: st_size is 0, without asking the engine (a stat, `ls -l` and every lookup
+ * would otherwise fetch the log). Open: once the engine's answer has ended (and while the file
+ * stays open, as it grows), st_size is all of it; before that the size depends on who asks:
+ *  - lseek(SEEK_END) asks through the open file (FUSE_GETATTR_FH; fuse_file_llseek in the
+ *    kernel's fs/fuse/file.c) and gets 0: tail seeks to the end to read backwards from there,
+ *    and with 0 reads forward to the end instead (tail_lines in tail.c), which gives the right
+ *    lines; anything else would end its output at a made-up end.
+ *  - fstat and stat get one block (st_blksize), or how far the engine's answer has come when
+ *    less, rounded down to a page: coreutils treats a file no larger than its block as a pipe
+ *    and reads it to the end (tail -c: tail_bytes in tail.c; head -c -N: head.c; wc -c, for a
+ *    page multiple: wc.c), while cp sizes its buffer by it (copy_reg in copy.c: st_size + 1
+ *    bytes, one a read for 0) and so reads a block at a time. st_blocks covers st_size, so
+ *    that cp sees no holes to skip.
+ * The open waits until FS_LOGS_WINDOW bytes or the whole log came, so that a short log has its
+ * exact size from the start and a long one a large enough buffer size.
+ *
+ * Live while open: after the log's end, the second getattr of an open (tail -f polls fstat,
+ * less too; a plain `cat` stats once) starts a follow (ws_container_follow) from the time the
+ * request was made, appended after the log, so that `tail -f` sees new output. A line printed
+ * while the log was being sent may show twice. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs.h"
+
+/* Bytes kept of one open's log: the daemon's memory per reader. */
+#define FS_LOGS_WINDOW ((size_t)4 << 20)
+/* Of those, kept below the furthest offset read, for reads backwards. */
+#define FS_LOGS_BEHIND ((off_t)1 << 20)
+/* What st_blksize says: cat and cp read this much at a time (io_blksize in coreutils). */
+#define FS_LOGS_BLKSIZE (1 << 20)
+/* How often a waiting read looks whether it was interrupted. */
+#define FS_LOGS_POLL_MS 200
+
+struct fs_live {
+	struct fs_live *next; /* protected by fs->slock: fs->lives */
+	struct fs *fs;
+	fuse_ino_t ino;
+	enum ws_kind kind; /* WS_CONTAINER or WS_SERVICE */
+	char name[128];
+	/* All protected by fs->slock. */
+	char *buf;	       /* bytes [base, base + len) of the log */
+	size_t len, cap;       /* cap grows up to FS_LOGS_WINDOW */
+	off_t base;	       /* offset of buf[0] */
+	off_t want;	       /* the furthest offset a read asked for */
+	unsigned round;	       /* the thread's request; a new one is asked by a read */
+	bool done;	       /* the log has ended: what follows is live output */
+	bool progress;	       /* this round has given bytes */
+	int err;	       /* this round failed (< 0) */
+	bool watched;	       /* a second getattr: follow after the end */
+	bool closed;	       /* released */
+	unsigned getattrs;     /* since the open */
+	struct timespec mtime; /* the last byte came */
+	int refs;	       /* the open, the thread */
+	pthread_cond_t cond;   /* bytes came, room was made, the round ended, or closed */
+	atomic_bool halt;      /* ends this round's request (a new round, or the close) */
+};
+
+static off_t end_of(const struct fs_live *l)
+{
+	return l->base + (off_t)l->len;
+}
+
+static void unref_locked(struct fs_live *l)
+{
+	if (--l->refs > 0)
+		return;
+	pthread_cond_destroy(&l->cond);
+	free(l->buf);
+	free(l);
+}
+
+/* Under fs->slock: frees room in a full window by dropping what no read needs any more; false
+ * when there is none to drop. */
+static bool make_room_locked(struct fs_live *l)
+{
+	off_t keep = l->want > FS_LOGS_BEHIND ? l->want - FS_LOGS_BEHIND : 0;
+	if (l->len < l->cap)
+		return true;
+	if (l->cap < FS_LOGS_WINDOW) {
+		size_t cap = l->cap ? 2 * l->cap : 64 * 1024;
+		char *nb = realloc(l->buf, cap < FS_LOGS_WINDOW ? cap : FS_LOGS_WINDOW);
+		if (nb) {
+			l->buf = nb;
+			l->cap = cap < FS_LOGS_WINDOW ? cap : FS_LOGS_WINDOW;
+			return true;
+		}
+	}
+	if (keep <= l->base)
+		return false;
+	size_t drop = (size_t)(keep - l->base);
+	memmove(l->buf, l->buf + drop, l->len - drop);
+	l->base += (off_t)drop;
+	l->len -= drop;
+	return true;
+}
+
+/* The reader thread's sink (ws_logs_stream, ws_container_follow): no workspace lock is held. */
+static int sink(enum be_stream stream, const char *p, size_t n, void *ctx)
+{
+	struct fs_live *l = ctx;
+	struct fs *fs = l->fs;
+	(void)stream;
+	pthread_mutex_lock(&fs->slock);
+	while (n > 0) {
+		if (atomic_load(&l->halt) || fs->sdown)
+			break;
+		off_t keep = l->want > FS_LOGS_BEHIND ? l->want - FS_LOGS_BEHIND : 0;
+		off_t end = end_of(l);
+		l->progress = true;
+		if (end < keep) {
+			/* A read is further on: nobody needs these. */
+			size_t k = (size_t)(keep - end) < n ? (size_t)(keep - end) : n;
+			l->base = end + (off_t)k;
+			l->len = 0;
+			p += k;
+			n -= k;
+			continue;
+		}
+		if (!make_room_locked(l)) {
+			pthread_cond_wait(&l->cond, &fs->slock);
+			continue;
+		}
+		size_t k = l->cap - l->len < n ? l->cap - l->len : n;
+		memcpy(l->buf + l->len, p, k);
+		l->len += k;
+		p += k;
+		n -= k;
+		clock_gettime(CLOCK_REALTIME, &l->mtime);
+		pthread_cond_broadcast(&l->cond);
+	}
+	bool more = n == 0;
+	pthread_mutex_unlock(&fs->slock);
+	return more ? 0 : 1;
+}
+
+static void now_since(char *buf, size_t len)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	snprintf(buf, len, "%lld.%09ld", (long long)now.tv_sec, now.tv_nsec);
+}
+
+/* Under fs->slock: waits until a read asks for another round, or the close. */
+static void idle_locked(struct fs_live *l, unsigned round)
+{
+	while (!l->closed && !l->fs->sdown && l->round == round)
+		pthread_cond_wait(&l->cond, &l->fs->slock);
+}
+
+static void *reader_main(void *arg)
+{
+	struct fs_live *l = arg;
+	struct fs *fs = l->fs;
+	pthread_mutex_lock(&fs->slock);
+	while (!l->closed && !fs->sdown) {
+		unsigned round = l->round;
+		char since[48];
+		atomic_store(&l->halt, false);
+		l->done = l->progress = false;
+		l->err = 0;
+		pthread_mutex_unlock(&fs->slock);
+		now_since(since, sizeof(since));
+		int rc = ws_logs_stream(fs->ws, l->kind, l->name, sink, l);
+		pthread_mutex_lock(&fs->slock);
+		if (l->round != round)
+			continue;
+		if (atomic_load(&l->halt) && !l->closed)
+			rc = -EIO; /* fs->sdown */
+		l->done = rc == 0;
+		l->err = rc < 0 ? rc : 0;
+		pthread_cond_broadcast(&l->cond);
+		if (rc < 0) {
+			idle_locked(l, round);
+			continue;
+		}
+		/* The end of the log: live output after it, once somebody watches. */
+		while (!l->closed && !fs->sdown && l->round == round && !l->watched)
+			pthread_cond_wait(&l->cond, &fs->slock);
+		if (l->closed || fs->sdown || l->round != round)
+			continue;
+		pthread_mutex_unlock(&fs->slock);
+		if (l->kind == WS_SERVICE)
+			(void)ws_service_follow(fs->ws, l->name, since, sink, l, &l->halt);
+		else
+			(void)ws_container_follow(fs->ws, l->name, since, sink, l, &l->halt);
+		pthread_mutex_lock(&fs->slock);
+		/* Removed: nothing more comes in this round. */
+		idle_locked(l, round);
+	}
+	fs_follower_end_locked(fs);
+	unref_locked(l);
+	pthread_mutex_unlock(&fs->slock);
+	return NULL;
+}
+
+/* Under fs->slock: the thread starts again from the log's start, for a read at off. */
+static void again_locked(struct fs_live *l, off_t off)
+{
+	l->round++;
+	l->base = 0;
+	l->len = 0;
+	l->want = off;
+	l->done = false;
+	l->err = 0;
+	atomic_store(&l->halt, true);
+	pthread_cond_broadcast(&l->cond);
+}
+
+/* Under fs->slock: the close of one open. */
+static void close_locked(struct fs *fs, struct fs_live *l)
+{
+	for (struct fs_live **pp = &fs->lives; *pp; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	}
+	l->closed = true;
+	atomic_store(&l->halt, true);
+	pthread_cond_broadcast(&l->cond);
+	unref_locked(l);
+}
+
+/* Under fs->slock: waits a little for l to change; false when req was interrupted. */
+static bool wait_locked(struct fs_live *l, fuse_req_t req)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += FS_LOGS_POLL_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&l->cond, &l->fs->slock, &until);
+	return !fuse_req_interrupted(req);
+}
+
+void fs_logs_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EACCES);
+		return;
+	}
+	struct fs_live *l = calloc(1, sizeof(*l));
+	if (!l) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	l->fs = fs;
+	l->ino = n->ino;
+	l->kind = n->kind;
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	clock_gettime(CLOCK_REALTIME, &l->mtime);
+	pthread_cond_init(&l->cond, NULL);
+	atomic_init(&l->halt, false);
+	l->refs = 2; /* the open, the thread */
+	pthread_mutex_lock(&fs->slock);
+	int rc = fs->sdown ? -ENOENT : fs_follower_start_locked(fs, reader_main, l);
+	if (rc < 0) {
+		pthread_mutex_unlock(&fs->slock);
+		pthread_cond_destroy(&l->cond);
+		free(l);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	l->next = fs->lives;
+	fs->lives = l;
+	/* The first window, or all of a short log. */
+	while (!l->done && !l->err && l->len < FS_LOGS_WINDOW && wait_locked(l, req))
+		;
+	rc = l->err && !l->progress ? l->err : fuse_req_interrupted(req) ? -EINTR : 0;
+	if (rc < 0) {
+		close_locked(fs, l);
+		pthread_mutex_unlock(&fs->slock);
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	pthread_mutex_unlock(&fs->slock);
+
+	fi->fh = (uintptr_t)l;
+	/* Reads go to us whatever size the kernel last saw. Seekable: tail and less seek. */
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	fi->noflush = 1;
+	if (fuse_reply_open(req, fi) != 0) {
+		pthread_mutex_lock(&fs->slock);
+		close_locked(fs, l);
+		pthread_mutex_unlock(&fs->slock);
+	}
+}
+
+void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs_live *l = (struct fs_live *)(uintptr_t)fi->fh;
+	struct fs *fs = l->fs;
+	char *copy = NULL;
+	size_t n = 0;
+	int rc = 0;
+	pthread_mutex_lock(&fs->slock);
+	for (;;) {
+		if (off < 0 || size == 0)
+			break;
+		if (off < l->base) {
+			again_locked(l, off); /* further back than the window: from the start */
+			continue;
+		}
+		off_t end = end_of(l);
+		if (off < end) {
+			n = (size_t)(end - off) < size ? (size_t)(end - off) : size;
+			copy = malloc(n);
+			if (!copy) {
+				rc = -ENOMEM;
+				break;
+			}
+			memcpy(copy, l->buf + (off - l->base), n);
+			if (off + (off_t)n > l->want)
+				l->want = off + (off_t)n;
+			pthread_cond_broadcast(&l->cond); /* room */
+			break;
+		}
+		if (off > l->want) {
+			l->want = off;
+			pthread_cond_broadcast(&l->cond);
+		}
+		if (l->done || fs->sdown)
+			break; /* the end, for now */
+		if (l->err) {
+			/* Ended early (timed out while nobody read, say): ask again from here,
+			 * unless it gave nothing at all: then that is the answer, and the next read
+			 * asks. */
+			bool retry = l->progress;
+			rc = l->err;
+			again_locked(l, off);
+			if (!retry)
+				break;
+			rc = 0;
+			continue;
+		}
+		if (!wait_locked(l, req)) {
+			rc = -EINTR;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&fs->slock);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, copy, n);
+	free(copy);
+}
+
+void fs_logs_release(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct fs_live *l = (struct fs_live *)(uintptr_t)fi->fh;
+	struct fs *fs = fs_of(req);
+	pthread_mutex_lock(&fs->slock);
+	close_locked(fs, l);
+	pthread_mutex_unlock(&fs->slock);
+	fuse_reply_err(req, 0);
+}
+
+bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, const struct fuse_file_info *fi, struct stat *st)
+{
+	const struct fs_live *mine = fi ? (const struct fs_live *)(uintptr_t)fi->fh : NULL;
+	bool found = false;
+	off_t size = 0;
+	struct timespec mtime = {0};
+	pthread_mutex_lock(&fs->slock);
+	for (struct fs_live *l = fs->lives; l; l = l->next) {
+		if (l->ino != ino || (mine && l != mine))
+			continue;
+		found = true;
+		off_t end = end_of(l);
+		off_t s = l->done ? end : mine ? 0 : end - end % 4096;
+		if (!l->done && s > FS_LOGS_BLKSIZE)
+			s = FS_LOGS_BLKSIZE;
+		if (s > size)
+			size = s;
+		if (l->mtime.tv_sec > mtime.tv_sec ||
+		    (l->mtime.tv_sec == mtime.tv_sec && l->mtime.tv_nsec > mtime.tv_nsec))
+			mtime = l->mtime;
+		if (++l->getattrs >= 2 && !l->watched) {
+			l->watched = true;
+			pthread_cond_broadcast(&l->cond);
+		}
+	}
+	pthread_mutex_unlock(&fs->slock);
+	if (found) {
+		st->st_size = size;
+		st->st_blocks = (size + 511) / 512;
+		st->st_blksize = FS_LOGS_BLKSIZE;
+		st->st_mtim = st->st_ctim = mtime;
+	}
+	return found;
+}
+
+void fs_logs_halt_locked(struct fs *fs)
+{
+	for (struct fs_live *l = fs->lives; l; l = l->next) {
+		atomic_store(&l->halt, true);
+		pthread_cond_broadcast(&l->cond);
+	}
+}
+
+void fs_logs_free_locked(struct fs *fs)
+{
+	while (fs->lives)
+		close_locked(fs, fs->lives);
+}

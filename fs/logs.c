@@ -66,6 +66,8 @@ struct fs_live {
 	bool done;	       /* the log has ended: what follows is live output */
 	bool progress;	       /* this round has given bytes */
 	int err;	       /* this round failed (< 0) */
+	bool full;	       /* the thread waits for room */
+	int pinned;	       /* replies being sent straight from buf: nothing in it moves */
 	bool watched;	       /* a second getattr: follow after the end */
 	bool closed;	       /* released */
 	unsigned getattrs;     /* since the open */
@@ -90,12 +92,14 @@ static void unref_locked(struct fs_live *l)
 }
 
 /* Under fs->slock: frees room in a full window by dropping what no read needs any more; false
- * when there is none to drop. */
+ * when there is none to drop, or none may move now. */
 static bool make_room_locked(struct fs_live *l)
 {
 	off_t keep = l->want > FS_LOGS_BEHIND ? l->want - FS_LOGS_BEHIND : 0;
 	if (l->len < l->cap)
-		return true;
+		return !l->pinned || l->len > 0; /* appending after a reset would overwrite */
+	if (l->pinned)
+		return false;
 	if (l->cap < FS_LOGS_WINDOW) {
 		size_t cap = l->cap ? 2 * l->cap : 64 * 1024;
 		char *nb = realloc(l->buf, cap < FS_LOGS_WINDOW ? cap : FS_LOGS_WINDOW);
@@ -127,7 +131,7 @@ static int sink(enum be_stream stream, const char *p, size_t n, void *ctx)
 		off_t keep = l->want > FS_LOGS_BEHIND ? l->want - FS_LOGS_BEHIND : 0;
 		off_t end = end_of(l);
 		l->progress = true;
-		if (end < keep) {
+		if (end < keep && !l->pinned) {
 			/* A read is further on: nobody needs these. */
 			size_t k = (size_t)(keep - end) < n ? (size_t)(keep - end) : n;
 			l->base = end + (off_t)k;
@@ -136,8 +140,11 @@ static int sink(enum be_stream stream, const char *p, size_t n, void *ctx)
 			n -= k;
 			continue;
 		}
-		if (!make_room_locked(l)) {
+		if (end < keep || !make_room_locked(l)) {
+			l->full = true;
+			pthread_cond_broadcast(&l->cond); /* an open waiting for the first window */
 			pthread_cond_wait(&l->cond, &fs->slock);
+			l->full = false;
 			continue;
 		}
 		size_t k = l->cap - l->len < n ? l->cap - l->len : n;
@@ -287,7 +294,7 @@ void fs_logs_open(fuse_req_t req, struct fs_node *n, const char *name, struct fu
 	l->next = fs->lives;
 	fs->lives = l;
 	/* The first window, or all of a short log. */
-	while (!l->done && !l->err && l->len < FS_LOGS_WINDOW && wait_locked(l, req))
+	while (!l->done && !l->err && !l->full && wait_locked(l, req))
 		;
 	rc = l->err && !l->progress ? l->err : fuse_req_interrupted(req) ? -EINTR : 0;
 	if (rc < 0) {
@@ -314,7 +321,7 @@ void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
 {
 	struct fs_live *l = (struct fs_live *)(uintptr_t)fi->fh;
 	struct fs *fs = l->fs;
-	char *copy = NULL;
+	const char *from = NULL;
 	size_t n = 0;
 	int rc = 0;
 	pthread_mutex_lock(&fs->slock);
@@ -328,15 +335,10 @@ void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
 		off_t end = end_of(l);
 		if (off < end) {
 			n = (size_t)(end - off) < size ? (size_t)(end - off) : size;
-			copy = malloc(n);
-			if (!copy) {
-				rc = -ENOMEM;
-				break;
-			}
-			memcpy(copy, l->buf + (off - l->base), n);
+			from = l->buf + (off - l->base);
+			l->pinned++;
 			if (off + (off_t)n > l->want)
 				l->want = off + (off_t)n;
-			pthread_cond_broadcast(&l->cond); /* room */
 			break;
 		}
 		if (off > l->want) {
@@ -363,11 +365,18 @@ void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
 		}
 	}
 	pthread_mutex_unlock(&fs->slock);
-	if (rc < 0)
+	if (rc < 0) {
 		fuse_reply_err(req, -rc);
-	else
-		fuse_reply_buf(req, copy, n);
-	free(copy);
+		return;
+	}
+	/* Straight from the window (writev to /dev/fuse): no copy of up to 1 MiB a read. */
+	fuse_reply_buf(req, from, n);
+	if (from) {
+		pthread_mutex_lock(&fs->slock);
+		l->pinned--;
+		pthread_cond_broadcast(&l->cond); /* room */
+		pthread_mutex_unlock(&fs->slock);
+	}
 }
 
 void fs_logs_release(fuse_req_t req, struct fuse_file_info *fi)

@@ -420,8 +420,7 @@ void fs_xattr_remove(fuse_req_t req, struct fs_node *n, const char *name);
 
 /* ---- objects.c: images/, networks/, containers/, services/, nodes/ ---- */
 void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name);
-/* fi: the open file the attributes are asked through (lseek), or NULL (stat, fstat). */
-void fs_obj_getattr(fuse_req_t req, struct fs_node *n, const struct fuse_file_info *fi);
+void fs_obj_getattr(fuse_req_t req, struct fs_node *n);
 void fs_obj_readlink(fuse_req_t req, struct fs_node *n);
 void fs_obj_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 int fs_obj_plus(struct fs *fs, fuse_ino_t dir, const struct fs_dirent *de,
@@ -511,9 +510,9 @@ void fs_followers_stop(struct fs *fs);
 void fs_logs_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi);
 void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
 void fs_logs_release(fuse_req_t req, struct fuse_file_info *fi);
-/* While a `logs` inode is open: its st_size, st_blocks, st_blksize and times into *st (asked
- * through fi, an open of it, or NULL), true; else false. */
-bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, const struct fuse_file_info *fi, struct stat *st);
+/* While a `logs` inode is open: its st_size, st_blocks, st_blksize and times into *st, true;
+ * else false. */
+bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, struct stat *st);
 /* Under fs->slock, at exit: ends every logs thread's request; then frees the opens left. */
 void fs_logs_halt_locked(struct fs *fs);
 void fs_logs_free_locked(struct fs *fs);

@@ -11,24 +11,18 @@
  * backwards from the end) and of less's buffers. A read further back asks the engine again
  * from the start and skips to it: less (which keeps only a few buffers of a seekable file, see
  * its -b option) needs that to scroll back to the top, and no tool is worth an errno there. A
- * read ahead of the window (wc -c seeks past what it counts from st_size) drops the bytes in
- * between as they come.
+ * read ahead of the window (dd skip=) drops the bytes in between as they come.
  *
  * Sizes. Not open: st_size is 0, without asking the engine (a stat, `ls -l` and every lookup
- * would otherwise fetch the log). Open: once the engine's answer has ended (and while the file
- * stays open, as it grows), st_size is all of it; before that the size depends on who asks:
- *  - lseek(SEEK_END) asks through the open file (FUSE_GETATTR_FH; fuse_file_llseek in the
- *    kernel's fs/fuse/file.c) and gets 0: tail seeks to the end to read backwards from there,
- *    and with 0 reads forward to the end instead (tail_lines in tail.c), which gives the right
- *    lines; anything else would end its output at a made-up end.
- *  - fstat and stat get one block (st_blksize), or how far the engine's answer has come when
- *    less, rounded down to a page: coreutils treats a file no larger than its block as a pipe
- *    and reads it to the end (tail -c: tail_bytes in tail.c; head -c -N: head.c; wc -c, for a
- *    page multiple: wc.c), while cp sizes its buffer by it (copy_reg in copy.c: st_size + 1
- *    bytes, one a read for 0) and so reads a block at a time. st_blocks covers st_size, so
- *    that cp sees no holes to skip.
- * The open waits until FS_LOGS_WINDOW bytes or the whole log came, so that a short log has its
- * exact size from the start and a long one a large enough buffer size.
+ * would otherwise fetch the log). Open: 0 until the engine's answer has ended, then all of it,
+ * growing while the file stays open. 0 is the one size every tool reads to the end, as for a
+ * file of /proc: tail -n (tail_lines in coreutils' tail.c) and tail -c take a size they can
+ * seek back from as the end, wc -c counts a size that is not a page multiple without reading,
+ * less (ch_end_seek) and head -c -N stop at the size; cp reads blocks of st_blksize anyway
+ * (copy_reg in copy.c rounds its buffer up to that block). Once the log has ended, the size is
+ * exact and those tools seek as on any file (the window holds a short log whole). st_blocks
+ * covers st_size, so that cp sees no holes to skip. The open waits until FS_LOGS_WINDOW bytes
+ * or the whole log came, so that a short log has its exact size from the start.
  *
  * Live while open: after the log's end, the second getattr of an open (tail -f polls fstat,
  * less too; a plain `cat` stats once) starts a follow (ws_container_follow) from the time the
@@ -48,6 +42,8 @@
 #define FS_LOGS_BEHIND ((off_t)1 << 20)
 /* What st_blksize says: cat and cp read this much at a time (io_blksize in coreutils). */
 #define FS_LOGS_BLKSIZE (1 << 20)
+/* A read of the log before its end waits for this much (or the end, or a full window). */
+#define FS_LOGS_MIN_READ ((size_t)256 << 10)
 /* How often a waiting read looks whether it was interrupted. */
 #define FS_LOGS_POLL_MS 200
 
@@ -333,6 +329,18 @@ void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
 			continue;
 		}
 		off_t end = end_of(l);
+		size_t least = size < FS_LOGS_MIN_READ ? size : FS_LOGS_MIN_READ;
+		if (off < end && (size_t)(end - off) < least && !l->done && !l->err && !l->full &&
+		    !fs->sdown) {
+			/* More is on its way: fewer, larger replies. */
+			if (off > l->want)
+				l->want = off;
+			if (!wait_locked(l, req)) {
+				rc = -EINTR;
+				break;
+			}
+			continue;
+		}
 		if (off < end) {
 			n = (size_t)(end - off) < size ? (size_t)(end - off) : size;
 			from = l->buf + (off - l->base);
@@ -389,23 +397,18 @@ void fs_logs_release(fuse_req_t req, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, const struct fuse_file_info *fi, struct stat *st)
+bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, struct stat *st)
 {
-	const struct fs_live *mine = fi ? (const struct fs_live *)(uintptr_t)fi->fh : NULL;
 	bool found = false;
 	off_t size = 0;
 	struct timespec mtime = {0};
 	pthread_mutex_lock(&fs->slock);
 	for (struct fs_live *l = fs->lives; l; l = l->next) {
-		if (l->ino != ino || (mine && l != mine))
+		if (l->ino != ino)
 			continue;
 		found = true;
-		off_t end = end_of(l);
-		off_t s = l->done ? end : mine ? 0 : end - end % 4096;
-		if (!l->done && s > FS_LOGS_BLKSIZE)
-			s = FS_LOGS_BLKSIZE;
-		if (s > size)
-			size = s;
+		if (l->done && end_of(l) > size)
+			size = end_of(l);
 		if (l->mtime.tv_sec > mtime.tv_sec ||
 		    (l->mtime.tv_sec == mtime.tv_sec && l->mtime.tv_nsec > mtime.tv_nsec))
 			mtime = l->mtime;

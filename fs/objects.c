@@ -264,15 +264,14 @@ static int card_target(const struct ws_object *obj, char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Attributes of an object directory or of something in one (fi: asked through that open). */
-static int obj_stat(struct fs *fs, struct fs_node *n, const struct ws_object *obj,
-		    const struct fuse_file_info *fi, struct stat *st)
+/* Attributes of an object directory or of something in one. */
+static int obj_stat(struct fs *fs, struct fs_node *n, const struct ws_object *obj, struct stat *st)
 {
 	size_t size = 0;
 	if (n->type == FS_OBJFILE && n->file == FS_F_LOGS) {
-		/* Open now: how far the engine's answer has come, growing (tail -f). */
+		/* Open now: all of it once the engine's answer has ended, growing (tail -f). */
 		fs_attr_virtual(fs, n, 0, obj->changed, st);
-		if (fs_logs_attr(fs, n->ino, fi, st))
+		if (fs_logs_attr(fs, n->ino, st))
 			return 0;
 	}
 	if (n->type == FS_OBJFILE) {
@@ -333,7 +332,7 @@ static int child_entry(struct fs *fs, struct fs_node *dir, const struct child *c
 	pthread_mutex_unlock(&fs->lock);
 
 	/* Rendering happens unlocked; the lookup counted above keeps the node. */
-	int rc = obj_stat(fs, n, &obj, NULL, &e->attr);
+	int rc = obj_stat(fs, n, &obj, &e->attr);
 	if (rc < 0) {
 		fs_forget(fs, n->ino, 1);
 		return rc;
@@ -399,7 +398,7 @@ void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name)
 		fs_forget(fs, e.ino, 1);
 }
 
-void fs_obj_getattr(fuse_req_t req, struct fs_node *n, const struct fuse_file_info *fi)
+void fs_obj_getattr(fuse_req_t req, struct fs_node *n)
 {
 	struct fs *fs = fs_of(req);
 	struct ws_object obj;
@@ -421,7 +420,7 @@ void fs_obj_getattr(fuse_req_t req, struct fs_node *n, const struct fuse_file_in
 		rc = fs_obj_parent(fs, n, &obj);
 	}
 	if (rc == 0)
-		rc = obj_stat(fs, n, &obj, fi, &st);
+		rc = obj_stat(fs, n, &obj, &st);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else

@@ -104,7 +104,7 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	else if (n->type == FS_OBJROOT || !is_obj(n))
 		fs_root_getattr(req, n);
 	else
-		fs_obj_getattr(req, n, fi);
+		fs_obj_getattr(req, n);
 }
 
 static void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
@@ -120,13 +120,13 @@ static void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 	} else if (is_file(n, FS_F_CTL) &&
 		   !(to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID))) {
 		/* `echo stop > ctl` truncates first: there is nothing to truncate. */
-		fs_obj_getattr(req, n, NULL);
+		fs_obj_getattr(req, n);
 	} else if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
 			     FUSE_SET_ATTR_SIZE)) {
 		fuse_reply_err(req, EPERM);
 	} else {
 		/* touch: times follow the object, nothing to store */
-		fs_obj_getattr(req, n, NULL);
+		fs_obj_getattr(req, n);
 	}
 }
 

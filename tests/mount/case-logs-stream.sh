@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # containers/NAME/logs of a log of many MiB (longer than what the daemon keeps of it at a time):
-# every byte arrives through cat, cp, wc -c, grep -c, tail -n and tail -f, in the order the
+# every byte arrives through cat, cp, wc -c, grep -c, tail -n, tail -f and less, in the order the
 # engine gives them (stdout and stderr interleaved, bytes that are not text, a line of 300 KB,
 # a line without newline), reads backwards and forwards from anywhere get the right bytes, and
 # a stat of logs that is not open asks the engine for nothing.
@@ -96,6 +96,36 @@ with open(sys.argv[1], "rb", buffering=0) as f:
     if f.read(10) != b"":
         sys.exit("a read at the end is not the end")
 EOF
+
+log "less: to the end, back to the top, a search forward"
+if command -v less >/dev/null; then
+	python3 - "$L" <<'EOF' || fail "less"
+import os, pty, re, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.environ.update(TERM="dumb", LINES="24", COLUMNS="100", LESS="", LESSOPEN="")
+    os.execvp("less", ["less", sys.argv[1]])
+def until(keys, want, secs=60):
+    screen = b""
+    os.write(fd, keys)
+    end = time.time() + secs
+    while time.time() < end:
+        if select.select([fd], [], [], 0.2)[0]:
+            screen += os.read(fd, 65536)
+            if re.search(want, screen):
+                return
+    sys.exit(f"less, after {keys!r}: no {want!r} on the screen: {screen[-400:]!r}")
+until(b"", rb"(?i)press return|ordinary line")
+until(b"\r", rb"ordinary line")
+until(b"G", rb"logs-done")
+until(b"g", rb"an ordinary line of stdout")
+until(b"/err 2999$\r", rb"err 2999\r?\n")
+os.write(fd, b"q")
+os.waitpid(pid, 0)
+EOF
+else
+	log "no less here: skipped"
+fi
 
 log "tail -f (the last lines) and tail -n +1 -f (every byte), then new output"
 tail -f "$L" >"$T/last.out" 2>"$T/last.err" &

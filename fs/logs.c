@@ -44,6 +44,8 @@
 #define FS_LOGS_BLKSIZE (1 << 20)
 /* A read of the log before its end waits for this much (or the end, or a full window). */
 #define FS_LOGS_MIN_READ ((size_t)256 << 10)
+/* How long the thread waits for a reader to make room before it ends its request. */
+#define FS_LOGS_IDLE_MS 5000
 /* How often a waiting read looks whether it was interrupted. */
 #define FS_LOGS_POLL_MS 200
 
@@ -58,11 +60,14 @@ struct fs_live {
 	size_t len, cap;       /* cap grows up to FS_LOGS_WINDOW */
 	off_t base;	       /* offset of buf[0] */
 	off_t want;	       /* the furthest offset a read asked for */
+	off_t pos;	       /* offset of the next byte this round's request gives */
+	off_t reached;	       /* the furthest offset any round has come to */
 	unsigned round;	       /* the thread's request; a new one is asked by a read */
 	bool done;	       /* the log has ended: what follows is live output */
-	bool progress;	       /* this round has given bytes */
+	bool progress;	       /* this round has come further than any before */
 	int err;	       /* this round failed (< 0) */
 	bool full;	       /* the thread waits for room */
+	bool parked;	       /* this round was ended for want of a reader */
 	int pinned;	       /* replies being sent straight from buf: nothing in it moves */
 	bool watched;	       /* a second getattr: follow after the end */
 	bool closed;	       /* released */
@@ -114,11 +119,28 @@ static bool make_room_locked(struct fs_live *l)
 	return true;
 }
 
-/* The reader thread's sink (ws_logs_stream, ws_container_follow): no workspace lock is held. */
+/* Under fs->slock: the thread's sink has waited for room since *since (zero: not yet); true
+ * once that is FS_LOGS_IDLE_MS. */
+static bool idle_too_long(struct timespec *since)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!since->tv_sec && !since->tv_nsec) {
+		*since = now;
+		return false;
+	}
+	long long ms =
+	    (now.tv_sec - since->tv_sec) * 1000LL + (now.tv_nsec - since->tv_nsec) / 1000000;
+	return ms >= FS_LOGS_IDLE_MS;
+}
+
+/* The reader thread's sink (ws_logs_stream, ws_container_follow): no workspace lock is held. A
+ * round after the first skips what the window has already (its request gives the same log). */
 static int sink(enum be_stream stream, const char *p, size_t n, void *ctx)
 {
 	struct fs_live *l = ctx;
 	struct fs *fs = l->fs;
+	struct timespec waiting = {0};
 	(void)stream;
 	pthread_mutex_lock(&fs->slock);
 	while (n > 0) {
@@ -126,30 +148,47 @@ static int sink(enum be_stream stream, const char *p, size_t n, void *ctx)
 			break;
 		off_t keep = l->want > FS_LOGS_BEHIND ? l->want - FS_LOGS_BEHIND : 0;
 		off_t end = end_of(l);
-		l->progress = true;
-		if (end < keep && !l->pinned) {
-			/* A read is further on: nobody needs these. */
-			size_t k = (size_t)(keep - end) < n ? (size_t)(keep - end) : n;
-			l->base = end + (off_t)k;
-			l->len = 0;
-			p += k;
-			n -= k;
-			continue;
-		}
-		if (end < keep || !make_room_locked(l)) {
+		size_t k;
+		if (l->pos < end || (end < keep && !l->pinned)) {
+			/* Here already, or nobody needs these (a read is further on). */
+			off_t to = l->pos < end ? end : keep;
+			k = (size_t)(to - l->pos) < n ? (size_t)(to - l->pos) : n;
+			if (l->pos >= end) {
+				l->base = end + (off_t)k;
+				l->len = 0;
+			}
+		} else if (end < keep || !make_room_locked(l)) {
+			/* Full of what the reader has not read: wait for it, but not for ever: the
+			 * engine would give up on a connection that stalls (ENGINE_STALL_S in
+			 * backends/docker/engine-int.h), and would say so in errors. The next read
+			 * past the window asks again. */
+			if (idle_too_long(&waiting)) {
+				l->parked = true;
+				break;
+			}
 			l->full = true;
 			pthread_cond_broadcast(&l->cond); /* an open waiting for the first window */
-			pthread_cond_wait(&l->cond, &fs->slock);
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += 1;
+			pthread_cond_timedwait(&l->cond, &fs->slock, &until);
 			l->full = false;
 			continue;
+		} else {
+			k = l->cap - l->len < n ? l->cap - l->len : n;
+			memcpy(l->buf + l->len, p, k);
+			l->len += k;
+			clock_gettime(CLOCK_REALTIME, &l->mtime);
+			pthread_cond_broadcast(&l->cond);
 		}
-		size_t k = l->cap - l->len < n ? l->cap - l->len : n;
-		memcpy(l->buf + l->len, p, k);
-		l->len += k;
+		waiting = (struct timespec){0};
+		l->pos += (off_t)k;
 		p += k;
 		n -= k;
-		clock_gettime(CLOCK_REALTIME, &l->mtime);
-		pthread_cond_broadcast(&l->cond);
+		if (l->pos > l->reached) {
+			l->reached = l->pos;
+			l->progress = true;
+		}
 	}
 	bool more = n == 0;
 	pthread_mutex_unlock(&fs->slock);
@@ -179,8 +218,9 @@ static void *reader_main(void *arg)
 		unsigned round = l->round;
 		char since[48];
 		atomic_store(&l->halt, false);
-		l->done = l->progress = false;
+		l->done = l->progress = l->parked = false;
 		l->err = 0;
+		l->pos = 0;
 		pthread_mutex_unlock(&fs->slock);
 		now_since(since, sizeof(since));
 		int rc = ws_logs_stream(fs->ws, l->kind, l->name, sink, l);
@@ -189,11 +229,11 @@ static void *reader_main(void *arg)
 			continue;
 		if (atomic_load(&l->halt) && !l->closed)
 			rc = -EIO; /* fs->sdown */
-		l->done = rc == 0;
+		l->done = rc == 0 && !l->parked;
 		l->err = rc < 0 ? rc : 0;
 		pthread_cond_broadcast(&l->cond);
-		if (rc < 0) {
-			idle_locked(l, round);
+		if (!l->done) {
+			idle_locked(l, round); /* until a read asks again */
 			continue;
 		}
 		/* The end of the log: live output after it, once somebody watches. */
@@ -207,7 +247,10 @@ static void *reader_main(void *arg)
 		else
 			(void)ws_container_follow(fs->ws, l->name, since, sink, l, &l->halt);
 		pthread_mutex_lock(&fs->slock);
-		/* Removed: nothing more comes in this round. */
+		/* Parked: the next read past the window asks again (the log has it all now).
+		 * Else removed: nothing more comes in this round. */
+		if (l->parked)
+			l->done = false;
 		idle_locked(l, round);
 	}
 	fs_follower_end_locked(fs);
@@ -216,14 +259,20 @@ static void *reader_main(void *arg)
 	return NULL;
 }
 
-/* Under fs->slock: the thread starts again from the log's start, for a read at off. */
+/* Under fs->slock: the thread asks the engine again, for a read at off: keeping the window
+ * when off is in it or after it, else from nothing. */
 static void again_locked(struct fs_live *l, off_t off)
 {
+	if (off < l->base) {
+		l->base = 0;
+		l->len = 0;
+	}
+	if (off > l->want)
+		l->want = off;
+	if (off < l->want && l->len == 0)
+		l->want = off;
 	l->round++;
-	l->base = 0;
-	l->len = 0;
-	l->want = off;
-	l->done = false;
+	l->done = l->parked = false;
 	l->err = 0;
 	atomic_store(&l->halt, true);
 	pthread_cond_broadcast(&l->cond);
@@ -330,8 +379,8 @@ void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
 		}
 		off_t end = end_of(l);
 		size_t least = size < FS_LOGS_MIN_READ ? size : FS_LOGS_MIN_READ;
-		if (off < end && (size_t)(end - off) < least && !l->done && !l->err && !l->full &&
-		    !fs->sdown) {
+		bool coming = !l->done && !l->err && !l->parked && !fs->sdown;
+		if (off < end && (size_t)(end - off) < least && coming && !l->full) {
 			/* More is on its way: fewer, larger replies. */
 			if (off > l->want)
 				l->want = off;
@@ -355,10 +404,13 @@ void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
 		}
 		if (l->done || fs->sdown)
 			break; /* the end, for now */
+		if (l->parked) {
+			again_locked(l, off);
+			continue;
+		}
 		if (l->err) {
-			/* Ended early (timed out while nobody read, say): ask again from here,
-			 * unless it gave nothing at all: then that is the answer, and the next read
-			 * asks. */
+			/* Ended early: ask again from here if it came further than before, else
+			 * that is the answer (and the next read asks again). */
 			bool retry = l->progress;
 			rc = l->err;
 			again_locked(l, off);

@@ -8,17 +8,7 @@
 # Locally the mount goes through fault-proxy.py, passing everything, for its log of requests:
 # the witness of which requests a stat makes.
 PLOG=
-if [ "$KIND" = local ]; then
-	PROXY=$T/proxy.sock
-	PLOG=$T/proxy.log
-	: >"$T/rules"
-	: >"$PLOG"
-	setsid python3 "$(dirname "$0")/fault-proxy.py" "$PROXY" "$SOCK" "$T/rules" "$PLOG" 2>>"$T/proxy.err" &
-	PROXY_PID=$!
-	CLEANUP+=("kill -- -$PROXY_PID 2>/dev/null; wait $PROXY_PID 2>/dev/null")
-	wait_until 5 test -S "$PROXY" || fail "the fault proxy did not listen: $(cat "$T/proxy.err")"
-	endpoint_for local "unix://$PROXY"
-fi
+is_remote || fault_proxy_up
 mount_fs
 
 # About 6.5 MiB, then it waits for /tmp/go and then prints a numbered tick every 0.2 s.

@@ -11,14 +11,14 @@ PLOG=
 is_remote || fault_proxy_up
 mount_fs
 
-# About 6.5 MiB, then it waits for /tmp/go and then prints a numbered tick every 0.2 s.
+# About 5.6 MiB, then it waits for /tmp/go and then prints a numbered tick every 0.2 s.
 SCRIPT='yes "an ordinary line of stdout, of a fair length" | head -c 2000000
 yes "a line of stderr" | head -c 500000 >&2
 i=0; while [ $i -lt 3000 ]; do i=$((i+1)); echo "out $i"; echo "err $i" >&2; done
 head -c 500000 /dev/urandom
 head -c 300000 /dev/zero | tr "\0" L; echo
 printf "a line without newline"
-yes "the last lines" | head -c 3500000
+yes "the last lines" | head -c 2500000
 echo logs-done
 trap "exit 0" TERM
 while [ ! -e /tmp/go ]; do sleep 0.1; done
@@ -35,7 +35,7 @@ wait_until 20 test -e "$M/containers/$C/logs" || fail "no containers/$C/logs"
 L=$M/containers/$C/logs
 engine_logs "$C" >"$T/want"
 size=$(stat -c %s "$T/want")
-[ "$size" -gt $((6 << 20)) ] || fail "the witness has only $size bytes"
+[ "$size" -gt $((5 << 20)) ] || fail "the witness has only $size bytes"
 
 log "stat of logs not open: size 0, no engine request"
 logs_requests() { grep -c '/logs?' "$PLOG" || true; }
@@ -56,13 +56,9 @@ cp "$L" "$T/cp.out"
 cmp "$T/want" "$T/cp.out" || fail "cp logs differs from the engine's log"
 n=$(wc -c "$L" | awk '{print $1}')
 [ "$n" -eq "$size" ] || fail "wc -c logs: $n, want $size"
-n=$(wc -c <"$L")
-[ "$n" -eq "$size" ] || fail "wc -c <logs: $n, want $size"
-for pat in 'the last lines' 'err [0-9]*$' 'a line without newline'; do
-	want=$(grep -ac "$pat" "$T/want" || true)
-	got=$(grep -ac "$pat" "$L" || true)
-	[ "$got" -eq "$want" ] || fail "grep -c '$pat' logs: $got, want $want"
-done
+want=$(grep -ac 'err [0-9]*$' "$T/want" || true)
+got=$(grep -ac 'err [0-9]*$' "$L" || true)
+[ "$got" -eq "$want" ] || fail "grep -c logs: $got, want $want"
 
 log "tail -n"
 tail -n 7 "$T/want" >"$T/tail.want"

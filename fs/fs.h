@@ -501,9 +501,9 @@ int fs_follow_fill_locked(struct fs_stream *s, size_t size, char **out, bool *en
  * fs_follower_end_locked. */
 int fs_follower_start_locked(struct fs *fs, void *(*main)(void *), void *arg);
 void fs_follower_end_locked(struct fs *fs);
-/* At exit: tells every follower and logs thread to stop, waits for them (at most about a
- * second), and frees the `logs` still open, which the kernel will not release once the
- * session is over. */
+/* At exit: tells every follower and logs thread to stop, waits for them (about a second; a
+ * logs request in flight ends with its next bytes, or the engine's stall timeout), and frees
+ * the `logs` still open, which the kernel will not release once the session is over. */
 void fs_followers_stop(struct fs *fs);
 
 /* ---- logs.c: containers/NAME/logs, services/NAME/logs, streamed ---- */

@@ -1,6 +1,6 @@
 /* What images/, networks/, containers/ (and a Swarm's services/ and nodes/) show: the engine
  * state (state.c) merged with the cards that have not made theirs yet; their status, inspect and log files; and rmdir. Nothing
- * here asks the engine, except the logs file and rmdir. */
+ * here asks the engine, except rmdir (the logs files are logs.c's). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,82 +377,6 @@ int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *le
 	}
 	pthread_mutex_unlock(&ws->lock);
 	return rc;
-}
-
-/* ---- container and service logs ---- */
-
-/* Keeps the newest WS_CONTAINER_LOGS_MAX bytes; drops the oldest in big steps, so that a huge
- * log costs O(size), not O(size^2). */
-static int logs_sink(enum be_stream stream, const char *buf, size_t n, void *ctx)
-{
-	struct ws_buf *b = ctx;
-
-	(void)stream;
-	if (b->len + n > 2 * (size_t)WS_CONTAINER_LOGS_MAX && b->len > WS_CONTAINER_LOGS_MAX) {
-		size_t drop = b->len - WS_CONTAINER_LOGS_MAX;
-		memmove(b->data, b->data + drop, b->len - drop);
-		b->len -= drop;
-	}
-	return ws_buf_append(b, buf, n, 4 * (size_t)WS_CONTAINER_LOGS_MAX);
-}
-
-/* The logs of a container or a service, the newest WS_CONTAINER_LOGS_MAX bytes. */
-static int logs_of(struct workspace *ws, enum ws_kind kind, const char *name, char **text,
-		   size_t *len)
-{
-	struct ws_object obj;
-	struct ws_buf b = {0};
-	char id[BE_ID_SIZE] = "", err[512] = "";
-	bool tty = false;
-	int rc;
-
-	pthread_mutex_lock(&ws->lock);
-	pthread_mutex_lock(&ws->slock);
-	rc = lookup_locked(ws, kind, name, &obj);
-	struct ws_sobj *so = rc == 0 ? ws_store_name(&ws->store[kind], name) : NULL;
-	if (so) {
-		ws_fmt(id, sizeof(id), "%s", so->id);
-		tty = so->tty;
-	}
-	pthread_mutex_unlock(&ws->slock);
-	pthread_mutex_unlock(&ws->lock);
-	if (rc < 0)
-		return rc;
-	if (id[0]) {
-		struct be_logs o = {.tty = tty};
-		rc = kind == WS_SERVICE
-			 ? ws->be->ops->service_logs(ws->be, id, &o, logs_sink, &b, err, sizeof(err))
-			 : ws->be->ops->logs(ws->be, id, &o, logs_sink, &b, err, sizeof(err));
-		if (rc == -ENOENT)
-			rc = 0; /* removed meanwhile: nothing to show */
-	}
-	if (rc < 0) {
-		/* The errno alone ("Input/output error") does not say what the engine did. */
-		ws_error_add(ws, "%s/%s/logs: %s", ws_kind_dir(kind), name,
-			     err[0] ? err : strerror(-rc));
-		ws_buf_free(&b);
-		return rc;
-	}
-	if (b.len > WS_CONTAINER_LOGS_MAX) {
-		size_t drop = b.len - WS_CONTAINER_LOGS_MAX;
-		memmove(b.data, b.data + drop, b.len - drop);
-		b.len -= drop;
-	}
-	*text = b.data ? b.data : strdup("");
-	*len = b.len;
-	return *text ? 0 : -ENOMEM;
-}
-
-int ws_container_logs(struct workspace *ws, const char *name, char **text, size_t *len)
-{
-	return logs_of(ws, WS_CONTAINER, name, text, len);
-}
-
-int ws_service_logs(struct workspace *ws, const char *name, char **text, size_t *len)
-{
-	if (!ws_swarm(ws) || !ws->be->ops->service_logs)
-		return -ENOENT;
-	return logs_of(ws, WS_SERVICE, name, text, len);
 }
 
 /* ---- rmdir ---- */

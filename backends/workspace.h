@@ -144,8 +144,15 @@ int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char *
 int ws_service_tasks(struct workspace *ws, const char *name, char **text, size_t *len);
 /* images/<name>/log: output of the image's last pull or build. */
 int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *len);
-/* containers/<name>/logs: stdout and stderr as the engine keeps them, framing removed; the
- * newest 64 MiB. "" for a container not made yet. A failure is also a line of errors. */
+
+/* ---- logs.c: containers/<name>/logs, services/<name>/logs ---- */
+/* An object's logs as one request gives them, each byte to sink as it comes (containers: stdout
+ * and stderr as the engine keeps them, framing removed; services: as ws_service_logs): 0 (also
+ * when the sink stopped it, and nothing for an object not made yet or removed meanwhile), or
+ * -errno, which is also a line of errors. No lock is held while sink runs. */
+int ws_logs_stream(struct workspace *ws, enum ws_kind kind, const char *name, be_log_sink sink,
+		   void *ctx);
+/* containers/<name>/logs in one buffer: the newest 64 MiB of ws_logs_stream's. */
 int ws_container_logs(struct workspace *ws, const char *name, char **text, size_t *len);
 /* services/<name>/logs on a Swarm: every task's output, each line led by "NAME.SLOT@NODE | ";
  * the newest 64 MiB. */

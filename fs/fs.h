@@ -3,11 +3,11 @@
  * dispatches on the node's type to the subtree modules: root.c (/, README, engine, errors),
  * cards.c and cards-names.c (cards/, a passthrough to the workspace's card files, with
  * cred.c to create as the caller and xattr.c for extended attributes), objects.c (images/,
- * networks/, containers/), events.c (the events file), follow.c (containers/NAME/follow and
- * the live `logs`), ctl.c (containers/NAME/ctl). stream.c parks the reads of stream files;
- * notify.c is the one thread that tells the kernel about changes; cache.c decides what the
- * kernel may keep of rendered files and listings. Everything engine-side goes
- * through backends/workspace.h. */
+ * networks/, containers/), events.c (the events file), follow.c (containers/NAME/follow),
+ * logs.c (containers/NAME/logs, streamed), ctl.c (containers/NAME/ctl). stream.c parks the
+ * reads of stream files; notify.c is the one thread that tells the kernel about changes;
+ * cache.c decides what the kernel may keep of rendered files and listings. Everything
+ * engine-side goes through backends/workspace.h. */
 #ifndef CUTIPFS_FS_FS_H
 #define CUTIPFS_FS_FS_H
 
@@ -44,6 +44,8 @@
 #define FS_TIMEOUT_CARDS 0.0
 /* Worker threads of the loop unless -o max_threads= says otherwise. */
 #define FS_MAX_THREADS 64
+/* The largest read and write request (ops.c, main.c): libfuse's largest buffer, 256 pages. */
+#define FS_MAX_IO (1024 * 1024)
 
 /* The digest of a rendering or listing (SHA-256): what the kernel may keep (cache.c). */
 #define FS_DIGEST_LEN 32
@@ -218,8 +220,6 @@ struct fs {
 #define FS_EVENTS_RING 4096
 /* An open follow keeps at most this much output its reader has not read yet. */
 #define FS_FOLLOW_MAX (1024 * 1024)
-/* A live `logs` stops growing here (its offsets must stay valid while open). */
-#define FS_LIVE_MAX (128 * 1024 * 1024)
 
 static inline struct fs *fs_of(fuse_req_t req)
 {
@@ -519,19 +519,31 @@ void fs_events_open(fuse_req_t req, struct fuse_file_info *fi);
 int fs_events_fill_locked(struct fs *fs, struct fs_stream *s, size_t size, char **out);
 struct timespec fs_events_mtime(struct fs *fs);
 
-/* ---- follow.c: follow, and `logs` kept live while open ---- */
+/* ---- follow.c: follow, and the threads of follow and logs ---- */
 void fs_follow_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi);
 /* Under fs->slock: the next bytes for a follow reader: > 0 bytes in *out (malloc'd), 0 none
  * (*end: and none will come), or -errno (how the follow failed, given once). */
 int fs_follow_fill_locked(struct fs_stream *s, size_t size, char **out, bool *end);
+/* Under fs->slock: starts main(arg) on a detached thread, counted in fs->nfollowers (signals
+ * blocked: they are the main thread's); 0 or -errno. The thread ends with
+ * fs_follower_end_locked. */
+int fs_follower_start_locked(struct fs *fs, void *(*main)(void *), void *arg);
+void fs_follower_end_locked(struct fs *fs);
+/* At exit: tells every follower and logs thread to stop, waits for them (about a second; a
+ * logs request in flight ends with its next bytes, or the engine's stall timeout), and frees
+ * the `logs` still open, which the kernel will not release once the session is over. */
+void fs_followers_stop(struct fs *fs);
+
+/* ---- logs.c: containers/NAME/logs, services/NAME/logs, streamed ---- */
 void fs_logs_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi);
 void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
 void fs_logs_release(fuse_req_t req, struct fuse_file_info *fi);
-/* Size and mtime of a `logs` inode while it is open (live): true, else false. */
-bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, size_t *size, struct timespec *mtime);
-/* At exit: tells every follower thread to stop, waits for them (at most about a second), and
- * frees the `logs` still open, which the kernel will not release once the session is over. */
-void fs_followers_stop(struct fs *fs);
+/* While a `logs` inode is open: its st_size, st_blocks, st_blksize and times into *st, true;
+ * else false. */
+bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, struct stat *st);
+/* Under fs->slock, at exit: ends every logs thread's request; then frees the opens left. */
+void fs_logs_halt_locked(struct fs *fs);
+void fs_logs_free_locked(struct fs *fs);
 
 /* ---- ctl.c: the ctl files of containers, services and nodes ---- */
 void fs_ctl_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);

@@ -449,6 +449,11 @@ int main(int argc, char **argv)
 	 * in /proc/mounts ("cutipfs on MOUNT type fuse.cutipfs"). */
 	if (fuse_opt_add_arg(&args, "-ofsname=cutipfs,subtype=cutipfs,default_permissions") != 0)
 		goto out_table;
+	/* The kernel's side of ops.c's max_read: without it, reads stay at the default size. */
+	char max_read[40];
+	snprintf(max_read, sizeof(max_read), "-omax_read=%d", FS_MAX_IO);
+	if (fuse_opt_add_arg(&args, max_read) != 0)
+		goto out_table;
 	se = fuse_session_new(&args, &fs_ops, sizeof(fs_ops), &fs);
 	if (!se)
 		goto out_table;

@@ -203,9 +203,6 @@ static int render(struct fs *fs, enum ws_kind kind, const char *name, int file, 
 		return ws_status(fs->ws, kind, name, text, len);
 	case FS_F_LOG:
 		return ws_image_log(fs->ws, name, text, len);
-	case FS_F_LOGS:
-		return kind == WS_SERVICE ? ws_service_logs(fs->ws, name, text, len)
-					  : ws_container_logs(fs->ws, name, text, len);
 	case FS_F_INSPECT:
 		return ws_inspect(fs->ws, kind, name, text, len);
 	case FS_F_TASKS:
@@ -240,8 +237,10 @@ static void remember_size(struct fs *fs, struct fs_node *n, size_t len)
  * `wc -c` should see the truth. */
 static int file_size(struct fs *fs, struct fs_node *n, const char *name, size_t *size)
 {
-	if (n->file == FS_F_FOLLOW || n->file == FS_F_CTL) {
-		*size = 0; /* a stream, and commands: nothing to stat */
+	if (n->file == FS_F_FOLLOW || n->file == FS_F_CTL || n->file == FS_F_LOGS) {
+		/* A stream, commands, and a log not open (logs.c: the engine is asked once per
+		 * open, and a stat is not worth a whole log): nothing to stat. */
+		*size = 0;
 		return 0;
 	}
 	/* Open now: the kernel's reads give that rendering. */
@@ -274,13 +273,11 @@ static int card_target(const struct ws_object *obj, char *buf, size_t len)
 static int obj_stat(struct fs *fs, struct fs_node *n, const struct ws_object *obj, struct stat *st)
 {
 	size_t size = 0;
-	struct timespec live_mtime;
-	if (n->type == FS_OBJFILE && n->file == FS_F_LOGS &&
-	    fs_logs_attr(fs, n->ino, &size, &live_mtime)) {
-		/* Open now: the size of what readers get, growing (tail -f). */
-		fs_attr_virtual(fs, n, size, 0, st);
-		st->st_mtim = st->st_ctim = live_mtime;
-		return 0;
+	if (n->type == FS_OBJFILE && n->file == FS_F_LOGS) {
+		/* Open now: all of it once the engine's answer has ended, growing (tail -f). */
+		fs_attr_virtual(fs, n, 0, obj->changed, st);
+		if (fs_logs_attr(fs, n->ino, st))
+			return 0;
 	}
 	if (n->type == FS_OBJFILE) {
 		int rc = file_size(fs, n, obj->name, &size);

@@ -52,6 +52,11 @@ static void fs_op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_POSIX_ACL;
 	if (conn->capable & FUSE_CAP_DONT_MASK)
 		conn->want |= FUSE_CAP_DONT_MASK;
+	/* A large read is one round trip (cat of a log reads st_blksize, 1 MiB, at a time): the
+	 * kernel takes up to max_pages (256) pages a request, which libfuse asks for from
+	 * max_write; max_read must match the mount option (main.c), as fuse_common.h says. */
+	conn->max_write = FS_MAX_IO;
+	conn->max_read = FS_MAX_IO;
 }
 
 static void fs_op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)

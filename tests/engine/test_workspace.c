@@ -806,6 +806,95 @@ static void test_unsupported(void **state)
 	assert_non_null(strstr(info, "capabilities: build pause"));
 }
 
+/* ws_logs_stream, the workspace's side alone (the driver's logs op replaced by a fake): every
+ * byte the driver gives reaches the sink once and in order, whatever the chunks (every size, both
+ * streams); the sink's stop ends it with 0; a container removed meanwhile (-ENOENT) is an
+ * empty log; a failure is its errno and a line of errors saying what the driver said. */
+struct fake_log {
+	size_t total;
+	int rc;
+};
+static const struct fake_log *fake_log;
+
+static int fake_logs(struct backend *b, const char *id, const struct be_logs *o, be_log_sink sink,
+		     void *ctx, char *err, size_t errlen)
+{
+	static char chunk[65536];
+	size_t sent = 0, k = 1;
+	(void)b;
+	(void)id;
+	(void)o;
+	while (sent < fake_log->total) {
+		size_t n = k < fake_log->total - sent ? k : fake_log->total - sent;
+		for (size_t i = 0; i < n; i++)
+			chunk[i] = (char)('a' + (sent + i) % 26);
+		int rc = sink(k & 1 ? BE_STDOUT : BE_STDERR, chunk, n, ctx);
+		if (rc)
+			return rc > 0 ? 0 : rc;
+		sent += n;
+		k = k * 7 % 65521 + 1; /* sizes from 1 to 64 KiB, in no order */
+	}
+	if (fake_log->rc < 0)
+		snprintf(err, errlen, "fake driver: the log broke off");
+	return fake_log->rc;
+}
+
+struct got_log {
+	size_t len, stop_at;
+	bool in_order;
+};
+
+static int got_sink(enum be_stream stream, const char *buf, size_t len, void *ctx)
+{
+	struct got_log *g = ctx;
+	(void)stream;
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != (char)('a' + (g->len + i) % 26))
+			g->in_order = false;
+	g->len += len;
+	return g->stop_at && g->len >= g->stop_at;
+}
+
+static void test_logs_stream(void **state)
+{
+	struct fx *f = *state;
+	struct backend_ops fake = *f->be->ops;
+	const struct backend_ops *real = f->be->ops;
+	char id[BE_ID_SIZE], name[128];
+	const struct fake_log whole = {.total = 5u << 20}, broken = {.total = 1000, .rc = -EIO},
+			      gone = {.total = 0, .rc = -ENOENT};
+	struct got_log all = {.in_order = true}, some = {.in_order = true, .stop_at = 100000},
+		       part = {.in_order = true}, none = {.in_order = true};
+
+	web_up(f, id, sizeof(id));
+	full(f, name, sizeof(name), "web");
+	ws_errors_clear(f->ws);
+	fake.logs = fake_logs;
+	f->be->ops = &fake;
+	fake_log = &whole;
+	int rc_all = ws_logs_stream(f->ws, WS_CONTAINER, name, got_sink, &all);
+	int rc_some = ws_logs_stream(f->ws, WS_CONTAINER, name, got_sink, &some);
+	int rc_missing = ws_logs_stream(f->ws, WS_CONTAINER, "no-such-container", got_sink, &none);
+	fake_log = &gone;
+	int rc_gone = ws_logs_stream(f->ws, WS_CONTAINER, name, got_sink, &none);
+	fake_log = &broken;
+	int rc_broken = ws_logs_stream(f->ws, WS_CONTAINER, name, got_sink, &part);
+	f->be->ops = real;
+
+	assert_int_equal(rc_all, 0);
+	assert_int_equal(all.len, whole.total);
+	assert_true(all.in_order);
+	assert_int_equal(rc_some, 0);
+	assert_true(some.len >= some.stop_at && some.len < some.stop_at + 65536);
+	assert_true(some.in_order);
+	assert_int_equal(rc_missing, -ENOENT);
+	assert_int_equal(rc_gone, 0);
+	assert_int_equal(none.len, 0);
+	assert_int_equal(rc_broken, -EIO);
+	assert_int_equal(part.len, broken.total);
+	assert_true(errors_have(f, "/logs: fake driver: the log broke off"));
+}
+
 static void test_build_image(void **state)
 {
 	struct fx *f = *state;
@@ -1363,6 +1452,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_buildtime_resources, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_engine_comes_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unsupported, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_logs_stream, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("workspace", tests, group_setup, group_teardown);
 }

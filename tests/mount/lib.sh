@@ -240,6 +240,21 @@ is_ssh() { case $ENDPOINT in ssh://*) return 0 ;; esac; return 1; }
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+# fault_proxy_up: fault-proxy.py on $PROXY in front of the engine's socket, in its own process
+# group (the case's cleanup stops it), answering as $RULES says (empty: all pass) and logging
+# each request to $PLOG; the mount will go through it. Local engines only.
+fault_proxy_up() {
+	PROXY=$T/fault.sock
+	RULES=$T/rules
+	PLOG=$T/proxy.log
+	: >"$RULES"
+	: >"$PLOG"
+	setsid python3 "$(dirname "$0")/fault-proxy.py" "$PROXY" "$SOCK" "$RULES" "$PLOG" 2>>"$T/proxy.err" &
+	PROXY_PID=$!
+	CLEANUP+=("kill -- -$PROXY_PID 2>/dev/null; wait $PROXY_PID 2>/dev/null")
+	wait_until 5 test -S "$PROXY" || fail "the fault proxy did not listen: $(cat "$T/proxy.err")"
+	endpoint_for local "unix://$PROXY"
+}
 # tcp_proxy PORT TARGET-PORT: a socat on 127.0.0.1:PORT forwarding to 127.0.0.1:TARGET-PORT,
 # in its own process group (kill -- -PGID stops it and its per-connection children); sets
 # TCP_PROXY_PID. The case's cleanup stops it.

@@ -93,8 +93,8 @@ static bool stopped(const atomic_bool *stop)
 	return stop && atomic_load(stop);
 }
 
-/* Waits until the state changes after @gen, @ms pass, or *stop (seen within 100 ms). */
-static void wait_change(struct workspace *ws, unsigned long gen, long ms, const atomic_bool *stop)
+void ws_state_wait_change(struct workspace *ws, unsigned long gen, long ms,
+			  const atomic_bool *stop)
 {
 	struct timespec now, until;
 
@@ -176,7 +176,7 @@ int ws_container_follow(struct workspace *ws, const char *name, const char *sinc
 			return 0; /* removed */
 		if (!s.up) {
 			/* Stopped: wait for a start, or the removal. */
-			wait_change(ws, s.gen, 1000, stop);
+			ws_state_wait_change(ws, s.gen, 1000, stop);
 			continue;
 		}
 		if (strcmp(run, s.started_at) != 0) {
@@ -192,7 +192,7 @@ int ws_container_follow(struct workspace *ws, const char *name, const char *sinc
 			return rc;
 		if (down) {
 			/* The engine: try again, the state says when it is back. */
-			wait_change(ws, s.gen, WS_FOLLOW_RETRY_MS, stop);
+			ws_state_wait_change(ws, s.gen, WS_FOLLOW_RETRY_MS, stop);
 			continue;
 		}
 		/* Ended by the engine: the container stopped, and the state hears of it within
@@ -203,7 +203,7 @@ int ws_container_follow(struct workspace *ws, const char *name, const char *sinc
 			snapshot(ws, id, &t);
 			if (!t.exists || !t.up || strcmp(t.started_at, run) != 0)
 				break;
-			wait_change(ws, t.gen, WS_FOLLOW_POLL_MS, stop);
+			ws_state_wait_change(ws, t.gen, WS_FOLLOW_POLL_MS, stop);
 		}
 	}
 }
@@ -240,7 +240,7 @@ int ws_service_follow(struct workspace *ws, const char *name, const char *since,
 		pthread_mutex_unlock(&ws->slock);
 		if (!there)
 			return 0; /* removed */
-		wait_change(ws, gen, WS_FOLLOW_RETRY_MS, stop);
+		ws_state_wait_change(ws, gen, WS_FOLLOW_RETRY_MS, stop);
 	}
 	return 0;
 }

@@ -246,6 +246,12 @@ int ws_node_ctl(struct workspace *ws, const char *name, const char *command);
  * meanwhile: retried every second. The mount must end its follows before ws_close. */
 int ws_container_follow(struct workspace *ws, const char *name, const char *since,
 			be_log_sink sink, void *ctx, const atomic_bool *stop);
+/* containers/NAME/wait (wait.c): blocks until the container named name when called is not
+ * running (nor paused, nor restarting), then gives its exit code, as `docker wait` does (one
+ * that is not up answers at once). -ENOENT no such container (or removed unseen), -EINTR
+ * *stop, -ECONNREFUSED the engine stopped answering meanwhile. */
+int ws_container_wait(struct workspace *ws, const char *name, int *exit_code,
+		      const atomic_bool *stop);
 /* The same for a service on a Swarm (lines as ws_service_logs has them), new tasks' output
  * included, until the service is removed, *stop, or sink says so. */
 int ws_service_follow(struct workspace *ws, const char *name, const char *since, be_log_sink sink,

@@ -278,6 +278,10 @@ void ws_strv_free(char **v);
 enum card_kind ws_card_kind(enum ws_kind kind);
 /* The engine is a Swarm: ContainerCards make services, shown in services/. */
 bool ws_swarm(const struct workspace *ws);
+/* Waits until the state changes after @gen (ws->sgen, read under slock), @ms pass, or *stop
+ * (seen within WS_FOLLOW_POLL_MS): follow.c. */
+void ws_state_wait_change(struct workspace *ws, unsigned long gen, long ms,
+			  const atomic_bool *stop);
 /* Clocks: CLOCK_REALTIME in ns, CLOCK_MONOTONIC in ms, a CLOCK_REALTIME deadline @ms ahead
  * (for pthread_cond_timedwait). */
 long long ws_now_ns(void);

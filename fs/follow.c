@@ -1,5 +1,6 @@
 /* A container's output as it comes: containers/NAME/follow; the same for a Swarm's
- * services/NAME (all its tasks' output).
+ * services/NAME (all its tasks' output). And containers/NAME/wait, the same kind of stream
+ * with one line: the exit code once the container stops (ws_container_wait).
  *
  * follow is a stream file (stream.c), like `docker logs -f` from the moment of the open: each
  * open has a follower thread running ws_container_follow into the open's buffer (at most
@@ -22,6 +23,7 @@
 
 struct fs_follower {
 	struct fs *fs;
+	bool wait;	   /* containers/NAME/wait: the exit code, then the end */
 	enum ws_kind kind; /* WS_CONTAINER or WS_SERVICE */
 	char name[128];
 	char since[48];
@@ -91,14 +93,29 @@ static int sink(enum be_stream stream, const char *buf, size_t len, void *ctx)
 	return more ? 0 : 1;
 }
 
+/* wait: one line, the exit code, once the container is not running. */
+static int wait_exit(struct fs_follower *f, const atomic_bool *stop)
+{
+	int code = 0;
+	int rc = ws_container_wait(f->fs->ws, f->name, &code, stop);
+	if (rc == 0) {
+		char line[16];
+		int n = snprintf(line, sizeof(line), "%d\n", code);
+		(void)sink(BE_STDOUT, line, (size_t)n, f);
+	}
+	/* Gone before it was seen stopped: nothing to wait for, as wait(2) says it. (ENOENT
+	 * would read as a plain end, and `code=$(cat wait)` get an empty code.) */
+	return rc == -ENOENT ? -ECHILD : rc;
+}
+
 static void *follower_main(void *arg)
 {
 	struct fs_follower *f = arg;
 	struct fs *fs = f->fs;
 	const atomic_bool *stop = &f->s->stop;
-	int rc = f->kind == WS_SERVICE
-		     ? ws_service_follow(fs->ws, f->name, f->since, sink, f, stop)
-		     : ws_container_follow(fs->ws, f->name, f->since, sink, f, stop);
+	int rc = f->wait		 ? wait_exit(f, stop)
+		 : f->kind == WS_SERVICE ? ws_service_follow(fs->ws, f->name, f->since, sink, f, stop)
+					 : ws_container_follow(fs->ws, f->name, f->since, sink, f, stop);
 	pthread_mutex_lock(&fs->slock);
 	f->s->eof = true;
 	f->s->err = rc < 0 ? rc : 0;
@@ -192,7 +209,8 @@ int fs_follow_fill_locked(struct fs_stream *s, size_t size, char **out, bool *en
 	return (int)(pos + take);
 }
 
-void fs_follow_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi)
+static void stream_open(fuse_req_t req, struct fs_node *n, const char *name,
+			struct fuse_file_info *fi, bool wait)
 {
 	struct fs *fs = fs_of(req);
 	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
@@ -215,6 +233,7 @@ void fs_follow_open(fuse_req_t req, struct fs_node *n, const char *name, struct 
 	}
 	f->fs = fs;
 	f->s = s;
+	f->wait = wait;
 	f->kind = n->kind;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	now_since(f->since, sizeof(f->since));
@@ -229,4 +248,14 @@ void fs_follow_open(fuse_req_t req, struct fs_node *n, const char *name, struct 
 	}
 	pthread_mutex_unlock(&fs->slock);
 	(void)fs_stream_reply_open(req, fi, s);
+}
+
+void fs_follow_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi)
+{
+	stream_open(req, n, name, fi, false);
+}
+
+void fs_wait_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi)
+{
+	stream_open(req, n, name, fi, true);
 }

@@ -62,7 +62,7 @@ enum fs_type {
 	FS_CARDS,   /* cards/ itself and everything in it: passed through to the disk */
 	FS_OBJROOT, /* images/, networks/, containers/ */
 	FS_OBJDIR,  /* images/<name>/, ... */
-	FS_OBJFILE, /* status, id, log, logs, inspect.json, follow, ctl */
+	FS_OBJFILE, /* status, id, log, logs, inspect.json, follow, ctl, tasks, wait */
 	FS_OBJCARD, /* the `card` symlink */
 };
 
@@ -75,6 +75,7 @@ enum fs_objfile {
 	FS_F_FOLLOW,
 	FS_F_CTL,
 	FS_F_TASKS,
+	FS_F_WAIT,
 };
 
 /* Fixed inode numbers of the top of the tree; the table hands out the rest from FS_INO_FIRST. */
@@ -521,6 +522,8 @@ struct timespec fs_events_mtime(struct fs *fs);
 
 /* ---- follow.c: follow, and the threads of follow and logs ---- */
 void fs_follow_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi);
+/* containers/NAME/wait: a stream that gives the exit code once the container stops. */
+void fs_wait_open(fuse_req_t req, struct fs_node *n, const char *name, struct fuse_file_info *fi);
 /* Under fs->slock: the next bytes for a follow reader: > 0 bytes in *out (malloc'd), 0 none
  * (*end: and none will come), or -errno (how the follow failed, given once). */
 int fs_follow_fill_locked(struct fs_stream *s, size_t size, char **out, bool *end);

@@ -3,9 +3,9 @@
  * (lxcfs), so all reads of one open see the same bytes; its st_size is the size of a real
  * rendering, at most FS_SIZE_TTL_NS old (and forgotten at every change of the object, by the
  * notifier). rmdir removes the object (and the card that made it); unlinking the files inside
- * is accepted and does nothing, so that `rm -rf` works. Containers also have follow (a
- * stream, follow.c) and ctl (commands, ctl.c), and their logs stay live while open; so do a
- * Swarm's services (all their tasks' output).
+ * is accepted and does nothing, so that `rm -rf` works. Containers also have follow and wait
+ * (streams, follow.c) and ctl (commands, ctl.c), and their logs stay live while open; so do a
+ * Swarm's services (all their tasks' output; no wait).
  *
  * The notifier's own mkdir and rmdir (notify.c: how inotify watchers hear of objects that
  * come and go) are answered here without acting. */
@@ -41,6 +41,7 @@ static const struct child container_children[] = {
     {"inspect.json", FS_OBJFILE, FS_F_INSPECT},
     {"follow", FS_OBJFILE, FS_F_FOLLOW},
     {"ctl", FS_OBJFILE, FS_F_CTL},
+    {"wait", FS_OBJFILE, FS_F_WAIT},
     {"card", FS_OBJCARD, 0},
 };
 
@@ -144,6 +145,7 @@ static double attr_timeout(const struct fs_node *n)
 	case FS_F_FOLLOW:
 	case FS_F_CTL:
 	case FS_F_TASKS:
+	case FS_F_WAIT:
 		return FS_TIMEOUT_DYNAMIC;
 	default:
 		return FS_TIMEOUT_NONE; /* log, logs: they grow (tail -f polls the size) */
@@ -237,7 +239,8 @@ static void remember_size(struct fs *fs, struct fs_node *n, size_t len)
  * `wc -c` should see the truth. */
 static int file_size(struct fs *fs, struct fs_node *n, const char *name, size_t *size)
 {
-	if (n->file == FS_F_FOLLOW || n->file == FS_F_CTL || n->file == FS_F_LOGS) {
+	if (n->file == FS_F_FOLLOW || n->file == FS_F_CTL || n->file == FS_F_LOGS ||
+	    n->file == FS_F_WAIT) {
 		/* A stream, commands, and a log not open (logs.c: the engine is asked once per
 		 * open, and a stat is not worth a whole log): nothing to stat. */
 		*size = 0;
@@ -525,6 +528,9 @@ void fs_obj_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 	switch (n->file) {
 	case FS_F_FOLLOW:
 		fs_follow_open(req, n, obj.name, fi);
+		return;
+	case FS_F_WAIT:
+		fs_wait_open(req, n, obj.name, fi);
 		return;
 	case FS_F_CTL:
 		fs_ctl_open(req, n, fi);

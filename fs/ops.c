@@ -23,10 +23,10 @@ static bool is_file(const struct fs_node *n, int file)
 	return n->type == FS_OBJFILE && n->file == file;
 }
 
-/* Read as a stream (stream.c): events, follow. */
+/* Read as a stream (stream.c): events, follow, wait. */
 static bool is_stream(const struct fs_node *n)
 {
-	return n->type == FS_EVENTS || is_file(n, FS_F_FOLLOW);
+	return n->type == FS_EVENTS || is_file(n, FS_F_FOLLOW) || is_file(n, FS_F_WAIT);
 }
 
 static bool is_obj(const struct fs_node *n)

@@ -10,7 +10,7 @@ wait_until 5 test -d "$M/containers/${P}foreign" || fail "foreign container not 
 wait_state "containers/${P}foreign" running 10
 [ "$(cat "$M/containers/${P}foreign/id")" = "$fid" ] || fail "id"
 [ ! -e "$M/containers/${P}foreign/card" ] || fail "a foreign container has a card link"
-[ "$(ls "$M/containers/${P}foreign")" = "$(printf 'ctl\nfollow\nid\ninspect.json\nlogs\nstatus')" ] || fail "files: $(ls "$M/containers/${P}foreign")"
+[ "$(ls "$M/containers/${P}foreign")" = "$(printf 'ctl\nfollow\nid\ninspect.json\nlogs\nstatus\nwait')" ] || fail "files: $(ls "$M/containers/${P}foreign")"
 
 container_card "${P}foreign" "${P}bb" >"$T/card.yaml"
 expect_fail "cp: failed to close '$M/cards/foreign.container.yaml': File exists" cp "$T/card.yaml" "$M/cards/foreign.container.yaml"

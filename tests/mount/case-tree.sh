@@ -60,7 +60,7 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$M/networks/${P}net/
 log "containers/<name>"
 wait_state "containers/${P}web" running 60
 C=$M/containers/${P}web
-[ "$(ls "$C")" = "$(printf 'card\nctl\nfollow\nid\ninspect.json\nlogs\nstatus')" ] || fail "container files: $(ls "$C")"
+[ "$(ls "$C")" = "$(printf 'card\nctl\nfollow\nid\ninspect.json\nlogs\nstatus\nwait')" ] || fail "container files: $(ls "$C")"
 [ "$(cat "$C/id")" = "$(engine_id "${P}web")" ] || fail "container id: $(cat "$C/id") vs $(engine_id "${P}web")"
 read -r state <"$C/status"
 [ "$state" = running ] || fail "read state < status: $state"

@@ -150,11 +150,36 @@ static void image_object(const struct ws_entry *e, char *out, size_t len)
 		ws_fmt(out, len, "%s:%s", e->card->name.s, e->card->spec.image.tag);
 }
 
-/* Images: one per ImageCard (lock and slock held). */
+/* Whether an ImageCard names the engine tag (lock held): it shows under the card's name. */
+static bool card_tag(struct workspace *ws, const char *tag)
+{
+	char object[300];
+	for (size_t i = 0; i < ws->nentries; i++) {
+		const struct ws_entry *e = ws->entries[i];
+		if (!e->card || e->card->kind != CARD_IMAGE)
+			continue;
+		image_object(e, object, sizeof(object));
+		if (strcmp(be_image_short(object), be_image_short(tag)) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void engine_image(struct ws_object *o, const struct ws_sobj *img)
+{
+	ws_fmt(o->id, sizeof(o->id), "%s", img->id);
+	ws_fmt(o->state, sizeof(o->state), "%s", img->state[0] ? img->state : "present");
+	o->managed = img->managed;
+	o->changed = img->changed;
+}
+
+/* Images: one per ImageCard, under the card's name; then every other image in the engine, one
+ * per tag as `docker images` lists them (ws_image_dirname), an untagged one by its short id
+ * (lock and slock held). */
 static void merge_images(struct workspace *ws, struct collect *c)
 {
 	struct ws_store *s = &ws->store[WS_IMAGE];
-	char object[300];
+	char object[300], name[300];
 
 	for (size_t i = 0; i < ws->nentries; i++) {
 		const struct ws_entry *e = ws->entries[i];
@@ -168,6 +193,31 @@ static void merge_images(struct workspace *ws, struct collect *c)
 		from_card(o, e, card_state(e, !s->listed || img));
 		if (img && e->state == WS_ST_APPLIED)
 			ws_fmt(o->id, sizeof(o->id), "%s", img->id);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		const struct ws_sobj *img = s->v[i];
+		bool tagged = false;
+		for (const char *p = img->tags ? img->tags + 1 : ""; *p;) {
+			const char *nl = strchr(p, '\n');
+			if (!nl)
+				break;
+			char tag[256];
+			ws_fmt(tag, sizeof(tag), "%.*s", (int)(nl - p), p);
+			p = nl + 1;
+			if (strcmp(tag, "<none>:<none>") == 0)
+				continue;
+			tagged = true;
+			ws_image_dirname(tag, name, sizeof(name));
+			struct ws_object *o = card_tag(ws, tag) ? NULL : add(c, name);
+			if (o)
+				engine_image(o, img);
+		}
+		if (!tagged) {
+			ws_image_dirname(img->id, name, sizeof(name));
+			struct ws_object *o = add(c, name);
+			if (o)
+				engine_image(o, img);
+		}
 	}
 }
 
@@ -248,10 +298,20 @@ static struct ws_sobj *engine_object(struct workspace *ws, enum ws_kind kind, co
 
 	if (kind != WS_IMAGE)
 		return ws_store_name(&ws->store[kind], name);
-	if (!e)
-		return NULL;
-	image_object(e, object, sizeof(object));
-	return ws_store_tag(&ws->store[WS_IMAGE], object);
+	if (e)
+		image_object(e, object, sizeof(object));
+	else
+		ws_image_tag(name, object, sizeof(object));
+	struct ws_sobj *img = ws_store_tag(&ws->store[WS_IMAGE], object);
+	/* An untagged one: its short id. */
+	for (size_t i = 0; !img && !e && i < ws->store[WS_IMAGE].n; i++) {
+		struct ws_sobj *o = ws->store[WS_IMAGE].v[i];
+		char short_id[32];
+		ws_image_dirname(o->id, short_id, sizeof(short_id));
+		if (strcmp(short_id, name) == 0)
+			img = o;
+	}
+	return img;
 }
 
 /* Running containers attached to a network, as the containers' state says (slock held). */
@@ -329,23 +389,49 @@ int ws_status(struct workspace *ws, enum ws_kind kind, const char *name, char **
 	return rc;
 }
 
-int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len)
+/* The inspect document of a listed name (malloc'd, or NULL when the state has none); the id of
+ * an image whose document the state has not read into unread (images cards do not name are
+ * read when asked for). */
+static int inspect_raw(struct workspace *ws, enum ws_kind kind, const char *name, char **raw,
+		       char *unread, size_t len)
 {
 	struct ws_object obj;
-	char *raw = NULL;
 	int rc;
 
+	*raw = NULL;
+	unread[0] = '\0';
 	pthread_mutex_lock(&ws->lock);
 	pthread_mutex_lock(&ws->slock);
 	rc = lookup_locked(ws, kind, name, &obj);
 	if (rc == 0) {
 		struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), name);
 		struct ws_sobj *so = engine_object(ws, kind, name, e);
-		if (so && so->inspect && !(raw = strdup(so->inspect)))
+		if (so && so->inspect && !(*raw = strdup(so->inspect)))
 			rc = -ENOMEM;
+		else if (so && !so->inspect && kind == WS_IMAGE)
+			ws_fmt(unread, len, "%s", so->id);
 	}
 	pthread_mutex_unlock(&ws->slock);
 	pthread_mutex_unlock(&ws->lock);
+	return rc;
+}
+
+int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len)
+{
+	char *raw = NULL, unread[BE_ID_SIZE];
+	int rc = inspect_raw(ws, kind, name, &raw, unread, sizeof(unread));
+
+	/* One request, no lock held; what it read stays with the image. */
+	if (rc == 0 && unread[0]) {
+		struct be_obj *b = NULL;
+		unsigned long t = ws_ticket(ws);
+		if (ws->be->ops->inspect(ws->be, BE_IMAGE, unread, &b, NULL, 0) == 0 && b->inspect) {
+			raw = strdup(b->inspect);
+			ws_state_image_inspect(ws, unread, b->inspect, t);
+			b->inspect = NULL;
+		}
+		be_obj_free(b);
+	}
 	if (rc < 0)
 		return rc;
 	/* Formatted outside the locks; a card's object not made yet is an empty document. */
@@ -409,8 +495,20 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 	if (e)
 		ws_fmt(card, sizeof(card), "%s", e->relpath);
 	pthread_mutex_unlock(&ws->lock);
-	if (kind == WS_IMAGE && !have)
-		return -ENOENT; /* images/ shows ImageCards only */
+	/* An engine image no card made: its tag (docker rmi NAME), or the untagged image itself. */
+	if (kind == WS_IMAGE && !have) {
+		pthread_mutex_lock(&ws->lock);
+		pthread_mutex_lock(&ws->slock);
+		struct ws_sobj *img = engine_object(ws, kind, name, NULL);
+		if (img && strchr(name, ':'))
+			ws_image_tag(name, object, sizeof(object));
+		else if (img)
+			ws_fmt(object, sizeof(object), "%s", img->id);
+		pthread_mutex_unlock(&ws->slock);
+		pthread_mutex_unlock(&ws->lock);
+		if (!img)
+			return -ENOENT;
+	}
 	/* The card goes too: a crash before it does must not bring the object back. */
 	if (card[0])
 		ws_removal_begin(ws, card);

@@ -72,13 +72,29 @@ struct ws_sobj *ws_store_name(struct ws_store *s, const char *name)
 }
 
 /* Images: the one carrying this tag ("web:latest", any spelling). */
+/* Whether a "\ntag\n..." list holds tag, each compared in its short form (be_image_short):
+ * Podman says localhost/web:latest where a card says web:latest. */
+static bool has_tag(const char *tags, const char *tag)
+{
+	const char *want = be_image_short(tag);
+	size_t n = strlen(want);
+	for (const char *p = tags ? tags + 1 : ""; *p;) {
+		const char *nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		char one[300];
+		ws_fmt(one, sizeof(one), "%.*s", (int)(nl - p), p);
+		if (strlen(be_image_short(one)) == n && strcmp(be_image_short(one), want) == 0)
+			return true;
+		p = nl + 1;
+	}
+	return false;
+}
+
 struct ws_sobj *ws_store_tag(struct ws_store *s, const char *tag)
 {
-	char needle[300];
-
-	ws_fmt(needle, sizeof(needle), "\n%s\n", be_image_short(tag));
 	for (size_t i = 0; tag && *tag && i < s->n; i++)
-		if (s->v[i]->tags && strstr(s->v[i]->tags, needle))
+		if (has_tag(s->v[i]->tags, tag))
 			return s->v[i];
 	return NULL;
 }
@@ -283,17 +299,17 @@ static const char *take_hint(struct workspace *ws, const char *tag, char *buf, s
 }
 
 /* The images/ name of a tag: the ImageCard's name when a card makes it ("web:latest" ->
- * "web"), else the tag itself. */
+ * "web"), else the tag as images/ names it (ws_image_dirname). */
 static void image_name(const char *tag, char *const *refs, char *out, size_t len)
 {
 	for (size_t i = 0; refs && refs[i]; i++)
-		if (strcmp(be_image_short(refs[i]), tag) == 0) {
+		if (strcmp(be_image_short(refs[i]), be_image_short(tag)) == 0) {
 			const char *colon = strrchr(refs[i], ':');
 			ws_fmt(out, len, "%.*s",
 			       colon ? (int)(colon - refs[i]) : (int)strlen(refs[i]), refs[i]);
 			return;
 		}
-	ws_fmt(out, len, "%s", tag);
+	ws_image_dirname(tag, out, len); /* its name under images/ */
 }
 
 /* Calls fn for every tag of every image of a store. */

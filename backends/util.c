@@ -190,3 +190,46 @@ bool ws_swarm(const struct workspace *ws)
 {
 	return ws->be->ops->caps & BE_CAP_SERVICES;
 }
+
+/* An image's name under images/: the tag as `docker images` shows it (the docker CLI's
+ * familiar name: no docker.io/library/ or docker.io/ before it; localhost/ stays), with '/'
+ * written %2F (and '%' %25, so that the way back is one), so that "localhost/busybox:test" is
+ * one name; an id ("sha256:...") by the 12 hex digits `docker images` shows. */
+void ws_image_dirname(const char *tag, char *out, size_t len)
+{
+	static const char *const hub[] = {"docker.io/library/", "docker.io/"};
+	size_t o = 0;
+	if (strncmp(tag, "sha256:", 7) == 0) {
+		ws_fmt(out, len, "%.12s", tag + 7);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(hub) / sizeof(hub[0]); i++)
+		if (strncmp(tag, hub[i], strlen(hub[i])) == 0) {
+			tag += strlen(hub[i]);
+			break;
+		}
+	for (const char *p = tag; *p && o + 4 < len; p++) {
+		if (*p == '/' || *p == '%') {
+			o += (size_t)snprintf(out + o, len - o, "%%%02X", (unsigned char)*p);
+			continue;
+		}
+		out[o++] = *p;
+	}
+	if (len)
+		out[o < len ? o : len - 1] = '\0';
+}
+
+void ws_image_tag(const char *dirname, char *out, size_t len)
+{
+	size_t o = 0;
+	for (const char *p = dirname; *p && o + 1 < len; p++) {
+		if (p[0] == '%' && (strncmp(p + 1, "2F", 2) == 0 || strncmp(p + 1, "25", 2) == 0)) {
+			out[o++] = p[2] == 'F' ? '/' : '%';
+			p += 2;
+			continue;
+		}
+		out[o++] = *p;
+	}
+	if (len)
+		out[o] = '\0';
+}

@@ -278,6 +278,10 @@ void ws_strv_free(char **v);
 enum card_kind ws_card_kind(enum ws_kind kind);
 /* The engine is a Swarm: ContainerCards make services, shown in services/. */
 bool ws_swarm(const struct workspace *ws);
+/* An image tag as its images/ name and back (util.c): '/' as %2F, '%' as %25; an image id as
+ * its 12-hex short id (one way only). */
+void ws_image_dirname(const char *tag, char *out, size_t len);
+void ws_image_tag(const char *dirname, char *out, size_t len);
 /* Waits until the state changes after @gen (ws->sgen, read under slock), @ms pass, or *stop
  * (seen within WS_FOLLOW_POLL_MS): follow.c. */
 void ws_state_wait_change(struct workspace *ws, unsigned long gen, long ms,

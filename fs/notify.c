@@ -227,11 +227,11 @@ static void touch_members(struct fs *fs, enum ws_kind kind)
 		atomic_store(&fs->members_changed[kind], (long long)now.tv_sec);
 }
 
-/* Containers and networks: every one in the engine has its directory. (images/ shows only
- * ImageCards, while the engine's image events are about any image.) */
+/* Containers, networks and images: every one in the engine has its directory (an image one
+ * per tag). */
 static bool watchable(enum ws_kind kind)
 {
-	return kind == WS_CONTAINER || kind == WS_NETWORK;
+	return kind == WS_CONTAINER || kind == WS_NETWORK || kind == WS_IMAGE;
 }
 
 static void member_new(struct fs *fs, enum ws_kind kind, const char *name)

@@ -26,6 +26,7 @@ static const struct child image_children[] = {
     {"status", FS_OBJFILE, FS_F_STATUS},
     {"id", FS_OBJFILE, FS_F_ID},
     {"log", FS_OBJFILE, FS_F_LOG},
+    {"inspect.json", FS_OBJFILE, FS_F_INSPECT},
     {"card", FS_OBJCARD, 0},
 };
 static const struct child network_children[] = {
@@ -152,20 +153,22 @@ static double attr_timeout(const struct fs_node *n)
 	}
 }
 
-/* The child called name of an object directory, if it has one: `card` only when a card made
- * the object. */
+/* Whether an object has this child: `card` only when a card made the object, and so an
+ * image's `log` (of its card's pull or build). */
+static bool has_child(const struct child *c, const struct ws_object *obj)
+{
+	return obj->card[0] || (c->type != FS_OBJCARD && c->file != FS_F_LOG);
+}
+
+/* The child called name of an object directory, if it has one. */
 static const struct child *find_child(enum ws_kind kind, const struct ws_object *obj,
 				      const char *name)
 {
 	size_t count;
 	const struct child *c = children(kind, &count);
-	for (size_t i = 0; i < count; i++) {
-		if (strcmp(c[i].name, name) != 0)
-			continue;
-		if (c[i].type == FS_OBJCARD && !obj->card[0])
-			return NULL;
-		return &c[i];
-	}
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(c[i].name, name) == 0)
+			return has_child(&c[i], obj) ? &c[i] : NULL;
 	return NULL;
 }
 
@@ -479,7 +482,7 @@ void fs_obj_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi
 		size_t count;
 		const struct child *c = children(n->kind, &count);
 		for (size_t i = 0; rc == 0 && i < count; i++) {
-			if (c[i].type == FS_OBJCARD && !obj.card[0])
+			if (!has_child(&c[i], &obj))
 				continue;
 			pthread_mutex_lock(&fs->lock);
 			struct fs_node *cn = fs_child_locked(fs, n->ino, c[i].name);

@@ -129,7 +129,7 @@ static char *tags_joined(const cJSON *tags)
 	cJSON_ArrayForEach(t, tags)
 	{
 		if (cJSON_IsString(t) && strcmp(t->valuestring, "<none>:<none>") != 0)
-			join_add(&j, be_image_short(t->valuestring));
+			join_add(&j, t->valuestring); /* as the engine names it: images/ shows that */
 	}
 	return join_end(&j);
 }

@@ -1,6 +1,7 @@
 /* What images/, networks/, containers/ (and a Swarm's services/ and nodes/) show: the engine
- * state (state.c) merged with the cards that have not made theirs yet; their status, inspect and log files; and rmdir. Nothing
- * here asks the engine, except the logs file and rmdir. */
+ * state (state.c) merged with the cards that have not made theirs yet; their status, inspect and
+ * log files; and rmdir. Nothing here asks the engine, except the logs file, rmdir, and the inspect
+ * file of an object whose document the state has not read yet. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,23 +330,49 @@ int ws_status(struct workspace *ws, enum ws_kind kind, const char *name, char **
 	return rc;
 }
 
-int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len)
+/* The inspect document of a listed name (malloc'd, or NULL when there is none); the id of the
+ * engine object into @outdated when the state's document is not read yet, or out of date (the
+ * last one read is given all the same, should the engine not answer now). */
+static int inspect_doc(struct workspace *ws, enum ws_kind kind, const char *name, char **raw,
+		       char *outdated, size_t len)
 {
 	struct ws_object obj;
-	char *raw = NULL;
 	int rc;
 
+	*raw = NULL;
+	outdated[0] = '\0';
 	pthread_mutex_lock(&ws->lock);
 	pthread_mutex_lock(&ws->slock);
 	rc = lookup_locked(ws, kind, name, &obj);
 	if (rc == 0) {
 		struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), name);
 		struct ws_sobj *so = engine_object(ws, kind, name, e);
-		if (so && so->inspect && !(raw = strdup(so->inspect)))
+		if (so && so->summary && (kind == WS_CONTAINER || kind == WS_NETWORK))
+			ws_fmt(outdated, len, "%s", so->id);
+		if (so && so->inspect && !(*raw = strdup(so->inspect)))
 			rc = -ENOMEM;
 	}
 	pthread_mutex_unlock(&ws->slock);
 	pthread_mutex_unlock(&ws->lock);
+	return rc;
+}
+
+int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len)
+{
+	char *raw = NULL, id[BE_ID_SIZE];
+	int rc = inspect_doc(ws, kind, name, &raw, id, sizeof(id));
+
+	/* A container the state only knows from a list, a network a container joined or left
+	 * since its read: the document is read now (one request), once. */
+	if (rc == 0 && id[0]) {
+		if (kind == WS_CONTAINER)
+			ws_refresh_container(ws, id);
+		else
+			ws_refresh_network(ws, id);
+		char again[BE_ID_SIZE];
+		free(raw);
+		rc = inspect_doc(ws, kind, name, &raw, again, sizeof(again));
+	}
 	if (rc < 0)
 		return rc;
 	/* Formatted outside the locks; a card's object not made yet is an empty document. */

@@ -138,6 +138,7 @@ static void fill_prev(struct ws_prev *prev, const struct ws_sobj *o)
 	ws_fmt(prev->health, sizeof(prev->health), "%s", o->health);
 	ws_fmt(prev->started_at, sizeof(prev->started_at), "%s", o->started_at);
 	prev->exit_code = o->exit_code;
+	prev->summary = o->summary;
 }
 
 static void changed_locked(struct workspace *ws)
@@ -165,11 +166,13 @@ enum ws_put_result ws_state_put(struct workspace *ws, enum ws_kind kind, struct 
 	fill_prev(prev, old);
 	o->ticket = ticket;
 	if (old) {
+		/* A list's summary has no started_at: its inspect filling it in is no change. */
 		bool same = strcmp(old->state, o->state) == 0 && strcmp(old->name, o->name) == 0 &&
 			    strcmp(old->health, o->health) == 0 &&
-			    strcmp(old->started_at, o->started_at) == 0;
-		/* A change seen now (pause has no time of its own in the document). */
-		if (same)
+			    (old->summary || strcmp(old->started_at, o->started_at) == 0);
+		/* A change seen now (pause has no time of its own in the document); a summary's
+		 * time was only its creation's, the inspect's is better. */
+		if (same && !old->summary)
 			o->changed = old->changed;
 		else if (o->changed < time(NULL))
 			o->changed = time(NULL);
@@ -228,7 +231,8 @@ bool ws_state_drop(struct workspace *ws, enum ws_kind kind, const char *id, cons
 	return dropped;
 }
 
-void ws_state_imply(struct workspace *ws, const char *id, const char *action, time_t when)
+void ws_state_imply(struct workspace *ws, const char *id, const char *action, time_t when,
+		    bool read_follows)
 {
 	static const struct {
 		const char *action, *state;
@@ -239,14 +243,30 @@ void ws_state_imply(struct workspace *ws, const char *id, const char *action, ti
 
 	pthread_mutex_lock(&ws->slock);
 	struct ws_sobj *o = ws_store_id(&ws->store[WS_CONTAINER], id);
-	if (o) {
-		for (size_t i = 0; i < sizeof(implied) / sizeof(implied[0]); i++)
-			if (strcmp(implied[i].action, action) == 0)
-				ws_fmt(o->state, sizeof(o->state), "%s", implied[i].state);
-		o->dirty = true;
+	const char *state = NULL;
+	for (size_t i = 0; i < sizeof(implied) / sizeof(implied[0]); i++)
+		if (strcmp(implied[i].action, action) == 0)
+			state = implied[i].state;
+	if (o && !(read_follows && (!state || strcmp(o->state, state) == 0))) {
+		if (state)
+			ws_fmt(o->state, sizeof(o->state), "%s", state);
+		o->dirty = o->dirty || !read_follows;
 		o->changed = when;
 		changed_locked(ws);
 	}
+	pthread_mutex_unlock(&ws->slock);
+}
+
+void ws_state_outdated(struct workspace *ws, enum ws_kind kind, const char *id)
+{
+	pthread_mutex_lock(&ws->slock);
+	struct ws_sobj *o = ws_store_id(&ws->store[kind], id);
+	if (!o)
+		o = ws_store_name(&ws->store[kind], id);
+	if (o && kind == WS_NETWORK)
+		o->summary = true;
+	else if (o)
+		o->dirty = true;
 	pthread_mutex_unlock(&ws->slock);
 }
 

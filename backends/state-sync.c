@@ -203,8 +203,9 @@ static void run_rechecks(struct workspace *ws)
 	}
 }
 
-/* An own container's create, as its event says it, until the apply's read of it lands. */
-static void own_created(struct workspace *ws, const struct be_event *ev, time_t when)
+/* A container's create as its event says it (@own: this workspace made it), until a read of
+ * it lands. */
+static void event_created(struct workspace *ws, const struct be_event *ev, time_t when, bool own)
 {
 	struct ws_sobj *o;
 
@@ -216,8 +217,9 @@ static void own_created(struct workspace *ws, const struct be_event *ev, time_t 
 	ws_fmt(o->id, sizeof(o->id), "%s", ev->id);
 	ws_fmt(o->name, sizeof(o->name), "%s", ev->name);
 	ws_fmt(o->state, sizeof(o->state), "%s", "created");
-	o->managed = o->summary = true;
-	o->dirty = true; /* read by the next reconcile, should the apply's read not come */
+	o->managed = own;
+	o->summary = true;
+	o->dirty = true; /* read by the next reconcile, should no other read come */
 	o->created = o->changed = when;
 	/* Ticket 0: older than every read, the apply's own included. */
 	ws_state_put(ws, WS_CONTAINER, o, 0, NULL);
@@ -230,9 +232,47 @@ static bool own_event(struct workspace *ws, const struct be_event *ev, time_t wh
 	if (!ws_own_take(ws, ev))
 		return false;
 	if (strcmp(ev->action, "create") == 0)
-		own_created(ws, ev, when);
+		event_created(ws, ev, when, true);
 	else
 		ws_state_imply(ws, ev->id, ev->action, when, true);
+	return true;
+}
+
+/* Queues a container for a read while nothing else waits (state thread). */
+static void fill_push(struct workspace *ws, const char *id)
+{
+	if (ws->nfill == ws->capfill) {
+		size_t cap = ws->capfill ? ws->capfill * 2 : 64;
+		char **v = realloc(ws->fill, cap * sizeof(*v));
+		if (!v)
+			return; /* marked dirty: the next reconcile reads it */
+		ws->fill = v;
+		ws->capfill = cap;
+	}
+	if ((ws->fill[ws->nfill] = strdup(id)))
+		ws->nfill++;
+}
+
+/* Whether the queue is so long that events go without a read each (WS_QUEUE_BEHIND). */
+static bool behind(struct workspace *ws)
+{
+	pthread_mutex_lock(&ws->wqlock);
+	bool b = ws->nwork > WS_QUEUE_BEHIND;
+	pthread_mutex_unlock(&ws->wqlock);
+	return b;
+}
+
+/* An event published from its own words while the queue is behind; the container is read
+ * when the queue is short again (fill_one). Whether it was. */
+static bool behind_event(struct workspace *ws, const struct be_event *ev, time_t when)
+{
+	if (!behind(ws))
+		return false;
+	if (strcmp(ev->action, "create") == 0)
+		event_created(ws, ev, when, false);
+	else
+		ws_state_imply(ws, ev->id, ev->action, when, false);
+	fill_push(ws, ev->id);
 	return true;
 }
 
@@ -262,7 +302,7 @@ static void container_event(struct workspace *ws, const struct be_event *ev)
 	 * none for an own change, which its maker reads itself. */
 	unsigned long t = ws_ticket(ws);
 	struct be_obj *b = NULL;
-	if (!own_event(ws, ev, when.tv_sec))
+	if (!own_event(ws, ev, when.tv_sec) && !behind_event(ws, ev, when.tv_sec))
 		rc = ws->be->ops->inspect(ws->be, BE_CONTAINER, ev->id, &b, NULL, 0);
 	if (rc == 0) {
 		struct ws_sobj *o = ws_sobj_from(ws, b);
@@ -555,37 +595,35 @@ static void objv_free(struct be_obj **v)
 /* Puts a list's containers into the state as they are (taking them), to be read later. */
 static void fill_from(struct workspace *ws, struct be_obj **v, unsigned long t)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; v && v[i]; i++)
-		n++;
-	char **fill = realloc(ws->fill, (ws->nfill + n + 1) * sizeof(*fill));
-	if (fill)
-		ws->fill = fill;
 	for (size_t i = 0; v && v[i]; i++) {
-		char *id = fill ? strdup(v[i]->id) : NULL;
+		char id[BE_ID_SIZE];
+		ws_fmt(id, sizeof(id), "%s", v[i]->id);
 		struct ws_sobj *o = ws_sobj_from(ws, v[i]);
 		v[i] = NULL;
-		/* Not filled in (no memory): the next reconcile reads it (needs_read). */
-		if (o && !id)
-			o->dirty = true;
-		if (o && ws_state_put(ws, WS_CONTAINER, o, t, NULL) != WS_PUT_OLDER && id)
-			ws->fill[ws->nfill++] = id;
-		else
-			free(id);
+		if (o && ws_state_put(ws, WS_CONTAINER, o, t, NULL) != WS_PUT_OLDER)
+			fill_push(ws, id);
 	}
 }
 
-/* Reads the next container a list put in, unless something read it since. */
+static void fill_free(struct workspace *ws)
+{
+	for (size_t i = ws->fill_next; i < ws->nfill; i++)
+		free(ws->fill[i]);
+	free(ws->fill);
+	ws->fill = NULL;
+	ws->nfill = ws->fill_next = ws->capfill = 0;
+}
+
+/* Reads the next container a list or an event put in, unless something read it since. */
 static void fill_one(struct workspace *ws)
 {
 	char *id = ws->fill[ws->fill_next++];
 
 	pthread_mutex_lock(&ws->slock);
 	struct ws_sobj *o = ws_store_id(&ws->store[WS_CONTAINER], id);
-	bool summary = o && o->summary;
+	bool unread = o && (o->summary || o->dirty);
 	pthread_mutex_unlock(&ws->slock);
-	if (summary) {
+	if (unread) {
 		unsigned long t = ws_ticket(ws);
 		struct be_obj *b = NULL;
 		int rc = ws->be->ops->inspect(ws->be, BE_CONTAINER, id, &b, NULL, 0);
@@ -596,20 +634,8 @@ static void fill_one(struct workspace *ws)
 			ws_state_outdated(ws, WS_CONTAINER, id);
 	}
 	free(id);
-	if (ws->fill_next == ws->nfill) {
-		free(ws->fill);
-		ws->fill = NULL;
-		ws->nfill = ws->fill_next = 0;
-	}
-}
-
-static void fill_free(struct workspace *ws)
-{
-	for (size_t i = ws->fill_next; i < ws->nfill; i++)
-		free(ws->fill[i]);
-	free(ws->fill);
-	ws->fill = NULL;
-	ws->nfill = ws->fill_next = 0;
+	if (ws->fill_next == ws->nfill)
+		fill_free(ws);
 }
 
 static void mark_listed(struct workspace *ws, enum ws_kind kind)

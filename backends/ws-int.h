@@ -47,6 +47,10 @@
 #define WS_BACKOFF_MAX_MS 5000
 /* Queued events beyond this are dropped, and a reconcile makes up for them. */
 #define WS_QUEUE_MAX 20000
+/* Queued events beyond this are published from their own words, without a read each: the
+ * queue drains at memory speed, WS_QUEUE_MAX is not reached, no line is lost; what they are
+ * about is read once the queue is short again. */
+#define WS_QUEUE_BEHIND 500
 /* Undelivered changes beyond this are dropped (a subscriber that blocks). */
 #define WS_CHANGES_MAX 20000
 /* Own changes awaited at once (own.c): one apply at a time makes two. */
@@ -278,7 +282,7 @@ struct workspace {
 	/* Containers a list put into the state before their inspect was read (state-sync.c),
 	 * filled in one by one while no event waits: state thread only. */
 	char **fill;
-	size_t nfill, fill_next;
+	size_t nfill, fill_next, capfill;
 
 	/* The changes this workspace makes itself and reads back (own.c), guarded by wqlock. */
 	struct ws_own own[WS_OWN_MAX];

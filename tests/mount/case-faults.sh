@@ -16,17 +16,9 @@
 #     follow stream answered with HTTP 500 and with 100 MiB: the reader stays, and goes on.
 . "$(dirname "$0")/lib.sh"
 [ "$KIND" = local ] || { echo "SKIP: the fault proxy sits on a local socket"; exit 77; }
-PROXY=$T/fault.sock
-RULES=$T/rules
-PLOG=$T/proxy.log
 # The daemon's peak RSS may grow by this much while the engine sends 100 MiB.
 MEM_BOUND_MB=32
-: >"$RULES"
-: >"$PLOG"
-setsid python3 "$(dirname "$0")/fault-proxy.py" "$PROXY" "$SOCK" "$RULES" "$PLOG" 2>>"$T/proxy.err" &
-PROXY_PID=$!
-CLEANUP+=("kill -- -$PROXY_PID 2>/dev/null; wait $PROXY_PID 2>/dev/null")
-wait_until 5 test -S "$PROXY" || fail "the fault proxy did not listen: $(cat "$T/proxy.err")"
+fault_proxy
 endpoint_for local "unix://$PROXY"
 
 # rule MODE REGEX: from now on, requests matching REGEX get MODE; no rule: all pass.

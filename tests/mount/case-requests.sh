@@ -11,14 +11,7 @@
 #     status and inspect say what the engine says.
 . "$(dirname "$0")/lib.sh"
 [ "$KIND" = local ] || { echo "SKIP: the counting proxy sits on a local socket"; exit 77; }
-PROXY=$T/proxy.sock
-PLOG=$T/proxy.log
-: >"$T/rules"
-: >"$PLOG"
-setsid python3 "$(dirname "$0")/fault-proxy.py" "$PROXY" "$SOCK" "$T/rules" "$PLOG" 2>>"$T/proxy.err" &
-PROXY_PID=$!
-CLEANUP+=("kill -- -$PROXY_PID 2>/dev/null; wait $PROXY_PID 2>/dev/null")
-wait_until 5 test -S "$PROXY" || fail "the proxy did not listen: $(cat "$T/proxy.err")"
+fault_proxy
 endpoint_for local "unix://$PROXY"
 
 # A container made before the mount: the tree shows it once the state has the engine's list.

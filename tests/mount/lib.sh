@@ -240,6 +240,24 @@ is_ssh() { case $ENDPOINT in ssh://*) return 0 ;; esac; return 1; }
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
+# fault_proxy: tests/mount/fault-proxy.py in front of the engine's socket, listening on $PROXY,
+# its rules in $RULES (none: it forwards all) and every request it saw in $PLOG; mount through
+# it with endpoint_for local "unix://$PROXY". The case's cleanup stops it.
+PROXY=
+RULES=
+PLOG=
+fault_proxy() {
+	PROXY=$T/fault.sock
+	RULES=$T/rules
+	PLOG=$T/proxy.log
+	: >"$RULES"
+	: >"$PLOG"
+	setsid python3 "$(dirname "${BASH_SOURCE[0]}")/fault-proxy.py" "$PROXY" "$SOCK" "$RULES" "$PLOG" \
+		2>>"$T/proxy.err" &
+	local pid=$!
+	CLEANUP+=("kill -- -$pid 2>/dev/null; wait $pid 2>/dev/null")
+	wait_until 5 test -S "$PROXY" || fail "the fault proxy did not listen: $(cat "$T/proxy.err")"
+}
 # tcp_proxy PORT TARGET-PORT: a socat on 127.0.0.1:PORT forwarding to 127.0.0.1:TARGET-PORT,
 # in its own process group (kill -- -PGID stops it and its per-connection children); sets
 # TCP_PROXY_PID. The case's cleanup stops it.

@@ -141,6 +141,34 @@ static void fill_prev(struct ws_prev *prev, const struct ws_sobj *o)
 	prev->summary = o->summary;
 }
 
+/* The networks a container's "\nbridge\nnet1\n" names: their inspect lists the containers
+ * attached, out of date once one joins, leaves, starts or stops (slock held). Podman sends no
+ * connect event for these. */
+static void outdate_nets(struct workspace *ws, const char *nets)
+{
+	for (const char *p = nets ? nets + 1 : ""; *p;) {
+		size_t n = strcspn(p, "\n");
+		char name[128];
+		ws_fmt(name, sizeof(name), "%.*s", (int)n, p);
+		struct ws_sobj *net = ws_store_name(&ws->store[WS_NETWORK], name);
+		if (net)
+			net->summary = true;
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* A container's change that its networks' inspect shows (slock held). */
+static void container_nets_changed(struct workspace *ws, const struct ws_sobj *old,
+				   const struct ws_sobj *o)
+{
+	if (old && strcmp(old->state, o->state) == 0 && old->nets && o->nets &&
+	    strcmp(old->nets, o->nets) == 0)
+		return;
+	outdate_nets(ws, o->nets);
+	if (old)
+		outdate_nets(ws, old->nets);
+}
+
 static void changed_locked(struct workspace *ws)
 {
 	ws->sgen++;
@@ -165,6 +193,8 @@ enum ws_put_result ws_state_put(struct workspace *ws, enum ws_kind kind, struct 
 	}
 	fill_prev(prev, old);
 	o->ticket = ticket;
+	if (kind == WS_CONTAINER)
+		container_nets_changed(ws, old, o);
 	if (old) {
 		/* A list's summary has no started_at: its inspect filling it in is no change. */
 		bool same = strcmp(old->state, o->state) == 0 && strcmp(old->name, o->name) == 0 &&

@@ -48,7 +48,10 @@ NET=$(api_json "/containers/${P}web/json" 'next(iter(j["NetworkSettings"]["Netwo
 NETID=$(api_json "/networks/$NET" 'j.get("Id", "")' 2>/dev/null || true)
 if [ -n "$NET" ] && [ -n "$NETID" ]; then
 	grep -E "^pass GET .*/networks/($NET|$NETID)\$" "$PLOG" && fail "the network $NET was read for the start"
-	grep -q "$ID" "$M/networks/$NET/inspect.json" || fail "networks/$NET/inspect.json does not show ${P}web"
+	# As the engine's own document has it (Podman's lists no containers).
+	if api "$API/networks/$NET" | grep -q "$ID"; then
+		grep -q "$ID" "$M/networks/$NET/inspect.json" || fail "networks/$NET/inspect.json does not show ${P}web"
+	fi
 fi
 grep -q "$ID" "$M/containers/${P}web/inspect.json" || fail "containers/${P}web/inspect.json: $(head -c 300 "$M/containers/${P}web/inspect.json")"
 

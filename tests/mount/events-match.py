@@ -32,8 +32,10 @@ for line in open(witness):
     except ValueError:
         continue
     name = e.get("Actor", {}).get("Attributes", {}).get("name", "")
-    if ours(name) and e.get("Action") in ("create", "destroy"):
-        want.append((name, e["Action"], e["timeNano"] // 1000))
+    # Podman's stream says "remove" where Docker's says "destroy" (the events file: destroy).
+    action = {"remove": "destroy"}.get(e.get("Action"), e.get("Action"))
+    if ours(name) and action in ("create", "destroy"):
+        want.append((name, action, e["timeNano"] // 1000))
 
 got = []
 rx = re.compile(r"(\S+)\.(\d{9})Z container (\S+) (create|destroy)$")

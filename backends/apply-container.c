@@ -69,16 +69,52 @@ static int compare(struct workspace *ws, const struct be_obj *ctr, const char *h
 	return 1;
 }
 
-int ws_apply_container(struct workspace *ws, const char *relpath, const struct card *card,
-		       const char *hash, const struct ws_deps *deps, struct ws_result *res)
+/* Whether the state has read the engine's containers and knows none of that name: the read
+ * before the create is not needed then (one made meanwhile fails the create with EEXIST, and
+ * the apply looks at it then). */
+static bool known_absent(struct workspace *ws, const char *name)
+{
+	pthread_mutex_lock(&ws->slock);
+	struct ws_store *s = &ws->store[WS_CONTAINER];
+	bool absent = s->listed && !ws_store_name(s, name);
+	pthread_mutex_unlock(&ws->slock);
+	return absent;
+}
+
+/* A start, noted as the workspace's own: the apply's refresh reads its result (own.c). */
+static int start_own(struct workspace *ws, struct ws_result *res)
+{
+	const struct be_ctl start = {.op = BE_START};
+
+	ws_own_expect(ws, res->id, "start");
+	int rc =
+	    ws->be->ops->ctl(ws->be, BE_CONTAINER, res->id, &start, res->err, sizeof(res->err));
+	if (rc < 0)
+		ws_own_forget(ws, res->id, "start");
+	return rc;
+}
+
+static int create_own(struct workspace *ws, const char *name, const struct be_container *req,
+		      struct ws_result *res)
+{
+	ws_own_expect(ws, name, "create");
+	int rc = ws->be->ops->container_create(ws->be, req, res->id, sizeof(res->id), res->err,
+					       sizeof(res->err));
+	if (rc < 0)
+		ws_own_forget(ws, name, "create");
+	return rc;
+}
+
+/* @look: read the container of that name first; without, an existing one is -EEXIST. */
+static int apply(struct workspace *ws, const char *relpath, const struct card *card,
+		 const char *hash, const struct ws_deps *deps, struct ws_result *res, bool look)
 {
 	const char *name = card->name.s;
-	const struct be_ctl start = {.op = BE_START};
 	struct be_obj *ctr = NULL;
-	int rc;
+	int rc = look ? ws->be->ops->inspect(ws->be, BE_CONTAINER, name, &ctr, res->err,
+					     sizeof(res->err))
+		      : -ENOENT;
 
-	ws_fmt(res->object, sizeof(res->object), "%s", name);
-	rc = ws->be->ops->inspect(ws->be, BE_CONTAINER, name, &ctr, res->err, sizeof(res->err));
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	if (rc == 0) {
@@ -91,10 +127,7 @@ int ws_apply_container(struct workspace *ws, const char *relpath, const struct c
 		if (same) {
 			/* Left as it is, running or not (a stopped container is the user's
 			 * business); one that never started (a failed start) gets its start. */
-			if (never_started)
-				return ws->be->ops->ctl(ws->be, BE_CONTAINER, res->id, &start,
-							res->err, sizeof(res->err));
-			return 0;
+			return never_started ? start_own(ws, res) : 0;
 		}
 		rc = ws_container_destroy(ws, res->id, res->err, sizeof(res->err));
 		if (rc < 0 && rc != -ENOENT)
@@ -113,20 +146,36 @@ int ws_apply_container(struct workspace *ws, const char *relpath, const struct c
 	if (rc == 0)
 		rc = make_bind_sources(ws, &card->spec.container, res->err, sizeof(res->err));
 	if (rc == 0)
-		rc = ws->be->ops->container_create(ws->be, &req, res->id, sizeof(res->id), res->err,
-						   sizeof(res->err));
+		rc = create_own(ws, name, &req, res);
 	ws_labels_free(&req.labels);
+	if (rc == -EEXIST && !look)
+		return rc;
 	if (rc == -EEXIST)
 		ws_fmt(res->err, sizeof(res->err),
 		       "container '%s' appeared while cutipfs created it; save the card again",
 		       name);
 	if (rc < 0)
 		return rc == -EEXIST ? -EIO : rc;
-	rc = ws->be->ops->ctl(ws->be, BE_CONTAINER, res->id, &start, res->err, sizeof(res->err));
+	rc = start_own(ws, res);
 	if (rc < 0) {
 		char why[600];
 		ws_fmt(why, sizeof(why), "created, but start failed: %s", res->err);
 		ws_fmt(res->err, sizeof(res->err), "%s", why);
+	}
+	return rc;
+}
+
+int ws_apply_container(struct workspace *ws, const char *relpath, const struct card *card,
+		       const char *hash, const struct ws_deps *deps, struct ws_result *res)
+{
+	ws_fmt(res->object, sizeof(res->object), "%s", card->name.s);
+	/* A start from a card costs its create, its start and the read after (reconcile.c). */
+	bool look = !known_absent(ws, card->name.s);
+	int rc = apply(ws, relpath, card, hash, deps, res, look);
+
+	if (rc == -EEXIST && !look) {
+		res->err[0] = '\0';
+		rc = apply(ws, relpath, card, hash, deps, res, true);
 	}
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* What images/, networks/, containers/ (and a Swarm's services/ and nodes/) show: the engine
- * state (state.c) merged with the cards that have not made theirs yet; their status, inspect and log files; and rmdir. Nothing
- * here asks the engine, except rmdir (the logs files are logs.c's). */
+ * state (state.c) merged with the cards that have not made theirs yet; their status, inspect and
+ * log files; and rmdir. Nothing here asks the engine, except rmdir and the inspect file of an
+ * object whose document the state has not read yet (the logs files are logs.c's). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -389,48 +390,64 @@ int ws_status(struct workspace *ws, enum ws_kind kind, const char *name, char **
 	return rc;
 }
 
-/* The inspect document of a listed name (malloc'd, or NULL when the state has none); the id of
- * an image whose document the state has not read into unread (images cards do not name are
- * read when asked for). */
-static int inspect_raw(struct workspace *ws, enum ws_kind kind, const char *name, char **raw,
-		       char *unread, size_t len)
+/* The inspect document of a listed name (malloc'd, or NULL when there is none); the id of the
+ * engine object into @outdated when the state's document is not read yet, or out of date (the
+ * last one read is given all the same, should the engine not answer now): a container only
+ * listed so far, a network a container joined or left, an image no card names. */
+static int inspect_doc(struct workspace *ws, enum ws_kind kind, const char *name, char **raw,
+		       char *outdated, size_t len)
 {
 	struct ws_object obj;
 	int rc;
 
 	*raw = NULL;
-	unread[0] = '\0';
+	outdated[0] = '\0';
 	pthread_mutex_lock(&ws->lock);
 	pthread_mutex_lock(&ws->slock);
 	rc = lookup_locked(ws, kind, name, &obj);
 	if (rc == 0) {
 		struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), name);
 		struct ws_sobj *so = engine_object(ws, kind, name, e);
+		if (so && so->summary && (kind == WS_CONTAINER || kind == WS_NETWORK))
+			ws_fmt(outdated, len, "%s", so->id);
 		if (so && so->inspect && !(*raw = strdup(so->inspect)))
 			rc = -ENOMEM;
 		else if (so && !so->inspect && kind == WS_IMAGE)
-			ws_fmt(unread, len, "%s", so->id);
+			ws_fmt(outdated, len, "%s", so->id);
 	}
 	pthread_mutex_unlock(&ws->slock);
 	pthread_mutex_unlock(&ws->lock);
 	return rc;
 }
 
+/* An image's inspect document into the state (one request, no lock held). */
+static void read_image(struct workspace *ws, const char *id)
+{
+	struct be_obj *b = NULL;
+	unsigned long t = ws_ticket(ws);
+	if (ws->be->ops->inspect(ws->be, BE_IMAGE, id, &b, NULL, 0) == 0 && b->inspect) {
+		ws_state_image_inspect(ws, id, b->inspect, t);
+		b->inspect = NULL;
+	}
+	be_obj_free(b);
+}
+
 int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len)
 {
-	char *raw = NULL, unread[BE_ID_SIZE];
-	int rc = inspect_raw(ws, kind, name, &raw, unread, sizeof(unread));
+	char *raw = NULL, id[BE_ID_SIZE];
+	int rc = inspect_doc(ws, kind, name, &raw, id, sizeof(id));
 
-	/* One request, no lock held; what it read stays with the image. */
-	if (rc == 0 && unread[0]) {
-		struct be_obj *b = NULL;
-		unsigned long t = ws_ticket(ws);
-		if (ws->be->ops->inspect(ws->be, BE_IMAGE, unread, &b, NULL, 0) == 0 && b->inspect) {
-			raw = strdup(b->inspect);
-			ws_state_image_inspect(ws, unread, b->inspect, t);
-			b->inspect = NULL;
-		}
-		be_obj_free(b);
+	/* The document is read now (one request, no lock held), once; what it read stays. */
+	if (rc == 0 && id[0]) {
+		if (kind == WS_CONTAINER)
+			ws_refresh_container(ws, id);
+		else if (kind == WS_NETWORK)
+			ws_refresh_network(ws, id);
+		else
+			read_image(ws, id);
+		char again[BE_ID_SIZE];
+		free(raw);
+		rc = inspect_doc(ws, kind, name, &raw, again, sizeof(again));
 	}
 	if (rc < 0)
 		return rc;

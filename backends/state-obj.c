@@ -56,6 +56,8 @@ struct ws_sobj *ws_sobj_from(struct workspace *ws, struct be_obj *b)
 	o->created = b->created;
 	o->size = b->size;
 	o->changed = b->kind == BE_CONTAINER ? last_change(o) : o->created;
+	/* A container from a list: its inspect is read later (state-sync.c). */
+	o->summary = b->kind == BE_CONTAINER && b->summary;
 	/* The strings move over as they are. */
 	o->tags = b->tags;
 	o->nets = b->nets;

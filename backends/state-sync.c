@@ -203,6 +203,79 @@ static void run_rechecks(struct workspace *ws)
 	}
 }
 
+/* A container's create as its event says it (@own: this workspace made it), until a read of
+ * it lands. */
+static void event_created(struct workspace *ws, const struct be_event *ev, time_t when, bool own)
+{
+	struct ws_sobj *o;
+
+	pthread_mutex_lock(&ws->slock);
+	bool known = ws_store_id(&ws->store[WS_CONTAINER], ev->id) != NULL;
+	pthread_mutex_unlock(&ws->slock);
+	if (known || !(o = calloc(1, sizeof(*o))))
+		return;
+	ws_fmt(o->id, sizeof(o->id), "%s", ev->id);
+	ws_fmt(o->name, sizeof(o->name), "%s", ev->name);
+	ws_fmt(o->state, sizeof(o->state), "%s", "created");
+	o->managed = own;
+	o->summary = true;
+	o->dirty = true; /* read by the next reconcile, should no other read come */
+	o->created = o->changed = when;
+	/* Ticket 0: older than every read, the apply's own included. */
+	ws_state_put(ws, WS_CONTAINER, o, 0, NULL);
+}
+
+/* The state after an own change's event: what the event says, the rest from the read its
+ * maker makes (ws_own_take). Whether the event was an own change's. */
+static bool own_event(struct workspace *ws, const struct be_event *ev, time_t when)
+{
+	if (!ws_own_take(ws, ev))
+		return false;
+	if (strcmp(ev->action, "create") == 0)
+		event_created(ws, ev, when, true);
+	else
+		ws_state_imply(ws, ev->id, ev->action, when, true);
+	return true;
+}
+
+/* Queues a container for a read while nothing else waits (state thread). */
+static void fill_push(struct workspace *ws, const char *id)
+{
+	if (ws->nfill == ws->capfill) {
+		size_t cap = ws->capfill ? ws->capfill * 2 : 64;
+		char **v = realloc(ws->fill, cap * sizeof(*v));
+		if (!v)
+			return; /* marked dirty: the next reconcile reads it */
+		ws->fill = v;
+		ws->capfill = cap;
+	}
+	if ((ws->fill[ws->nfill] = strdup(id)))
+		ws->nfill++;
+}
+
+/* Whether the queue is so long that events go without a read each (WS_QUEUE_BEHIND). */
+static bool behind(struct workspace *ws)
+{
+	pthread_mutex_lock(&ws->wqlock);
+	bool b = ws->nwork > WS_QUEUE_BEHIND;
+	pthread_mutex_unlock(&ws->wqlock);
+	return b;
+}
+
+/* An event published from its own words while the queue is behind; the container is read
+ * when the queue is short again (fill_one). Whether it was. */
+static bool behind_event(struct workspace *ws, const struct be_event *ev, time_t when)
+{
+	if (!behind(ws))
+		return false;
+	if (strcmp(ev->action, "create") == 0)
+		event_created(ws, ev, when, false);
+	else
+		ws_state_imply(ws, ev->id, ev->action, when, false);
+	fill_push(ws, ev->id);
+	return true;
+}
+
 static void container_event(struct workspace *ws, const struct be_event *ev)
 {
 	struct ws_prev prev = {0};
@@ -223,12 +296,14 @@ static void container_event(struct workspace *ws, const struct be_event *ev)
 			!ws_card_named(ws, WS_CONTAINER, name), &when);
 		return;
 	}
-	/* One request, so that the state a reader sees is never older than the last event. */
+	int exit_code = 0, rc = 1;
+	char health[16] = "";
+	/* One request, so that the state a reader sees is never older than the last event;
+	 * none for an own change, which its maker reads itself. */
 	unsigned long t = ws_ticket(ws);
 	struct be_obj *b = NULL;
-	int rc = ws->be->ops->inspect(ws->be, BE_CONTAINER, ev->id, &b, NULL, 0);
-	int exit_code = 0;
-	char health[16] = "";
+	if (!own_event(ws, ev, when.tv_sec) && !behind_event(ws, ev, when.tv_sec))
+		rc = ws->be->ops->inspect(ws->be, BE_CONTAINER, ev->id, &b, NULL, 0);
 	if (rc == 0) {
 		struct ws_sobj *o = ws_sobj_from(ws, b);
 		if (o) {
@@ -242,9 +317,9 @@ static void container_event(struct workspace *ws, const struct be_event *ev)
 				ws_emit(ws, WS_CONTAINER, name, "create", "",
 					!ws_card_named(ws, WS_CONTAINER, name), &when);
 		}
-	} else if (rc != -ENOENT) {
+	} else if (rc < 0 && rc != -ENOENT) {
 		/* The engine went away meanwhile: the event's word, read again later. */
-		ws_state_imply(ws, ev->id, action, when.tv_sec);
+		ws_state_imply(ws, ev->id, action, when.tv_sec, false);
 	}
 	/* -ENOENT: removed since; its destroy event follows. */
 	if (what < 2)
@@ -284,8 +359,11 @@ static void network_event(struct workspace *ws, const struct be_event *ev)
 
 	if (strcmp(a, "destroy") == 0 || strcmp(a, "remove") == 0)
 		ws_state_drop(ws, WS_NETWORK, ev->id, ev->name, ws_ticket(ws), NULL);
-	else if (strcmp(a, "create") == 0 || strcmp(a, "connect") == 0 ||
-		 strcmp(a, "disconnect") == 0 || strcmp(a, "update") == 0)
+	/* A container joining or leaving changes only the network's inspect (its status counts
+	 * from the containers' state): read when it is asked for, not for every start. */
+	else if (strcmp(a, "connect") == 0 || strcmp(a, "disconnect") == 0)
+		ws_state_outdated(ws, WS_NETWORK, ev->id[0] ? ev->id : ev->name);
+	else if (strcmp(a, "create") == 0 || strcmp(a, "update") == 0)
 		ws_refresh_network(ws, ev->id[0] ? ev->id : ev->name);
 }
 
@@ -383,8 +461,9 @@ static void synthesize(struct workspace *ws, const struct ws_prev *prev, const s
 		attrs[0] = '\0';
 	}
 	bool was_up = strcmp(prev->state, "running") == 0 || strcmp(prev->state, "paused") == 0;
+	/* A summary did not know when it started: only its state tells. */
 	if (strcmp(prev->state, now->state) != 0 ||
-	    (strcmp(now->state, "running") == 0 &&
+	    (strcmp(now->state, "running") == 0 && !prev->summary &&
 	     strcmp(prev->started_at, now->started_at) != 0)) {
 		if (strcmp(now->state, "running") == 0)
 			ws_emit(ws, WS_CONTAINER, name,
@@ -445,27 +524,34 @@ static bool needs_read(struct workspace *ws, const struct be_obj *it, unsigned l
 		return !ws_tombstoned(ws, it->id, t);
 	if (o->ticket > t)
 		return false; /* read after the list: newer than it */
+	/* A summary's inspect is the fill's to read. */
 	return o->dirty || strcmp(o->state, it->state) != 0 || strcmp(o->name, it->name) != 0 ||
-	       (it->health[0] && strcmp(it->health, o->health) != 0) || !o->inspect;
+	       (it->health[0] && strcmp(it->health, o->health) != 0) ||
+	       (!o->inspect && !o->summary);
 }
 
-/* Whether an id is in a list. */
-static bool listed(struct be_obj **list, size_t n, const char *id)
+/* Whether an id is in a list: in what is left of it, or in what was taken to be read. */
+static bool listed(struct be_obj **list, size_t n, struct be_obj **read, const char *id)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i]->id, id) == 0)
+		if (list[i] && strcmp(list[i]->id, id) == 0)
+			return true;
+	for (size_t i = 0; read && read[i]; i++)
+		if (strcmp(read[i]->id, id) == 0)
 			return true;
 	return false;
 }
 
-/* A full list of containers or networks against the state: the ids to read again (new or
- * changed) and the ids gone (malloc'd, NULL-terminated); whether it was the baseline. */
+/* A full list of containers or networks against the state: the list's objects to read again
+ * (new or changed; taken from the list) and the ids gone (malloc'd, NULL-terminated); whether
+ * it was the baseline. */
 static int diff_list(struct workspace *ws, enum ws_kind kind, unsigned long t, bool *again,
-		     char ***read_out, char ***gone_out, bool *baseline, char *err, size_t errlen)
+		     struct be_obj ***read_out, char ***gone_out, bool *baseline, char *err,
+		     size_t errlen)
 {
-	struct be_obj **list = NULL;
+	struct be_obj **list = NULL, **read;
 	size_t n = 0, nread = 0, ngone = 0;
-	char **read, **gone;
+	char **gone;
 	int rc = ws->be->ops->list(ws->be, kind == WS_CONTAINER ? BE_CONTAINER : BE_NETWORK, &list,
 				   &n, err, errlen);
 
@@ -480,19 +566,76 @@ static int diff_list(struct workspace *ws, enum ws_kind kind, unsigned long t, b
 	for (size_t i = 0; read && i < n; i++) {
 		struct ws_sobj *o = ws_store_id(s, list[i]->id);
 		bool need = kind == WS_CONTAINER ? needs_read(ws, list[i], t)
-				  : o ? o->dirty || !o->inspect
-				      : !ws_tombstoned(ws, list[i]->id, t);
-		if (need)
-			read[nread++] = strdup(list[i]->id);
+			    : o			 ? o->dirty || !o->inspect
+						 : !ws_tombstoned(ws, list[i]->id, t);
+		if (need) {
+			read[nread++] = list[i];
+			list[i] = NULL;
+		}
 	}
 	for (size_t i = 0; gone && i < s->n; i++)
-		if (!listed(list, n, s->v[i]->id) && s->v[i]->ticket <= t)
+		if (!listed(list, n, read, s->v[i]->id) && s->v[i]->ticket <= t)
 			gone[ngone++] = strdup(s->v[i]->id);
 	pthread_mutex_unlock(&ws->slock);
 	be_objv_free(list, n);
 	*read_out = read;
 	*gone_out = gone;
 	return 0;
+}
+
+static void objv_free(struct be_obj **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		be_obj_free(v[i]);
+	free(v);
+}
+
+/* ---- the baseline's details, filled in ---- */
+
+/* Puts a list's containers into the state as they are (taking them), to be read later. */
+static void fill_from(struct workspace *ws, struct be_obj **v, unsigned long t)
+{
+	for (size_t i = 0; v && v[i]; i++) {
+		char id[BE_ID_SIZE];
+		ws_fmt(id, sizeof(id), "%s", v[i]->id);
+		struct ws_sobj *o = ws_sobj_from(ws, v[i]);
+		v[i] = NULL;
+		if (o && ws_state_put(ws, WS_CONTAINER, o, t, NULL) != WS_PUT_OLDER)
+			fill_push(ws, id);
+	}
+}
+
+static void fill_free(struct workspace *ws)
+{
+	for (size_t i = ws->fill_next; i < ws->nfill; i++)
+		free(ws->fill[i]);
+	free(ws->fill);
+	ws->fill = NULL;
+	ws->nfill = ws->fill_next = ws->capfill = 0;
+}
+
+/* Reads the next container a list or an event put in, unless something read it since. */
+static void fill_one(struct workspace *ws)
+{
+	char *id = ws->fill[ws->fill_next++];
+
+	pthread_mutex_lock(&ws->slock);
+	struct ws_sobj *o = ws_store_id(&ws->store[WS_CONTAINER], id);
+	bool unread = o && (o->summary || o->dirty);
+	pthread_mutex_unlock(&ws->slock);
+	if (unread) {
+		unsigned long t = ws_ticket(ws);
+		struct be_obj *b = NULL;
+		int rc = ws->be->ops->inspect(ws->be, BE_CONTAINER, id, &b, NULL, 0);
+		struct ws_sobj *full = rc == 0 ? ws_sobj_from(ws, b) : NULL;
+		if (full)
+			ws_state_put(ws, WS_CONTAINER, full, t, NULL);
+		else if (rc != -ENOENT) /* -ENOENT: removed since; its destroy event follows */
+			ws_state_outdated(ws, WS_CONTAINER, id);
+	}
+	free(id);
+	if (ws->fill_next == ws->nfill)
+		fill_free(ws);
 }
 
 static void mark_listed(struct workspace *ws, enum ws_kind kind)
@@ -505,7 +648,8 @@ static void mark_listed(struct workspace *ws, enum ws_kind kind)
 static int reconcile_containers(struct workspace *ws, bool *again, char *err, size_t errlen)
 {
 	unsigned long t = ws_ticket(ws);
-	char **read = NULL, **gone = NULL;
+	struct be_obj **read = NULL;
+	char **gone = NULL;
 	bool baseline;
 	int rc = diff_list(ws, WS_CONTAINER, t, again, &read, &gone, &baseline, err, errlen);
 
@@ -517,10 +661,14 @@ static int reconcile_containers(struct workspace *ws, bool *again, char *err, si
 			ws_emit(ws, WS_CONTAINER, prev.name, "destroy", "",
 				!ws_card_named(ws, WS_CONTAINER, prev.name), NULL);
 	}
-	for (size_t i = 0; read && read[i]; i++)
-		reconcile_one(ws, read[i], baseline);
+	/* The baseline is the list itself: the tree is whole at once, and the inspects follow
+	 * one by one while no event waits (fill_one). */
+	if (baseline)
+		fill_from(ws, read, t);
+	for (size_t i = 0; !baseline && read && read[i]; i++)
+		reconcile_one(ws, read[i]->id, baseline);
 	mark_listed(ws, WS_CONTAINER);
-	ws_strv_free(read);
+	objv_free(read);
 	ws_strv_free(gone);
 	return 0;
 }
@@ -528,7 +676,8 @@ static int reconcile_containers(struct workspace *ws, bool *again, char *err, si
 static int reconcile_networks(struct workspace *ws, bool *again, char *err, size_t errlen)
 {
 	unsigned long t = ws_ticket(ws);
-	char **read = NULL, **gone = NULL;
+	struct be_obj **read = NULL;
+	char **gone = NULL;
 	bool baseline;
 	int rc = diff_list(ws, WS_NETWORK, t, again, &read, &gone, &baseline, err, errlen);
 
@@ -538,9 +687,9 @@ static int reconcile_networks(struct workspace *ws, bool *again, char *err, size
 		ws_state_drop(ws, WS_NETWORK, gone[i], NULL, t, NULL);
 	/* New ones publish "create" (ws_state_put), except in the baseline. */
 	for (size_t i = 0; read && read[i]; i++)
-		ws_refresh_network(ws, read[i]);
+		ws_refresh_network(ws, read[i]->id);
 	mark_listed(ws, WS_NETWORK);
-	ws_strv_free(read);
+	objv_free(read);
 	ws_strv_free(gone);
 	return 0;
 }
@@ -632,6 +781,13 @@ static void *state_main(void *arg)
 		 * refused connect), one that only lost its event stream gets read. */
 		bool due = ws->want_reconcile || due_at(&next);
 		struct ws_work *w = ws->whead;
+		/* The baseline's details, while nothing else waits. */
+		if (!w && !due && ws->fill_next < ws->nfill) {
+			pthread_mutex_unlock(&ws->wqlock);
+			fill_one(ws);
+			pthread_mutex_lock(&ws->wqlock);
+			continue;
+		}
 		if (!w && !due) {
 			struct timespec at = wake_at(ws, swarm ? earlier(next, poll) : next);
 			pthread_cond_timedwait(&ws->wqcond, &ws->wqlock, &at);
@@ -702,4 +858,5 @@ void ws_state_thread_stop(struct workspace *ws)
 	ws->wtail = NULL;
 	ws->ctail = NULL;
 	ws->nwork = ws->nchg = 0;
+	fill_free(ws);
 }

@@ -154,6 +154,35 @@ static void fill_prev(struct ws_prev *prev, const struct ws_sobj *o)
 	ws_fmt(prev->health, sizeof(prev->health), "%s", o->health);
 	ws_fmt(prev->started_at, sizeof(prev->started_at), "%s", o->started_at);
 	prev->exit_code = o->exit_code;
+	prev->summary = o->summary;
+}
+
+/* The networks a container's "\nbridge\nnet1\n" names: their inspect lists the containers
+ * attached, out of date once one joins, leaves, starts or stops (slock held). Podman sends no
+ * connect event for these. */
+static void outdate_nets(struct workspace *ws, const char *nets)
+{
+	for (const char *p = nets ? nets + 1 : ""; *p;) {
+		size_t n = strcspn(p, "\n");
+		char name[128];
+		ws_fmt(name, sizeof(name), "%.*s", (int)n, p);
+		struct ws_sobj *net = ws_store_name(&ws->store[WS_NETWORK], name);
+		if (net)
+			net->summary = true;
+		p += n + (p[n] == '\n');
+	}
+}
+
+/* A container's change that its networks' inspect shows (slock held). */
+static void container_nets_changed(struct workspace *ws, const struct ws_sobj *old,
+				   const struct ws_sobj *o)
+{
+	if (old && strcmp(old->state, o->state) == 0 && old->nets && o->nets &&
+	    strcmp(old->nets, o->nets) == 0)
+		return;
+	outdate_nets(ws, o->nets);
+	if (old)
+		outdate_nets(ws, old->nets);
 }
 
 static void changed_locked(struct workspace *ws)
@@ -180,12 +209,16 @@ enum ws_put_result ws_state_put(struct workspace *ws, enum ws_kind kind, struct 
 	}
 	fill_prev(prev, old);
 	o->ticket = ticket;
+	if (kind == WS_CONTAINER)
+		container_nets_changed(ws, old, o);
 	if (old) {
+		/* A list's summary has no started_at: its inspect filling it in is no change. */
 		bool same = strcmp(old->state, o->state) == 0 && strcmp(old->name, o->name) == 0 &&
 			    strcmp(old->health, o->health) == 0 &&
-			    strcmp(old->started_at, o->started_at) == 0;
-		/* A change seen now (pause has no time of its own in the document). */
-		if (same)
+			    (old->summary || strcmp(old->started_at, o->started_at) == 0);
+		/* A change seen now (pause has no time of its own in the document); a summary's
+		 * time was only its creation's, the inspect's is better. */
+		if (same && !old->summary)
 			o->changed = old->changed;
 		else if (o->changed < time(NULL))
 			o->changed = time(NULL);
@@ -244,7 +277,8 @@ bool ws_state_drop(struct workspace *ws, enum ws_kind kind, const char *id, cons
 	return dropped;
 }
 
-void ws_state_imply(struct workspace *ws, const char *id, const char *action, time_t when)
+void ws_state_imply(struct workspace *ws, const char *id, const char *action, time_t when,
+		    bool read_follows)
 {
 	static const struct {
 		const char *action, *state;
@@ -255,14 +289,30 @@ void ws_state_imply(struct workspace *ws, const char *id, const char *action, ti
 
 	pthread_mutex_lock(&ws->slock);
 	struct ws_sobj *o = ws_store_id(&ws->store[WS_CONTAINER], id);
-	if (o) {
-		for (size_t i = 0; i < sizeof(implied) / sizeof(implied[0]); i++)
-			if (strcmp(implied[i].action, action) == 0)
-				ws_fmt(o->state, sizeof(o->state), "%s", implied[i].state);
-		o->dirty = true;
+	const char *state = NULL;
+	for (size_t i = 0; i < sizeof(implied) / sizeof(implied[0]); i++)
+		if (strcmp(implied[i].action, action) == 0)
+			state = implied[i].state;
+	if (o && !(read_follows && (!state || strcmp(o->state, state) == 0))) {
+		if (state)
+			ws_fmt(o->state, sizeof(o->state), "%s", state);
+		o->dirty = o->dirty || !read_follows;
 		o->changed = when;
 		changed_locked(ws);
 	}
+	pthread_mutex_unlock(&ws->slock);
+}
+
+void ws_state_outdated(struct workspace *ws, enum ws_kind kind, const char *id)
+{
+	pthread_mutex_lock(&ws->slock);
+	struct ws_sobj *o = ws_store_id(&ws->store[kind], id);
+	if (!o)
+		o = ws_store_name(&ws->store[kind], id);
+	if (o && kind == WS_NETWORK)
+		o->summary = true;
+	else if (o)
+		o->dirty = true;
 	pthread_mutex_unlock(&ws->slock);
 }
 

@@ -1,6 +1,6 @@
 /* Internals shared by the workspace's files (workspace.c, wscards.c, entries.c, reconcile.c,
  * apply*.c, labels.c, objects.c, errlog.c, util.c, and the live state: state.c, state-obj.c,
- * refresh.c, state-sync.c, events-feed.c, changes.c, ctl.c, follow.c). Not for the mount.
+ * refresh.c, state-sync.c, own.c, events-feed.c, changes.c, ctl.c, follow.c). Not for the mount.
  * They speak to the engine through backend.h alone.
  *
  * Threads: the applier (cards -> engine, one job at a time), the state thread (engine events
@@ -47,8 +47,16 @@
 #define WS_BACKOFF_MAX_MS 5000
 /* Queued events beyond this are dropped, and a reconcile makes up for them. */
 #define WS_QUEUE_MAX 20000
+/* Queued events beyond this are published from their own words, without a read each: the
+ * queue drains at memory speed, WS_QUEUE_MAX is not reached, no line is lost; what they are
+ * about is read once the queue is short again. */
+#define WS_QUEUE_BEHIND 500
 /* Undelivered changes beyond this are dropped (a subscriber that blocks). */
 #define WS_CHANGES_MAX 20000
+/* Own changes awaited at once (own.c): one apply at a time makes two. */
+#define WS_OWN_MAX 16
+/* An own change whose event does not come in this time was not made. */
+#define WS_OWN_MS 30000
 /* Removed objects remembered, so that an older read cannot bring one back. */
 #define WS_TOMBSTONES 256
 #define WS_HINTS 32
@@ -128,6 +136,9 @@ struct ws_sobj {
 	long long size;	      /* images */
 	unsigned long ticket; /* of the engine read this came from */
 	bool dirty;	      /* the last event's inspect failed: the next reconcile reads it */
+	bool summary;	      /* containers: from a list or an event, not read yet (no inspect,
+				 no started_at): the state thread fills it in; networks: their
+				 inspect is out of date (a connect): read when it is asked for */
 };
 
 struct ws_store {
@@ -160,6 +171,15 @@ struct ws_work {
 struct ws_chg_item {
 	struct ws_change c;
 	struct ws_chg_item *next;
+};
+
+/* An engine event the workspace's own request is about to cause, and whose result it reads
+ * itself right after (reconcile.c's refresh after an apply): the state thread publishes it
+ * without a read of its own. */
+struct ws_own {
+	char key[128];	 /* create: the container's name; start: its id */
+	char action[16]; /* the event's action */
+	long expires_ms; /* ws_mono_ms(); 0: a free slot */
 };
 
 struct ws_recheck {
@@ -258,6 +278,14 @@ struct workspace {
 	pthread_t events_thread;
 	bool events_started;
 	atomic_bool ev_stop;
+
+	/* Containers a list put into the state before their inspect was read (state-sync.c),
+	 * filled in one by one while no event waits: state thread only. */
+	char **fill;
+	size_t nfill, fill_next, capfill;
+
+	/* The changes this workspace makes itself and reads back (own.c), guarded by wqlock. */
+	struct ws_own own[WS_OWN_MAX];
 };
 
 /* ---- small helpers (util.c) ---- */
@@ -436,6 +464,7 @@ struct ws_prev {
 	char health[16];
 	char started_at[40];
 	int exit_code;
+	bool summary; /* it came from a list: started_at was not known */
 };
 
 enum ws_put_result { WS_PUT_OLDER, WS_PUT_NEW, WS_PUT_UPDATED };
@@ -447,8 +476,14 @@ enum ws_put_result ws_state_put(struct workspace *ws, enum ws_kind kind, struct 
  * there. Networks publish "remove". */
 bool ws_state_drop(struct workspace *ws, enum ws_kind kind, const char *id, const char *name,
 		   unsigned long ticket, struct ws_prev *prev);
-/* An event whose inspect failed: its state as the action implies it, read again later. */
-void ws_state_imply(struct workspace *ws, const char *id, const char *action, time_t when);
+/* An event whose inspect failed: its state as the action implies it, read again later. With
+ * @read_follows (an own change its maker reads back) the state is only set when it differs,
+ * and not marked for the next reconcile. */
+void ws_state_imply(struct workspace *ws, const char *id, const char *action, time_t when,
+		    bool read_follows);
+/* An object's details are out of date (by id, else by name): a network's inspect is read when
+ * asked for (ws_inspect), a container is read by the next reconcile. */
+void ws_state_outdated(struct workspace *ws, enum ws_kind kind, const char *id);
 /* The image list read with @ticket (taken, with its array): diffs it against the state,
  * publishes "pulled", "built", "tagged", "removed", and gives back the ids of the images a
  * card names whose inspect is missing (malloc'd, NULL-terminated; may be NULL). */
@@ -489,6 +524,14 @@ void ws_post_reconcile(struct workspace *ws);
 int ws_state_wait_warm(struct workspace *ws, int timeout_ms);
 int ws_events_start(struct workspace *ws);
 void ws_events_stop(struct workspace *ws);
+
+/* ---- own changes (own.c) ---- */
+/* Before a request that causes the event (key, action): its maker reads the result back. */
+void ws_own_expect(struct workspace *ws, const char *key, const char *action);
+/* The request failed: no such event comes. */
+void ws_own_forget(struct workspace *ws, const char *key, const char *action);
+/* Whether the event is one expected (by id, or a create by name), consumed (state thread). */
+bool ws_own_take(struct workspace *ws, const struct be_event *ev);
 
 /* ---- changes (changes.c) ---- */
 /* Queues a change for delivery (any thread; seq and, when zero, time are set here). */

@@ -231,6 +231,14 @@ static void container_lines(FILE *f, const cJSON *ctr)
 				cJSON_GetObjectItemCaseSensitive(ctr, "Config"), "Labels"));
 }
 
+/* The status lines a list item gives (GET /containers/json): the rest comes with the inspect. */
+static void summary_lines(FILE *f, const cJSON *item)
+{
+	kv(f, "id", docker_jstr(item, "Id"));
+	kv(f, "image", be_image_short(docker_jstr(item, "Image")));
+	swarm_task_lines(f, cJSON_GetObjectItemCaseSensitive(item, "Labels"));
+}
+
 /* "containers: N" is added at read time, from the containers' state. */
 static void network_lines(FILE *f, const cJSON *net)
 {
@@ -327,7 +335,13 @@ struct be_obj *docker_container_summary(const cJSON *item)
 	copy(o->image, sizeof(o->image), be_image_short(docker_jstr(item, "Image")));
 	copy(o->image_id, sizeof(o->image_id), docker_jstr(item, "ImageID"));
 	o->created = (time_t)docker_jnum(item, "Created");
-	return obj_done(o, docker_take_labels(o, cJSON_GetObjectItemCaseSensitive(item, "Labels")) == 0);
+	bool ok = docker_take_labels(o, cJSON_GetObjectItemCaseSensitive(item, "Labels")) == 0;
+	/* What a status can say before the container's inspect is read: the state reads from a
+	 * list first and fills the details in later. */
+	o->nets = keys_joined(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(item, "NetworkSettings"), "Networks"));
+	o->details = render(summary_lines, item);
+	return obj_done(o, ok && o->nets && o->details);
 }
 
 static char *subnets_joined(const cJSON *net)

@@ -240,19 +240,27 @@ is_ssh() { case $ENDPOINT in ssh://*) return 0 ;; esac; return 1; }
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# fault_proxy_up: fault-proxy.py on $PROXY in front of the engine's socket, in its own process
-# group (the case's cleanup stops it), answering as $RULES says (empty: all pass) and logging
-# each request to $PLOG; the mount will go through it. Local engines only.
-fault_proxy_up() {
+# fault_proxy: tests/mount/fault-proxy.py in front of the engine's socket, listening on $PROXY,
+# its rules in $RULES (none: it forwards all) and every request it saw in $PLOG; mount through
+# it with endpoint_for local "unix://$PROXY" (fault_proxy_up does both). The case's cleanup
+# stops it. Local engines only.
+PROXY=
+RULES=
+PLOG=
+fault_proxy() {
 	PROXY=$T/fault.sock
 	RULES=$T/rules
 	PLOG=$T/proxy.log
 	: >"$RULES"
 	: >"$PLOG"
-	setsid python3 "$(dirname "$0")/fault-proxy.py" "$PROXY" "$SOCK" "$RULES" "$PLOG" 2>>"$T/proxy.err" &
-	PROXY_PID=$!
-	CLEANUP+=("kill -- -$PROXY_PID 2>/dev/null; wait $PROXY_PID 2>/dev/null")
+	setsid python3 "$(dirname "${BASH_SOURCE[0]}")/fault-proxy.py" "$PROXY" "$SOCK" "$RULES" "$PLOG" \
+		2>>"$T/proxy.err" &
+	local pid=$!
+	CLEANUP+=("kill -- -$pid 2>/dev/null; wait $pid 2>/dev/null")
 	wait_until 5 test -S "$PROXY" || fail "the fault proxy did not listen: $(cat "$T/proxy.err")"
+}
+fault_proxy_up() {
+	fault_proxy
 	endpoint_for local "unix://$PROXY"
 }
 # tcp_proxy PORT TARGET-PORT: a socat on 127.0.0.1:PORT forwarding to 127.0.0.1:TARGET-PORT,

@@ -7,8 +7,9 @@
 
 #include "ws-int.h"
 
-/* One look at the container (slock held): 1 still up, 0 done (*exit_code), -errno. */
-static int look_locked(struct workspace *ws, const char *id, int *exit_code)
+/* One look at the container (slock held): 1 still up, 2 stopped but only listed so far (its
+ * exit code is the inspect's), 0 done (*exit_code), -errno. */
+static int look_locked(struct workspace *ws, const char *id, bool read, int *exit_code)
 {
 	const struct ws_sobj *o = ws_store_id(&ws->store[WS_CONTAINER], id);
 	if (!o)
@@ -16,6 +17,8 @@ static int look_locked(struct workspace *ws, const char *id, int *exit_code)
 	if (strcmp(o->state, "running") == 0 || strcmp(o->state, "paused") == 0 ||
 	    strcmp(o->state, "restarting") == 0)
 		return ws->stale ? -ECONNREFUSED : 1;
+	if (o->summary && !read)
+		return 2;
 	*exit_code = o->exit_code;
 	return 0;
 }
@@ -31,13 +34,22 @@ int ws_container_wait(struct workspace *ws, const char *name, int *exit_code,
 	pthread_mutex_unlock(&ws->slock);
 	if (!id[0])
 		return -ENOENT;
+	bool read = false;
 	for (;;) {
 		pthread_mutex_lock(&ws->slock);
-		int rc = look_locked(ws, id, exit_code);
+		int rc = look_locked(ws, id, read, exit_code);
 		unsigned long gen = ws->sgen;
 		pthread_mutex_unlock(&ws->slock);
 		if (rc <= 0)
 			return rc;
+		if (rc == 2) {
+			/* One read, no lock held; a container gone meanwhile ends it above. */
+			int rr = ws_refresh_container(ws, id);
+			if (rr < 0 && rr != -ENOENT)
+				return rr;
+			read = true;
+			continue;
+		}
 		if (stop && atomic_load(stop))
 			return -EINTR;
 		/* A second at most: the engine going away sets no new generation. */

@@ -73,7 +73,7 @@ struct fs_live {
 	bool closed;	       /* released */
 	unsigned getattrs;     /* since the open */
 	struct timespec mtime; /* the last byte came */
-	int refs;	       /* the open, the thread */
+	int refs;	       /* the open, the thread, each reply sent from buf */
 	pthread_cond_t cond;   /* bytes came, room was made, the round ended, or closed */
 	atomic_bool halt;      /* ends this round's request (a new round, or the close) */
 };
@@ -394,6 +394,10 @@ void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
 			n = (size_t)(end - off) < size ? (size_t)(end - off) : size;
 			from = l->buf + (off - l->base);
 			l->pinned++;
+			/* And held: the reader may close the file as soon as the reply is in, and
+			 * its release must not free l (or buf, which ASan's writev still reads)
+			 * under this thread. */
+			l->refs++;
 			if (off + (off_t)n > l->want)
 				l->want = off + (off_t)n;
 			break;
@@ -435,6 +439,7 @@ void fs_logs_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info 
 		pthread_mutex_lock(&fs->slock);
 		l->pinned--;
 		pthread_cond_broadcast(&l->cond); /* room */
+		unref_locked(l);
 		pthread_mutex_unlock(&fs->slock);
 	}
 }

@@ -211,7 +211,11 @@ static void write_file(struct fx *f, const char *rel, const char *text)
 static int commit(struct fx *f, const char *rel, const char *text)
 {
 	write_file(f, rel, text);
+	/* As `cp card; sync card`: the commit returns before a container's start is done, the
+	 * card's result (fsync) tells how it went. */
 	int rc = ws_commit(f->ws, rel, text, strlen(text));
+	if (rc == 0)
+		rc = ws_card_result(f->ws, rel);
 	if (rc < 0 && getenv("CUTIPFS_TEST_VERBOSE")) {
 		char *log = NULL;
 		size_t len;

@@ -14,11 +14,6 @@
  * marks. */
 static _Thread_local struct ws_entry *current;
 
-struct ws_pool_task {
-	struct ws_entry *e;
-	struct ws_pool_task *next;
-};
-
 struct ws_values *ws_values_new(struct workspace *ws)
 {
 	struct ws_values *v = calloc(1, sizeof(*v));
@@ -38,37 +33,43 @@ void ws_values_put(struct ws_values *v)
 	}
 }
 
-/* Lock held. */
-static int push(struct workspace *ws, struct ws_entry *e)
+/* Queues e behind the others (lock held). */
+static void enqueue(struct workspace *ws, struct ws_entry *e)
 {
-	struct ws_pool_task *t = malloc(sizeof(*t));
-
-	if (!t)
-		return -ENOMEM;
-	t->e = e;
-	t->next = NULL;
-	if (ws->pool_tail)
-		ws->pool_tail->next = t;
-	else
-		ws->pool_head = t;
-	ws->pool_tail = t;
 	e->pool_queued = true;
+	e->pool_seq = ++ws->pool_seq;
 	pthread_cond_signal(&ws->pool_cond);
-	return 0;
 }
 
-/* Lock held. */
-static struct ws_entry *pop(struct workspace *ws)
+/* The entry queued first, or NULL (lock held). A scan of the entries rather than a list of
+ * its own: an entry is queued at most once, and the entries are a few hundred. */
+static struct ws_entry *oldest(struct workspace *ws)
 {
-	struct ws_pool_task *t = ws->pool_head;
-	struct ws_entry *e = t->e;
+	struct ws_entry *first = NULL;
 
-	ws->pool_head = t->next;
-	if (!ws->pool_head)
-		ws->pool_tail = NULL;
-	free(t);
-	e->pool_queued = false;
-	return e;
+	for (size_t i = 0; i < ws->nentries; i++) {
+		struct ws_entry *e = ws->entries[i];
+		if (e->pool_queued && (!first || e->pool_seq < first->pool_seq))
+			first = e;
+	}
+	return first;
+}
+
+/* The next entry to apply, once there is one; NULL when stopping (lock held). */
+static struct ws_entry *next(struct workspace *ws)
+{
+	struct ws_entry *e = NULL;
+
+	while (!ws->pool_stop && !(e = oldest(ws)))
+		pthread_cond_wait(&ws->pool_cond, &ws->lock);
+	return ws->pool_stop ? NULL : e;
+}
+
+/* Wakes whoever waits for the pool (lock held). */
+static void wake(struct workspace *ws)
+{
+	pthread_cond_broadcast(&ws->pool_cond);
+	pthread_cond_broadcast(&ws->pool_done);
 }
 
 /* Where a finished apply leaves e->result, as the passes did before the pool: a commit and
@@ -84,16 +85,13 @@ static void record_result(struct ws_entry *e, enum ws_pool_result mode, int rc)
 static void *worker_main(void *arg)
 {
 	struct workspace *ws = arg;
+	struct ws_entry *e;
 
 	pthread_mutex_lock(&ws->lock);
-	for (;;) {
-		while (!ws->pool_head && !ws->pool_stop)
-			pthread_cond_wait(&ws->pool_cond, &ws->lock);
-		if (ws->pool_stop)
-			break;
-		struct ws_entry *e = pop(ws);
+	while ((e = next(ws))) {
 		struct ws_values *values = e->pool_values;
 		enum ws_pool_result mode = e->pool_mode;
+		e->pool_queued = false;
 		e->pool_values = NULL;
 		e->pool_mode = WS_POOL_KEEP;
 		e->pool_running = true;
@@ -101,7 +99,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&ws->lock);
 
 		current = e;
-		int rc = ws_apply_entry(ws, e, &values->v);
+		int rc = ws->pool_fn(ws, e, &values->v);
 		current = NULL;
 		ws_values_put(values);
 
@@ -110,26 +108,21 @@ static void *worker_main(void *arg)
 		record_result(e, mode, rc);
 		e->pool_rc = rc;
 		e->pool_running = false;
-		if (e->pool_again) {
-			/* Asked for while it ran: the content may be newer than what was applied.
-			 */
-			e->pool_again = false;
-			if (push(ws, e) < 0) {
-				ws_values_put(e->pool_values);
-				e->pool_values = NULL;
-				ws->pool_busy--;
-			}
-		} else {
+		/* Asked for while it ran: the content may be newer than what was applied. */
+		if (e->pool_again)
+			enqueue(ws, e);
+		else
 			ws->pool_busy--;
-		}
+		e->pool_again = false;
 		pthread_cond_broadcast(&ws->pool_done);
 	}
 	pthread_mutex_unlock(&ws->lock);
 	return NULL;
 }
 
-int ws_pool_start(struct workspace *ws)
+int ws_pool_start(struct workspace *ws, ws_apply_fn fn)
 {
+	ws->pool_fn = fn;
 	pthread_cond_init(&ws->pool_cond, NULL);
 	pthread_cond_init(&ws->pool_done, NULL);
 	ws->pool_inited = true;
@@ -148,8 +141,7 @@ void ws_pool_stop(struct workspace *ws)
 		return;
 	pthread_mutex_lock(&ws->lock);
 	ws->pool_stop = true;
-	pthread_cond_broadcast(&ws->pool_cond);
-	pthread_cond_broadcast(&ws->pool_done);
+	wake(ws);
 	pthread_mutex_unlock(&ws->lock);
 	/* The applies that run finish (an engine call is not cut short); the queued ones are
 	 * abandoned: their cards stay as they were, and the next mount's recovery applies them. */
@@ -157,14 +149,13 @@ void ws_pool_stop(struct workspace *ws)
 		pthread_join(ws->pool_threads[i], NULL);
 	ws->pool_nthreads = 0;
 	pthread_mutex_lock(&ws->lock);
-	while (ws->pool_head) {
-		struct ws_entry *e = pop(ws);
+	for (struct ws_entry *e; (e = oldest(ws));) {
+		e->pool_queued = false;
 		ws_values_put(e->pool_values);
 		e->pool_values = NULL;
-		e->pool_again = false;
 	}
 	ws->pool_busy = 0;
-	pthread_cond_broadcast(&ws->pool_done);
+	wake(ws);
 	pthread_mutex_unlock(&ws->lock);
 }
 
@@ -179,8 +170,6 @@ void ws_pool_free(struct workspace *ws)
 int ws_pool_apply(struct workspace *ws, struct ws_entry *e, struct ws_values *values,
 		  enum ws_pool_result mode)
 {
-	int rc = 0;
-
 	pthread_mutex_lock(&ws->lock);
 	if (ws->pool_stop) {
 		pthread_mutex_unlock(&ws->lock);
@@ -193,16 +182,15 @@ int ws_pool_apply(struct workspace *ws, struct ws_entry *e, struct ws_values *va
 		 * after it. Either way with the newest values. */
 		if (e->pool_running && !e->pool_queued)
 			e->pool_again = true;
-	} else if ((rc = push(ws, e)) == 0) {
+	} else {
+		enqueue(ws, e);
 		ws->pool_busy++;
 	}
-	if (rc == 0) {
-		atomic_fetch_add(&values->refs, 1);
-		ws_values_put(e->pool_values);
-		e->pool_values = values;
-	}
+	atomic_fetch_add(&values->refs, 1);
+	ws_values_put(e->pool_values);
+	e->pool_values = values;
 	pthread_mutex_unlock(&ws->lock);
-	return rc;
+	return 0;
 }
 
 /* Whether an apply of e is queued or running (lock held): once stopping, only a running one
@@ -271,6 +259,6 @@ void ws_pool_decided(struct workspace *ws)
 		return;
 	pthread_mutex_lock(&ws->lock);
 	current->pool_decided = true;
-	pthread_cond_broadcast(&ws->pool_done);
+	wake(ws);
 	pthread_mutex_unlock(&ws->lock);
 }

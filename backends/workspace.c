@@ -243,7 +243,7 @@ int ws_open(const char *root, struct backend *be, struct workspace **out, char *
 
 	/* The engine state: a first full list, then the events keep it. */
 	rc = threads_start(ws, err, errlen);
-	if (rc == 0 && (rc = ws_pool_start(ws)) < 0 && err)
+	if (rc == 0 && (rc = ws_pool_start(ws, ws_apply_entry)) < 0 && err)
 		ws_fmt(err, errlen, "apply pool: %s", strerror(-rc));
 	if (rc < 0) {
 		ws_pool_stop(ws);

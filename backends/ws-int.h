@@ -8,8 +8,8 @@
  * state, reconciles, and the delivery of every change to subscribers) and the events thread
  * (reads GET /events and queues what it reads for the state thread).
  *
- * Locking: ws->lock guards the card state (entries, registry) and the pool's queue. Only the
- * applier thread adds, removes and re-registers entries, always with ws->lock held, and only
+ * Locking: ws->lock guards the card state (entries, registry) and the pool's queue (pool.c). Only
+ * the applier thread adds, removes and re-registers entries, always with ws->lock held, and only
  * while no worker applies them; it may read the entries list, a card, its text and relpath
  * without the lock, since nobody else writes them. A worker changes the outcome of the entry it
  * applies (state, reason, id, object, hash, result) with ws->lock held; the applier reads those
@@ -119,6 +119,7 @@ struct ws_entry {
 	bool pool_decided;	       /* the running apply's answer to the commit is known */
 	int pool_mode;		       /* enum ws_pool_result of the next apply */
 	int pool_rc;		       /* the last finished apply's result */
+	unsigned long pool_seq;	       /* when queued: the oldest goes first */
 	struct ws_values *pool_values; /* what the next apply substitutes */
 };
 
@@ -281,10 +282,11 @@ struct workspace {
 	/* The apply pool (pool.c). */
 	pthread_cond_t pool_cond;		    /* with lock: an apply queued, or stop */
 	pthread_cond_t pool_done;		    /* with lock: an apply decided or ended */
-	struct ws_pool_task *pool_head, *pool_tail; /* guarded by lock */
+	unsigned long pool_seq;			    /* guarded by lock: the last queued entry's */
 	size_t pool_busy;			    /* guarded by lock: entries queued or running */
 	bool pool_stop;				    /* guarded by lock */
 	bool pool_inited;
+	int (*pool_fn)(struct workspace *, struct ws_entry *, const struct card_values *);
 	pthread_t pool_threads[WS_POOL_WORKERS];
 	size_t pool_nthreads;
 };
@@ -408,7 +410,11 @@ enum ws_pool_result {
 	WS_POOL_IF_APPLIED, /* 0 once applied (a retry) */
 	WS_POOL_SET,	    /* the apply's result (a commit, recovery) */
 };
-int ws_pool_start(struct workspace *ws);
+/* What a worker runs for an entry: ws_apply_entry, given by the caller so that the pool
+ * depends on none of the files that use it. */
+typedef int (*ws_apply_fn)(struct workspace *ws, struct ws_entry *e,
+			   const struct card_values *values);
+int ws_pool_start(struct workspace *ws, ws_apply_fn fn);
 /* Finishes the running applies, abandons the queued ones, joins the workers. */
 void ws_pool_stop(struct workspace *ws);
 void ws_pool_free(struct workspace *ws);

@@ -122,7 +122,9 @@ int ws_apply_container(struct workspace *ws, const char *relpath, const struct c
 		       name);
 	if (rc < 0)
 		return rc == -EEXIST ? -EIO : rc;
-	/* Made as the card says: the commit need not wait for the start (pool.c). */
+	/* Made as the card says: the state shows it now (a read after the commit finds it), and
+	 * the commit need not wait for the start (pool.c). */
+	ws_refresh_container(ws, res->id);
 	ws_pool_decided(ws);
 	rc = ws->be->ops->ctl(ws->be, BE_CONTAINER, res->id, &start, res->err, sizeof(res->err));
 	if (rc < 0) {

@@ -234,6 +234,14 @@ struct ws_entry *ws_pool_idle_entry_locked(struct workspace *ws, const char *rel
 	return e;
 }
 
+void ws_pool_wait_card(struct workspace *ws, enum card_kind kind, const char *name)
+{
+	pthread_mutex_lock(&ws->lock);
+	for (struct ws_entry *e; (e = ws_entry_for(ws, kind, name)) && busy(ws, e);)
+		pthread_cond_wait(&ws->pool_done, &ws->lock);
+	pthread_mutex_unlock(&ws->lock);
+}
+
 void ws_pool_wait_entry(struct workspace *ws, struct ws_entry *e)
 {
 	pthread_mutex_lock(&ws->lock);

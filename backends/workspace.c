@@ -295,6 +295,9 @@ void ws_close(struct workspace *ws)
 		pthread_join(ws->applier, NULL);
 	/* The applier first: its last job may still read the engine into the state. */
 	threads_stop(ws);
+	/* The notes of the removals done (their files are gone) go; an interrupted one stays
+	 * for the next open. */
+	ws_strv_free(ws_removals_interrupted(ws));
 	ws_free(ws);
 }
 

@@ -431,6 +431,9 @@ void ws_pool_wait_entry(struct workspace *ws, struct ws_entry *e);
 /* The entry at relpath once no apply of it is queued or running, or NULL (any thread; lock
  * held). */
 struct ws_entry *ws_pool_idle_entry_locked(struct workspace *ws, const char *relpath);
+/* Waits until no apply of the card of that kind and name is queued or running (any thread;
+ * lock taken here). */
+void ws_pool_wait_card(struct workspace *ws, enum card_kind kind, const char *name);
 /* Waits until no apply is queued or running: 0, or -ETIMEDOUT at @until (NULL: no limit). */
 int ws_pool_drain(struct workspace *ws, const struct timespec *until);
 /* Called by an apply on a worker: what is left of it (a container's start) may fail without

@@ -314,6 +314,8 @@ int ws_do_commit(struct workspace *ws, const char *relpath, const char *buf, siz
 
 	if (!values)
 		return -ENOMEM;
+	/* A card at a path whose removal left its note (ws_do_remove): the user's new word. */
+	ws_removal_end(ws, relpath);
 	rc = validate(ws, relpath, buf, len, &values->v, &card, why, sizeof(why));
 	pthread_mutex_lock(&ws->lock);
 	/* The file's previous content may still be applied: that apply ends first (its card and
@@ -393,16 +395,17 @@ int ws_do_remove(struct workspace *ws, const char *relpath)
 		return 0;
 	ws_removal_begin(ws, relpath);
 	rc = unapply_entry(ws, e);
-	/* Either way from here nothing needs finishing: the file goes (the caller unlinks it at
-	 * once) or stays with what it made. */
-	ws_removal_end(ws, relpath);
 	if (rc < 0) {
 		/* The file must stay: its card still describes what is there. */
+		ws_removal_end(ws, relpath);
 		pthread_mutex_lock(&ws->lock);
 		e->result = rc;
 		pthread_mutex_unlock(&ws->lock);
 		return rc;
 	}
+	/* The note stays: the caller unlinks the file after this returns, and a crash before
+	 * that must still finish the removal. The next commit at this path drops it, and so does
+	 * the next open or close once the file is gone (ws_removals_interrupted). */
 	ws_entry_drop(ws, e);
 	return 0;
 }
@@ -420,6 +423,8 @@ void ws_finish_removals(struct workspace *ws)
 		if (unlink(path) < 0 && errno != ENOENT)
 			ws_error_add(ws, "cards/%s: cannot delete the card: %s", interrupted[i],
 				     strerror(errno));
+		else
+			ws_removal_end(ws, interrupted[i]); /* finished: card and file gone */
 		free(path);
 	}
 	ws_strv_free(interrupted);

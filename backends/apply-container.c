@@ -156,6 +156,13 @@ static int apply(struct workspace *ws, const char *relpath, const struct card *c
 		       name);
 	if (rc < 0)
 		return rc == -EEXIST ? -EIO : rc;
+	/* Made as the card says: the state shows it now, from the create's own answer (no read:
+	 * the one after the start fills it in), and the commit need not wait for the start
+	 * (pool.c), but where the card publishes host ports: a taken port shows only at the
+	 * start, and its writer is told (EADDRINUSE). */
+	ws_state_created(ws, res->id, name, time(NULL), true);
+	if (!card->spec.container.ports.count)
+		ws_pool_decided(ws);
 	rc = start_own(ws, res);
 	if (rc < 0) {
 		char why[600];

@@ -147,6 +147,9 @@ int ws_container_ctl(struct workspace *ws, const char *name, const char *command
 		return -EOPNOTSUPP;
 	}
 
+	/* Its card's apply ends first (a commit returns before the start): a stop must not come
+	 * before that start, and the state has the container the card made by then. */
+	ws_pool_wait_card(ws, CARD_CONTAINER, name);
 	/* The id, so that a container renamed meanwhile is still the one meant. */
 	pthread_mutex_lock(&ws->slock);
 	struct ws_sobj *o = ws_store_name(&ws->store[WS_CONTAINER], name);

@@ -1,6 +1,7 @@
 /* From registered cards to the engine: one card's apply with its state (pending on a ref or on
  * the engine, applied, error), and the passes that bring every card there in dependency order
- * (images, networks, volumes, then containers). Runs on the applier thread. */
+ * (images, networks, volumes, then containers). The passes run on the applier thread and hand
+ * each card's apply to the pool (pool.c); an apply runs on a worker. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -334,18 +335,61 @@ static bool names(const struct card *container, const struct card *target)
 	       strcmp(ref->s + n + 1, target->name.s) == 0;
 }
 
-void ws_reapply_dependents(struct workspace *ws, struct ws_entry *e,
-			   const struct card_values *values)
+/* The entries a pass applies side by side (applier thread): what it queued, to wait for. */
+struct batch {
+	struct ws_entry **v;
+	size_t n;
+};
+
+/* Queues e on the pool for the batch (a failed queue: the mount stops, or ENOMEM, and the card
+ * stays as it is). */
+static void batch_add(struct workspace *ws, struct batch *b, struct ws_entry *e,
+		      struct ws_values *values, enum ws_pool_result mode)
 {
-	if (!e->card || (e->card->kind != CARD_IMAGE && e->card->kind != CARD_NETWORK))
+	if (ws_pool_apply(ws, e, values, mode) == 0)
+		b->v[b->n++] = e;
+}
+
+/* Waits for the batch's applies; how many of its cards are applied now. */
+static size_t batch_wait(struct workspace *ws, struct batch *b)
+{
+	size_t applied = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		ws_pool_wait_entry(ws, b->v[i]);
+	pthread_mutex_lock(&ws->lock);
+	for (size_t i = 0; i < b->n; i++)
+		applied += b->v[i]->state == WS_ST_APPLIED;
+	pthread_mutex_unlock(&ws->lock);
+	free(b->v);
+	return applied;
+}
+
+static bool batch_init(struct workspace *ws, struct batch *b)
+{
+	b->n = 0;
+	b->v = calloc(ws->nentries ? ws->nentries : 1, sizeof(*b->v));
+	return b->v != NULL;
+}
+
+void ws_reapply_dependents(struct workspace *ws, struct ws_entry *e, struct ws_values *values)
+{
+	struct batch b;
+
+	if (!e->card || (e->card->kind != CARD_IMAGE && e->card->kind != CARD_NETWORK) ||
+	    !batch_init(ws, &b))
 		return;
 	/* A rebuilt or re-tagged image: containers compare their image id and are replaced. */
 	for (size_t i = 0; i < ws->nentries; i++) {
 		struct ws_entry *c = ws->entries[i];
-		if (c->card && c->card->kind == CARD_CONTAINER && !c->backup &&
-		    c->state == WS_ST_APPLIED && names(c->card, e->card))
-			ws_apply_entry(ws, c, values);
+		pthread_mutex_lock(&ws->lock);
+		bool applied = c->state == WS_ST_APPLIED;
+		pthread_mutex_unlock(&ws->lock);
+		if (c->card && c->card->kind == CARD_CONTAINER && !c->backup && applied &&
+		    names(c->card, e->card))
+			batch_add(ws, &b, c, values, WS_POOL_KEEP);
 	}
+	batch_wait(ws, &b);
 }
 
 void ws_prune_images(struct workspace *ws)
@@ -353,63 +397,72 @@ void ws_prune_images(struct workspace *ws)
 	for (size_t i = 0; i < ws->nentries; i++) {
 		struct ws_entry *e = ws->entries[i];
 		char id[BE_ID_SIZE];
-		if (!e->prev_id[0])
-			continue;
 		pthread_mutex_lock(&ws->lock);
 		ws_fmt(id, sizeof(id), "%s", e->prev_id);
 		e->prev_id[0] = '\0';
 		pthread_mutex_unlock(&ws->lock);
+		if (!id[0])
+			continue;
 		/* Still used (a container the user stopped, say): it stays, unnamed, as the
 		 * engine keeps any image a container needs. */
 		ws->be->ops->remove(ws->be, BE_IMAGE, id, 0, NULL, 0);
 	}
 }
 
-void ws_retry_pending(struct workspace *ws, const struct card_values *values)
+/* Whether a pass applies e now: a card of @kind (@pending: one that waits), that no apply is
+ * queued for or running already (that one decides it). */
+static bool due(struct workspace *ws, struct ws_entry *e, enum card_kind kind, bool pending)
+{
+	bool due;
+
+	if (!e->card || e->backup || e->card->kind != kind)
+		return false;
+	pthread_mutex_lock(&ws->lock);
+	due = !e->pool_queued && !e->pool_running && (!pending || e->state == WS_ST_PENDING);
+	bool engine_wait = e->engine_wait;
+	pthread_mutex_unlock(&ws->lock);
+	/* A dead engine fails each call at once; no need to ask it for every card. */
+	return due && !(pending && engine_wait && !ws->be->ops->reachable(ws->be));
+}
+
+/* One kind's cards side by side: a card names only kinds before its own in apply_order, all
+ * applied (or waited for) by the time its kind's turn comes. How many are applied now. */
+static size_t pass(struct workspace *ws, enum card_kind kind, bool pending,
+		   struct ws_values *values, enum ws_pool_result mode)
+{
+	struct batch b;
+
+	if (!batch_init(ws, &b))
+		return 0;
+	for (size_t i = 0; i < ws->nentries; i++)
+		if (due(ws, ws->entries[i], kind, pending))
+			batch_add(ws, &b, ws->entries[i], values, mode);
+	return batch_wait(ws, &b);
+}
+
+void ws_retry_pending(struct workspace *ws, struct ws_values *values)
 {
 	bool progress = true;
 
 	while (progress) {
 		progress = false;
 		for (size_t k = 0; k < sizeof(apply_order) / sizeof(apply_order[0]); k++)
-			for (size_t i = 0; i < ws->nentries; i++) {
-				struct ws_entry *e = ws->entries[i];
-				if (!e->card || e->backup || e->card->kind != apply_order[k] ||
-				    e->state != WS_ST_PENDING)
-					continue;
-				/* A dead engine fails each call at once; no need to ask it for
-				 * every card. */
-				if (e->engine_wait && !ws->be->ops->reachable(ws->be))
-					continue;
-				ws_apply_entry(ws, e, values);
-				if (e->state == WS_ST_APPLIED) {
-					pthread_mutex_lock(&ws->lock);
-					e->result = 0;
-					pthread_mutex_unlock(&ws->lock);
-					progress = true;
-				}
-			}
+			if (pass(ws, apply_order[k], true, values, WS_POOL_IF_APPLIED) > 0)
+				progress = true;
 	}
 }
 
 void ws_apply_all(struct workspace *ws, bool everything)
 {
-	struct card_values values;
+	struct ws_values *values = ws_values_new(ws);
 
-	ws_values_load(ws, &values);
+	if (!values)
+		return;
 	for (size_t k = 0; everything && k < sizeof(apply_order) / sizeof(apply_order[0]); k++)
-		for (size_t i = 0; i < ws->nentries; i++) {
-			struct ws_entry *e = ws->entries[i];
-			if (e->card && !e->backup && e->card->kind == apply_order[k]) {
-				int rc = ws_apply_entry(ws, e, &values);
-				pthread_mutex_lock(&ws->lock);
-				e->result = rc;
-				pthread_mutex_unlock(&ws->lock);
-			}
-		}
-	ws_retry_pending(ws, &values);
+		pass(ws, apply_order[k], false, values, WS_POOL_SET);
+	ws_retry_pending(ws, values);
 	ws_prune_images(ws);
-	card_values_free(&values);
+	ws_values_put(values);
 }
 
 bool ws_engine_waiting(struct workspace *ws)

@@ -203,19 +203,18 @@ static void run_rechecks(struct workspace *ws)
 	}
 }
 
-/* A container's create as its event says it (@own: this workspace made it), until a read of
- * it lands. */
-static void event_created(struct workspace *ws, const struct be_event *ev, time_t when, bool own)
+void ws_state_created(struct workspace *ws, const char *id, const char *name, time_t when,
+		      bool own)
 {
 	struct ws_sobj *o;
 
 	pthread_mutex_lock(&ws->slock);
-	bool known = ws_store_id(&ws->store[WS_CONTAINER], ev->id) != NULL;
+	bool known = ws_store_id(&ws->store[WS_CONTAINER], id) != NULL;
 	pthread_mutex_unlock(&ws->slock);
 	if (known || !(o = calloc(1, sizeof(*o))))
 		return;
-	ws_fmt(o->id, sizeof(o->id), "%s", ev->id);
-	ws_fmt(o->name, sizeof(o->name), "%s", ev->name);
+	ws_fmt(o->id, sizeof(o->id), "%s", id);
+	ws_fmt(o->name, sizeof(o->name), "%s", name);
 	ws_fmt(o->state, sizeof(o->state), "%s", "created");
 	o->managed = own;
 	o->summary = true;
@@ -232,7 +231,7 @@ static bool own_event(struct workspace *ws, const struct be_event *ev, time_t wh
 	if (!ws_own_take(ws, ev))
 		return false;
 	if (strcmp(ev->action, "create") == 0)
-		event_created(ws, ev, when, true);
+		ws_state_created(ws, ev->id, ev->name, when, true);
 	else
 		ws_state_imply(ws, ev->id, ev->action, when, true);
 	return true;
@@ -269,7 +268,7 @@ static bool behind_event(struct workspace *ws, const struct be_event *ev, time_t
 	if (!behind(ws))
 		return false;
 	if (strcmp(ev->action, "create") == 0)
-		event_created(ws, ev, when, false);
+		ws_state_created(ws, ev->id, ev->name, when, false);
 	else
 		ws_state_imply(ws, ev->id, ev->action, when, false);
 	fill_push(ws, ev->id);

@@ -1,6 +1,6 @@
-/* The workspace's life: open (load the cards, start the state and events threads and the
- * applier), close, and the job queue through which every change reaches the applier thread,
- * one at a time. */
+/* The workspace's life: open (load the cards, start the state and events threads, the apply
+ * pool and the applier), close, and the job queue through which every change reaches the
+ * applier thread, one at a time (the applies it starts run on the pool). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -38,9 +38,13 @@ static void run_job(struct workspace *ws, struct ws_job *job)
 		job->rc = ws_do_remove(ws, job->a);
 		break;
 	case WS_JOB_RENAME:
+		/* A rename may move a whole directory of cards: none of them is being applied. */
+		ws_pool_drain(ws, NULL);
 		job->rc = ws_do_rename(ws, job->a, job->b, job->buf, job->len);
 		break;
 	case WS_JOB_RMOBJ:
+		/* The object may be what an apply in flight makes: that apply ends first. */
+		ws_pool_drain(ws, NULL);
 		job->rc = ws_do_remove_object(ws, job->kind, job->a);
 		break;
 	case WS_JOB_RECOVER:
@@ -161,7 +165,10 @@ int ws_settle(struct workspace *ws, int timeout_ms)
 		rc = timeout_ms > 0 ? pthread_cond_timedwait(&ws->qdone, &ws->qlock, &until)
 				    : pthread_cond_wait(&ws->qdone, &ws->qlock);
 	pthread_mutex_unlock(&ws->qlock);
-	return rc ? -ETIMEDOUT : 0;
+	if (rc)
+		return -ETIMEDOUT;
+	/* The applier is idle: what it left on the pool (container starts) is all that remains. */
+	return ws_pool_drain(ws, timeout_ms > 0 ? &until : NULL);
 }
 
 static void ws_free(struct workspace *ws)
@@ -176,6 +183,7 @@ static void ws_free(struct workspace *ws)
 	free(ws->entries);
 	card_registry_free(&ws->reg);
 	ws_state_free(ws);
+	ws_pool_free(ws);
 	ws_errors_clear(ws);
 	pthread_mutex_destroy(&ws->lock);
 	pthread_mutex_destroy(&ws->qlock);
@@ -235,7 +243,10 @@ int ws_open(const char *root, struct backend *be, struct workspace **out, char *
 
 	/* The engine state: a first full list, then the events keep it. */
 	rc = threads_start(ws, err, errlen);
+	if (rc == 0 && (rc = ws_pool_start(ws, ws_apply_entry)) < 0 && err)
+		ws_fmt(err, errlen, "apply pool: %s", strerror(-rc));
 	if (rc < 0) {
+		ws_pool_stop(ws);
 		threads_stop(ws);
 		ws_free(ws);
 		return rc;
@@ -245,6 +256,8 @@ int ws_open(const char *root, struct backend *be, struct workspace **out, char *
 	 * answer meanwhile (objects show as pending until then). */
 	struct ws_job *job = calloc(1, sizeof(*job));
 	if (!job) {
+		ws_pool_stop(ws);
+		threads_stop(ws);
 		ws_free(ws);
 		return -ENOMEM;
 	}
@@ -257,6 +270,7 @@ int ws_open(const char *root, struct backend *be, struct workspace **out, char *
 		free(job);
 		if (err)
 			ws_fmt(err, errlen, "applier thread: %s", strerror(rc));
+		ws_pool_stop(ws);
 		threads_stop(ws);
 		ws_free(ws);
 		return -rc;
@@ -274,10 +288,16 @@ void ws_close(struct workspace *ws)
 	ws->stopping = true;
 	pthread_cond_broadcast(&ws->qcond);
 	pthread_mutex_unlock(&ws->qlock);
+	/* The pool before the applier: a job waiting for an apply is answered -ECANCELED when
+	 * that apply was abandoned; the applies running finish. */
+	ws_pool_stop(ws);
 	if (ws->applier_started)
 		pthread_join(ws->applier, NULL);
 	/* The applier first: its last job may still read the engine into the state. */
 	threads_stop(ws);
+	/* The notes of the removals done (their files are gone) go; an interrupted one stays
+	 * for the next open. */
+	ws_strv_free(ws_removals_interrupted(ws));
 	ws_free(ws);
 }
 
@@ -356,7 +376,9 @@ int ws_card_result(struct workspace *ws, const char *relpath)
 	if (bad_path(relpath))
 		return 0;
 	pthread_mutex_lock(&ws->lock);
-	struct ws_entry *e = ws_entry_find(ws, relpath);
+	/* A commit returns before its container's start is done: the start's result is the
+	 * card's. */
+	struct ws_entry *e = ws_pool_idle_entry_locked(ws, relpath);
 	if (e)
 		rc = e->result;
 	pthread_mutex_unlock(&ws->lock);

@@ -7,8 +7,9 @@
  * state (applied, pending on a ref, error), and keeps the `errors` log.
  *
  * Threading: every function may be called from many FUSE worker threads at once. No lock is
- * held across an engine call: applies run one at a time on the workspace's applier thread, and
- * ws_commit/ws_remove wait for their job's result there. Two more threads keep the engine
+ * held across an engine call: changes of card files run one at a time on the workspace's
+ * applier thread, and ws_commit/ws_remove wait for their job's result there; the applies they
+ * start run side by side on a few pool workers, one card's applies never at once. Two more threads keep the engine
  * state: the events thread reads the engine's event stream, the state thread applies it and
  * delivers the changes (see "live state" below).
  *
@@ -71,7 +72,10 @@ struct backend *ws_backend(struct workspace *ws);
  * it needs the user: -EINVAL invalid (placeholders included), -EEXIST a foreign object of
  * that name (or a network with another subnet), -EADDRINUSE a host port it publishes is taken,
  * -EIO a pull or build or engine failure (the card stays registered, its object in state
- * error). */
+ * error). A container card's commit returns once its container is created: the start goes on
+ * meanwhile, so that the next card's commit need not wait for it; a failed start is said as
+ * any failed apply (state error, the errors log, the change feed) and by ws_card_result. One
+ * that publishes host ports returns after its start, which is when a taken port shows. */
 int ws_commit(struct workspace *ws, const char *relpath, const char *buf, size_t len);
 /* The card file at relpath is about to be unlinked: remove what it made (its container stopped
  * and removed, network removed, image tag removed, volume removed). -EBUSY while still in use
@@ -88,7 +92,8 @@ int ws_remove(struct workspace *ws, const char *relpath);
  * made. A file that the rename replaced loses what its card made. Renaming a directory keeps
  * the cards under it (their paths follow). */
 int ws_rename(struct workspace *ws, const char *from, const char *to, const char *buf, size_t len);
-/* The last commit error of a card file (for fsync on an unchanged file): 0 or -errno. */
+/* The last commit error of a card file (for fsync on an unchanged file): 0 or -errno. Waits
+ * for an apply of the card in flight (a container's start), so that it tells how that went. */
 int ws_card_result(struct workspace *ws, const char *relpath);
 
 /* ---- objects: what the directories images/, networks/, containers/, services/, nodes/

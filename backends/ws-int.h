@@ -3,13 +3,17 @@
  * refresh.c, state-sync.c, own.c, events-feed.c, changes.c, ctl.c, follow.c). Not for the mount.
  * They speak to the engine through backend.h alone.
  *
- * Threads: the applier (cards -> engine, one job at a time), the state thread (engine events
- * -> the in-memory state, reconciles, and the delivery of every change to subscribers) and the
- * events thread (reads GET /events and queues what it reads for the state thread).
+ * Threads: the applier (card files -> registry, one job at a time), the pool's workers (one
+ * card's apply each: cards -> engine, pool.c), the state thread (engine events -> the in-memory
+ * state, reconciles, and the delivery of every change to subscribers) and the events thread
+ * (reads GET /events and queues what it reads for the state thread).
  *
- * Locking: ws->lock guards the card state (entries, registry). Only the applier thread
- * changes that state, always with ws->lock held; it may read it without the lock, since nobody
- * else writes it. Every other thread reads it under ws->lock. ws->slock guards the engine state
+ * Locking: ws->lock guards the card state (entries, registry) and the pool's queue (pool.c). Only
+ * the applier thread adds, removes and re-registers entries, always with ws->lock held, and only
+ * while no worker applies them; it may read the entries list, a card, its text and relpath
+ * without the lock, since nobody else writes them. A worker changes the outcome of the entry it
+ * applies (state, reason, id, object, hash, result) with ws->lock held; the applier reads those
+ * under ws->lock, as every other thread reads everything. ws->slock guards the engine state
  * (store, tombstones, hints, stale); any thread may update it, each update carrying the ticket
  * of the engine read it comes from, so that the newest read wins. ws->wqlock guards the state
  * thread's queues, ws->sublock the subscribers, ws->qlock the applier's job queue, ws->errlock
@@ -72,10 +76,15 @@
 #define WS_STOP_GRACE_S 10
 /* Largest card file read at open (the mount caps writes lower). */
 #define WS_CARD_MAX (4u << 20)
+/* Applies run side by side on this many workers. Most of a container's apply is the engine's
+ * work (its start: namespaces, cgroups, the runtime), which the engine does for several
+ * containers at once; more workers than a few only queue inside the engine, and each holds a
+ * connection to it. */
+#define WS_POOL_WORKERS 4
 
 enum ws_state {
 	WS_ST_PENDING,	/* waits for a ref or the engine (reason says which) */
-	WS_ST_APPLYING, /* on the applier thread right now */
+	WS_ST_APPLYING, /* on a pool worker right now */
 	WS_ST_APPLIED,	/* the engine has what the card says */
 	WS_ST_ERROR,	/* the last apply failed (reason says why) */
 };
@@ -109,6 +118,17 @@ struct ws_entry {
 	struct ws_buf log;	 /* images: output of the last pull or build */
 	char
 	    prev_id[BE_ID_SIZE]; /* images: our build a rebuild replaced, removed once unused */
+
+	/* The apply pool (pool.c), guarded by lock. While queued or running, the entry's card,
+	 * text and relpath stay as they are (the applier waits for it before changing them). */
+	bool pool_queued;	       /* an apply waits for a worker */
+	bool pool_running;	       /* a worker applies it now */
+	bool pool_again;	       /* asked for while running: applied once more after */
+	bool pool_decided;	       /* the running apply's answer to the commit is known */
+	int pool_mode;		       /* enum ws_pool_result of the next apply */
+	int pool_rc;		       /* the last finished apply's result */
+	unsigned long pool_seq;	       /* when queued: the oldest goes first */
+	struct ws_values *pool_values; /* what the next apply substitutes */
 };
 
 /* ---- the engine state ----
@@ -286,6 +306,17 @@ struct workspace {
 
 	/* The changes this workspace makes itself and reads back (own.c), guarded by wqlock. */
 	struct ws_own own[WS_OWN_MAX];
+
+	/* The apply pool (pool.c). */
+	pthread_cond_t pool_cond;		    /* with lock: an apply queued, or stop */
+	pthread_cond_t pool_done;		    /* with lock: an apply decided or ended */
+	unsigned long pool_seq;			    /* guarded by lock: the last queued entry's */
+	size_t pool_busy;			    /* guarded by lock: entries queued or running */
+	bool pool_stop;				    /* guarded by lock */
+	bool pool_inited;
+	int (*pool_fn)(struct workspace *, struct ws_entry *, const struct card_values *);
+	pthread_t pool_threads[WS_POOL_WORKERS];
+	size_t pool_nthreads;
 };
 
 /* ---- small helpers (util.c) ---- */
@@ -365,18 +396,19 @@ int ws_do_rename(struct workspace *ws, const char *from, const char *to, const c
 		 size_t len);
 /* Registers every card under cards/ without applying (ws_open). */
 void ws_load_all(struct workspace *ws);
+/* The passes (reconcile.c), on the applier thread, each card's apply on the pool. */
 /* Applies every card (recovery), then the pending ones until nothing moves. */
 void ws_apply_all(struct workspace *ws, bool everything);
-/* Applies one registered card (reconcile.c): its refs' cards must be applied first, else it is
- * pending. Returns the commit result: 0 when applied or pending, -errno on error. */
+/* Applies one registered card (reconcile.c; a pool worker): its refs' cards must be applied
+ * first, else it is pending. Returns the commit result: 0 when applied or pending, -errno on
+ * error. */
 int ws_apply_entry(struct workspace *ws, struct ws_entry *e, const struct card_values *values);
 /* Applies again the applied container cards that name this image or network card. */
-void ws_reapply_dependents(struct workspace *ws, struct ws_entry *e,
-			   const struct card_values *values);
+void ws_reapply_dependents(struct workspace *ws, struct ws_entry *e, struct ws_values *values);
 /* Removes the images our rebuilds replaced, once no container uses them. */
 void ws_prune_images(struct workspace *ws);
 /* Applies pending cards until nothing moves. */
-void ws_retry_pending(struct workspace *ws, const struct card_values *values);
+void ws_retry_pending(struct workspace *ws, struct ws_values *values);
 /* Whether some card waits for the engine to answer. */
 bool ws_engine_waiting(struct workspace *ws);
 /* Drops an entry (and its card from the registry) without touching the engine. */
@@ -396,6 +428,54 @@ void ws_removal_end(struct workspace *ws, const char *relpath);
 /* The cards whose removal was noted and that still hold the noted text (NULL-terminated,
  * ws_strv_free; NULL when none); the other notes are dropped. */
 char **ws_removals_interrupted(struct workspace *ws);
+
+/* ---- the apply pool (pool.c) ---- */
+/* The placeholder values (paths.yaml, secrets.yaml) as read once for a pass, shared by the
+ * applies of that pass. */
+struct ws_values {
+	struct card_values v;
+	atomic_int refs;
+};
+/* Reads them (errors to the log); NULL on ENOMEM. ws_values_put drops a reference. */
+struct ws_values *ws_values_new(struct workspace *ws);
+void ws_values_put(struct ws_values *v);
+
+/* What a finished apply does to the entry's result (ws_card_result). */
+enum ws_pool_result {
+	WS_POOL_KEEP,	    /* nothing (dependents applied again) */
+	WS_POOL_IF_APPLIED, /* 0 once applied (a retry) */
+	WS_POOL_SET,	    /* the apply's result (a commit, recovery) */
+};
+/* What a worker runs for an entry: ws_apply_entry, given by the caller so that the pool
+ * depends on none of the files that use it. */
+typedef int (*ws_apply_fn)(struct workspace *ws, struct ws_entry *e,
+			   const struct card_values *values);
+int ws_pool_start(struct workspace *ws, ws_apply_fn fn);
+/* Finishes the running applies, abandons the queued ones, joins the workers. */
+void ws_pool_stop(struct workspace *ws);
+void ws_pool_free(struct workspace *ws);
+/* Queues an apply of e (applier thread; lock not held): merged with one already queued, or
+ * run again after the one running. -ECANCELED when stopping. */
+int ws_pool_apply(struct workspace *ws, struct ws_entry *e, struct ws_values *values,
+		  enum ws_pool_result mode);
+/* Waits until e's apply ended or said its answer to the commit is known (ws_pool_decided):
+ * the apply's result, 0 while it goes on, -ECANCELED when abandoned. */
+int ws_pool_wait_decided(struct workspace *ws, struct ws_entry *e);
+/* Waits until no apply of e is queued or running (applier thread; lock held, or taken here). */
+void ws_pool_wait_entry_locked(struct workspace *ws, struct ws_entry *e);
+void ws_pool_wait_entry(struct workspace *ws, struct ws_entry *e);
+/* The entry at relpath once no apply of it is queued or running, or NULL (any thread; lock
+ * held). */
+struct ws_entry *ws_pool_idle_entry_locked(struct workspace *ws, const char *relpath);
+/* Waits until no apply of the card of that kind and name is queued or running (any thread;
+ * lock taken here). */
+void ws_pool_wait_card(struct workspace *ws, enum card_kind kind, const char *name);
+/* Waits until no apply is queued or running: 0, or -ETIMEDOUT at @until (NULL: no limit). */
+int ws_pool_drain(struct workspace *ws, const struct timespec *until);
+/* Called by an apply on a worker: what is left of it (a container's start) may fail without
+ * the commit's caller waiting for it; the outcome goes to the state, the errors log and the
+ * change feed, and to the next ws_card_result. Elsewhere: nothing. */
+void ws_pool_decided(struct workspace *ws);
 
 /* ---- engine side of one card (apply.c, apply-container.c, apply-service.c); no lock held ---- */
 
@@ -524,6 +604,11 @@ void ws_post_reconcile(struct workspace *ws);
 int ws_state_wait_warm(struct workspace *ws, int timeout_ms);
 int ws_events_start(struct workspace *ws);
 void ws_events_stop(struct workspace *ws);
+
+/* A container just created, as its create (or its event) says it (@own: this workspace made
+ * it), until a read of it lands: state created, no engine request (state-sync.c). */
+void ws_state_created(struct workspace *ws, const char *id, const char *name, time_t when,
+		      bool own);
 
 /* ---- own changes (own.c) ---- */
 /* Before a request that causes the event (key, action): its maker reads the result back. */

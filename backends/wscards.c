@@ -1,5 +1,7 @@
 /* The card files: which file holds which card, validation at commit, the registry of valid
- * cards, and what unlink and rename of a card file mean. Runs on the applier thread. */
+ * cards, and what unlink and rename of a card file mean. Runs on the applier thread; a card's
+ * apply goes to the pool (pool.c), and the applier waits for it before it changes or drops
+ * that card's entry. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +87,7 @@ void ws_entry_drop(struct workspace *ws, struct ws_entry *e)
 	enum ws_kind kind;
 
 	pthread_mutex_lock(&ws->lock);
+	ws_pool_wait_entry_locked(ws, e); /* its worker holds a pointer to it */
 	kind = shown_in(e->card);
 	if (e->card) {
 		ref = card_ref_of(e->card);
@@ -300,7 +303,7 @@ static void sweep_empty_backups(struct workspace *ws)
 
 int ws_do_commit(struct workspace *ws, const char *relpath, const char *buf, size_t len)
 {
-	struct card_values values;
+	struct ws_values *values = ws_values_new(ws);
 	struct card *card = NULL, *retired = NULL;
 	struct ws_entry *e = NULL;
 	char retired_obj[256] = "", why[300] = "", name[128] = "";
@@ -309,9 +312,16 @@ int ws_do_commit(struct workspace *ws, const char *relpath, const char *buf, siz
 	enum ws_kind kind = WS_CARD;
 	int rc;
 
-	ws_values_load(ws, &values);
-	rc = validate(ws, relpath, buf, len, &values, &card, why, sizeof(why));
+	if (!values)
+		return -ENOMEM;
+	/* A card at a path whose removal left its note (ws_do_remove): the user's new word. */
+	ws_removal_end(ws, relpath);
+	rc = validate(ws, relpath, buf, len, &values->v, &card, why, sizeof(why));
 	pthread_mutex_lock(&ws->lock);
+	/* The file's previous content may still be applied: that apply ends first (its card and
+	 * text are the worker's until then, and its result must not overwrite this one). */
+	if ((e = ws_entry_find(ws, relpath)))
+		ws_pool_wait_entry_locked(ws, e);
 	if (rc == 0) {
 		had_ref = ws_entry_for(ws, card->kind, card->name.s) != NULL;
 		kind = shown_in(card);
@@ -329,7 +339,7 @@ int ws_do_commit(struct workspace *ws, const char *relpath, const char *buf, siz
 		if (e)
 			e->result = rc;
 		pthread_mutex_unlock(&ws->lock);
-		card_values_free(&values);
+		ws_values_put(values);
 		ws_card_change(ws, relpath, ref, "rejected", "error",
 			       why[0] ? why : "invalid card (see errors)", false);
 		free(ref);
@@ -340,9 +350,15 @@ int ws_do_commit(struct workspace *ws, const char *relpath, const char *buf, siz
 		       !had_ref && card_makes_entry(ws, kind, name));
 	free(ref);
 
+	/* On the pool, so that the next commit can go on while this card's container starts:
+	 * the caller waits until the apply's answer is known (all of it but a start); its
+	 * worker records the result and clears announce. */
+	pthread_mutex_lock(&ws->lock);
 	e->announce = true;
-	rc = ws_apply_entry(ws, e, &values);
-	e->announce = false;
+	pthread_mutex_unlock(&ws->lock);
+	rc = ws_pool_apply(ws, e, values, WS_POOL_SET);
+	if (rc == 0)
+		rc = ws_pool_wait_decided(ws, e);
 	if (retired && ws_makes_objects(retired->kind) && retired_obj[0]) {
 		char err[512] = "";
 		int r = ws_unapply(ws, retired->kind, retired_obj, false, err, sizeof(err));
@@ -353,14 +369,14 @@ int ws_do_commit(struct workspace *ws, const char *relpath, const char *buf, siz
 				     err[0] ? err : strerror(-r));
 	}
 	card_free(retired);
-	if (rc == 0 || e->state == WS_ST_APPLIED)
-		ws_reapply_dependents(ws, e, &values);
-	ws_retry_pending(ws, &values);
-	ws_prune_images(ws);
-	card_values_free(&values);
 	pthread_mutex_lock(&ws->lock);
-	e->result = rc;
+	bool applied = e->state == WS_ST_APPLIED;
 	pthread_mutex_unlock(&ws->lock);
+	if (rc == 0 || applied)
+		ws_reapply_dependents(ws, e, values);
+	ws_retry_pending(ws, values);
+	ws_prune_images(ws);
+	ws_values_put(values);
 	return rc;
 }
 
@@ -371,21 +387,25 @@ int ws_do_remove(struct workspace *ws, const char *relpath)
 
 	pthread_mutex_lock(&ws->lock);
 	e = ws_entry_find(ws, relpath);
+	/* An apply of it in flight ends first: what it makes is then there to remove. */
+	if (e)
+		ws_pool_wait_entry_locked(ws, e);
 	pthread_mutex_unlock(&ws->lock);
 	if (!e)
 		return 0;
 	ws_removal_begin(ws, relpath);
 	rc = unapply_entry(ws, e);
-	/* Either way from here nothing needs finishing: the file goes (the caller unlinks it at
-	 * once) or stays with what it made. */
-	ws_removal_end(ws, relpath);
 	if (rc < 0) {
 		/* The file must stay: its card still describes what is there. */
+		ws_removal_end(ws, relpath);
 		pthread_mutex_lock(&ws->lock);
 		e->result = rc;
 		pthread_mutex_unlock(&ws->lock);
 		return rc;
 	}
+	/* The note stays: the caller unlinks the file after this returns, and a crash before
+	 * that must still finish the removal. The next commit at this path drops it, and so does
+	 * the next open or close once the file is gone (ws_removals_interrupted). */
 	ws_entry_drop(ws, e);
 	return 0;
 }
@@ -403,6 +423,8 @@ void ws_finish_removals(struct workspace *ws)
 		if (unlink(path) < 0 && errno != ENOENT)
 			ws_error_add(ws, "cards/%s: cannot delete the card: %s", interrupted[i],
 				     strerror(errno));
+		else
+			ws_removal_end(ws, interrupted[i]); /* finished: card and file gone */
 		free(path);
 	}
 	ws_strv_free(interrupted);

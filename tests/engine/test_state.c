@@ -838,7 +838,9 @@ static void write_card(struct fx *f, const char *rel, const char *text)
 static int commit(struct fx *f, const char *rel, const char *text)
 {
 	write_card(f, rel, text);
-	return ws_commit(f->ws, rel, text, strlen(text));
+	/* As `cp card; sync card`: a container's start may end after the commit returns. */
+	int rc = ws_commit(f->ws, rel, text, strlen(text));
+	return rc == 0 ? ws_card_result(f->ws, rel) : rc;
 }
 
 static void image_card(struct fx *f, char *buf, size_t len, const char *img)

@@ -211,7 +211,11 @@ static void write_file(struct fx *f, const char *rel, const char *text)
 static int commit(struct fx *f, const char *rel, const char *text)
 {
 	write_file(f, rel, text);
+	/* As `cp card; sync card`: the commit returns before a container's start is done, the
+	 * card's result (fsync) tells how it went. */
 	int rc = ws_commit(f->ws, rel, text, strlen(text));
+	if (rc == 0)
+		rc = ws_card_result(f->ws, rel);
 	if (rc < 0 && getenv("CUTIPFS_TEST_VERBOSE")) {
 		char *log = NULL;
 		size_t len;
@@ -1242,6 +1246,127 @@ static void test_concurrent_readers(void **state)
 	}
 }
 
+/* ---- the apply pool ---- */
+
+/* How many containers the engine has with this test workspace's label. */
+static int ours(struct fx *f)
+{
+	char label[300];
+	cJSON *list = NULL;
+	snprintf(label, sizeof(label), "%s=%s", WS_LABEL_WORKSPACE, f->root);
+	assert_int_equal(engine_container_list(f->e, label, &list, NULL, 0), 0);
+	int n = cJSON_GetArraySize(list);
+	cJSON_Delete(list);
+	return n;
+}
+
+static void assert_running(struct fx *f, const char *name)
+{
+	cJSON *doc = ctr(f, name);
+	assert_non_null(doc);
+	assert_string_equal(ctr_state(doc), "running");
+	cJSON_Delete(doc);
+}
+
+#define POOL_CARDS 6
+
+/* Recovery: container cards found before the image and network cards they name (a-* sort
+ * first) are applied side by side once those are, each once. */
+static void test_pool_recovery_in_order(void **state)
+{
+	struct fx *f = *state;
+	char card[1024], extra[256], net[64], rel[64], name[32], netname[128];
+
+	close_ws(f);
+	subnet(net, sizeof(net), 0);
+	snprintf(extra, sizeof(extra), "  networkRef: {ref: networks/%s-pnet}\n", f->pfx);
+	for (int i = 0; i < POOL_CARDS; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		snprintf(rel, sizeof(rel), "a-p%d.yaml", i);
+		container_card(f, card, sizeof(card), name, "pimg", "one", i % 2 ? extra : "");
+		write_file(f, rel, card);
+	}
+	image_card(f, card, sizeof(card), "pimg");
+	write_file(f, "m-img.yaml", card);
+	network_card(f, card, sizeof(card), "pnet", net);
+	write_file(f, "n-net.yaml", card);
+	open_ws(f);
+
+	full(f, netname, sizeof(netname), "pnet");
+	for (int i = 0; i < POOL_CARDS; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		snprintf(rel, sizeof(rel), "a-p%d.yaml", i);
+		assert_running(f, name);
+		assert_int_equal(ws_card_result(f->ws, rel), 0);
+		cJSON *doc = ctr(f, name);
+		const cJSON *nets = cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(doc, "NetworkSettings"), "Networks");
+		assert_int_equal(cJSON_GetObjectItemCaseSensitive(nets, netname) != NULL, i % 2);
+		cJSON_Delete(doc);
+	}
+	assert_int_equal(ours(f), POOL_CARDS);
+}
+
+/* Commits one after another, their starts side by side: a failed start is the card's result
+ * without failing its commit; a card committed twice at once ends with its latest content,
+ * one container; a card removed right after its commit leaves nothing. */
+static void test_pool_commits(void **state)
+{
+	struct fx *f = *state;
+	char card[1024], rel[64], name[32];
+
+	image_card(f, card, sizeof(card), "pimg");
+	assert_int_equal(commit(f, "img.yaml", card), 0);
+	for (int i = 0; i < POOL_CARDS; i++) {
+		snprintf(name, sizeof(name), "q%d", i);
+		snprintf(rel, sizeof(rel), "q%d.yaml", i);
+		container_card(f, card, sizeof(card), name, "pimg", "one", "");
+		write_file(f, rel, card);
+		assert_int_equal(ws_commit(f->ws, rel, card, strlen(card)), 0);
+	}
+	snprintf(card, sizeof(card),
+		 "apiVersion: cutip/v1\nkind: ContainerCard\nmetadata:\n  name: %s-nocmd\nspec:\n"
+		 "  imageRef: {ref: images/%s-pimg}\n  command: /no/such/command\n",
+		 f->pfx, f->pfx);
+	write_file(f, "nocmd.yaml", card);
+	assert_int_equal(ws_commit(f->ws, "nocmd.yaml", card, strlen(card)), 0);
+	assert_int_equal(ws_card_result(f->ws, "nocmd.yaml"), -EIO);
+	assert_true(errors_have(f, "start failed"));
+	char *text = status(f, WS_CONTAINER, "nocmd");
+	assert_non_null(strstr(text, "start failed"));
+	free(text);
+
+	container_card(f, card, sizeof(card), "q0", "pimg", "two", "");
+	write_file(f, "q0.yaml", card);
+	assert_int_equal(ws_commit(f->ws, "q0.yaml", card, strlen(card)), 0);
+	container_card(f, card, sizeof(card), "q0", "pimg", "three", "");
+	write_file(f, "q0.yaml", card);
+	assert_int_equal(ws_commit(f->ws, "q0.yaml", card, strlen(card)), 0);
+
+	container_card(f, card, sizeof(card), "gone", "pimg", "one", "");
+	write_file(f, "gone.yaml", card);
+	assert_int_equal(ws_commit(f->ws, "gone.yaml", card, strlen(card)), 0);
+	assert_int_equal(unlink_card(f, "gone.yaml"), 0);
+	assert_false(exists(f, "gone"));
+
+	assert_int_equal(ws_settle(f->ws, 120000), 0);
+	for (int i = 0; i < POOL_CARDS; i++) {
+		snprintf(name, sizeof(name), "q%d", i);
+		snprintf(rel, sizeof(rel), "q%d.yaml", i);
+		assert_running(f, name);
+		assert_int_equal(ws_card_result(f->ws, rel), 0);
+	}
+	cJSON *doc = ctr(f, "q0");
+	char *cmd = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(doc, "Config"), "Cmd"));
+	assert_non_null(strstr(cmd, "echo three"));
+	free(cmd);
+	cJSON_Delete(doc);
+	assert_false(exists(f, "gone"));
+	/* Each good card's container once, and the one whose start failed. */
+	assert_int_equal(ours(f), POOL_CARDS + 1);
+}
+
 static void put(struct fx *f, const char *rel, const char *text)
 {
 	char path[512];
@@ -1449,6 +1574,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_volume_card, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rebuild_replaces_container, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_readers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pool_recovery_in_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pool_commits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_buildtime_resources, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_engine_comes_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unsupported, setup, teardown),

@@ -591,7 +591,7 @@ for N in "${NS[@]}"; do
 			curl -sf --unix-socket "$SOCK" -o /dev/null -X POST "$API/containers/$P-a$N-$i/start" || return 1
 		done
 	}
-	# Cards, a cp each: every cp returns when its container is started (or refused); then one
+	# Cards, a cp each: every cp returns when its container is created (or refused); then one
 	# cp of the N cards, whose containers stay for the measurements below. A fresh mount and
 	# workspace each time. Small N: the median of 3 rounds, the four ways in turn.
 	mkdir -p "$T/cards-c$N" "$T/cards-r$N"

@@ -7,7 +7,8 @@
  *    many writes. Files that are no cards are as large as the disk lets them be.
  *  - FLUSH (every close) of a file opened for writing commits when the inode is dirty: the
  *    whole file goes to ws_commit, and its errno is the close's (cp, cat >, tee, dd, Python's
- *    `with` see it; bash builtins cannot).
+ *    `with` see it; bash builtins cannot). A container card's commit returns once its
+ *    container is created (workspace.h): the start's own failure is the next fsync's.
  *  - FSYNC commits when dirty, and otherwise returns the card's last result, so that
  *    `echo ... > card; sync card` can tell.
  *  - RENAME onto a card name (mv, sed -i, editors) commits the renamed file via ws_rename and

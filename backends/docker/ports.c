@@ -1,9 +1,9 @@
 /* A start the engine refused because a host port is taken (-EADDRINUSE): who holds the port,
  * said after the engine's own words, which name only the port. First a running container that
  * publishes it (GET /containers/json: each one's Ports); else, when the engine runs on this
- * host (a unix socket, not ssh or tcp), the process listening on it, found as ss -ltnp finds
- * it: the socket's inode in /proc/net/tcp and tcp6 (proc(5)), then the /proc/PID/fd link that
- * names that inode. */
+ * host (a unix socket, or tcp to loopback; not ssh), the process listening on it, found as
+ * ss -ltnp finds it: the socket's inode in /proc/net/tcp and tcp6 (proc(5)), then the
+ * /proc/PID/fd link that names that inode. */
 #include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -79,7 +79,8 @@ static unsigned long listening_inode(const char *table, unsigned port)
 		unsigned state;
 		unsigned long ino;
 		/* sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode */
-		if (sscanf(line, "%*s %127s %*s %x %*s %*s %*s %*s %*s %lu", local, &state, &ino) != 3)
+		if (sscanf(line, "%*s %127s %*s %x %*s %*s %*s %*s %*s %lu", local, &state, &ino) !=
+		    3)
 			continue;
 		const char *colon = strrchr(local, ':');
 		if (state == 0x0A /* LISTEN */ && colon && strtoul(colon + 1, NULL, 16) == port)
@@ -129,6 +130,18 @@ static bool process_holder(unsigned long inode, char *out, size_t len)
 	return found;
 }
 
+/* Whether the engine runs on this host: a unix socket (not one ssh forwards), or tcp to a
+ * loopback address. */
+static bool engine_here(const struct engine *e)
+{
+	static const char *const here[] = {"unix://", "tcp://127.",
+					   "tcp://localhost:", "tcp://[::1]:"};
+	for (size_t i = 0; i < sizeof(here) / sizeof(here[0]); i++)
+		if (strncmp(e->endpoint, here[i], strlen(here[i])) == 0)
+			return true;
+	return false;
+}
+
 void engine_port_holder(struct engine *e, char *err, size_t errlen)
 {
 	char who[300];
@@ -136,7 +149,7 @@ void engine_port_holder(struct engine *e, char *err, size_t errlen)
 	if (!port)
 		return;
 	bool found = container_holder(e, port, who, sizeof(who));
-	if (!found && strncmp(e->endpoint, "unix://", 7) == 0) {
+	if (!found && engine_here(e)) {
 		unsigned long inode = listening_inode("/proc/net/tcp", port);
 		if (!inode)
 			inode = listening_inode("/proc/net/tcp6", port);

@@ -209,6 +209,9 @@ static void merge_images(struct workspace *ws, struct collect *c)
 				continue;
 			tagged = true;
 			ws_image_dirname(tag, name, sizeof(name));
+			/* A lookup asks for one name: the cards are scanned for that tag alone. */
+			if (c->only && strcmp(c->only, name) != 0)
+				continue;
 			struct ws_object *o = card_tag(ws, tag) ? NULL : add(c, name);
 			if (o)
 				engine_image(o, img);

@@ -95,6 +95,10 @@ static const char *kind_word(enum ws_kind kind)
 		return "node";
 	case WS_TASK:
 		return "task";
+	case WS_UNIT:
+		return "unit";
+	case WS_GROUP:
+		return "group";
 	default:
 		return "card";
 	}
@@ -209,14 +213,16 @@ void ws_unsubscribe(struct workspace *ws, int id)
 	pthread_mutex_unlock(&ws->sublock);
 }
 
-void ws_deliver(struct workspace *ws, struct ws_chg_item *list)
+bool ws_deliver(struct workspace *ws, struct ws_chg_item *list)
 {
 	struct ws_sub subs[WS_SUBS_MAX];
+	bool others = false;
 	size_t n;
 
 	while (list) {
 		struct ws_chg_item *it = list;
 		list = it->next;
+		others |= it->c.obj != WS_UNIT && it->c.obj != WS_GROUP;
 		it->c.seq = ++ws->seq;
 		pthread_mutex_lock(&ws->sublock);
 		n = ws->nsubs;
@@ -231,4 +237,5 @@ void ws_deliver(struct workspace *ws, struct ws_chg_item *list)
 		pthread_mutex_unlock(&ws->sublock);
 		free(it);
 	}
+	return others;
 }

@@ -225,9 +225,28 @@ static void merge_images(struct workspace *ws, struct collect *c)
 	}
 }
 
+/* Units and groups: one per card, in the word of its whole (lock and slock held). */
+static void merge_groups(struct workspace *ws, enum ws_kind kind, struct collect *c)
+{
+	for (size_t i = 0; i < ws->nentries; i++) {
+		const struct ws_entry *e = ws->entries[i];
+		enum ws_word_kind word;
+		if (!e->card || e->backup || e->card->kind != ws_card_kind(kind) ||
+		    ws_group_word_locked(ws, kind, e->card->name.s, &word) < 0)
+			continue;
+		struct ws_object *o = add(c, e->card->name.s);
+		if (o)
+			from_card(o, e, ws_word_name(word));
+	}
+}
+
 /* Lock and slock held. */
 static int collect_locked(struct workspace *ws, enum ws_kind kind, struct collect *c)
 {
+	if (kind == WS_UNIT || kind == WS_GROUP) {
+		merge_groups(ws, kind, c);
+		return 0;
+	}
 	if (kind != WS_IMAGE && kind != WS_NETWORK && kind != WS_CONTAINER &&
 	    ((kind != WS_SERVICE && kind != WS_NODE) || !ws_swarm(ws)))
 		return -EINVAL;
@@ -343,6 +362,11 @@ static void render_status(struct workspace *ws, FILE *f, enum ws_kind kind, cons
 	char object[300];
 
 	fprintf(f, "%s\n", obj->state[0] ? obj->state : "unknown");
+	if (kind == WS_UNIT || kind == WS_GROUP) {
+		ws_group_status_locked(ws, kind, name, f);
+		kv(f, "card", obj->card);
+		return;
+	}
 	if (so && so->lines)
 		fputs(so->lines, f);
 	if (so && kind == WS_NETWORK)
@@ -495,6 +519,9 @@ int ws_do_remove_object(struct workspace *ws, enum ws_kind kind, const char *nam
 
 	if (kind == WS_NODE)
 		return -EPERM; /* a node leaves its cluster from its own engine */
+	if (kind == WS_UNIT || kind == WS_GROUP)
+		return -EPERM; /* made and removed by their cards; down --rm in ctl removes what
+				  they run */
 	if (kind == WS_CONTAINER && ws_swarm(ws)) {
 		/* On a Swarm no card makes a container: a task's is replaced by the Swarm. */
 		rc = ws_container_destroy(ws, name, err, sizeof(err));

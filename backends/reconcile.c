@@ -236,6 +236,16 @@ static int apply_entry(struct workspace *ws, struct ws_entry *e, const struct ca
 	}
 
 	pthread_mutex_lock(&ws->lock);
+	if (card->kind == CARD_CONTAINER && !ws_swarm(ws) &&
+	    ws_container_held_locked(ws, e->card, why, sizeof(why))) {
+		/* Its unit is down: nothing is made or started until up (group-ctl.c). */
+		set_state(ws, e, WS_ST_PENDING, why);
+		ws_fmt(e->want, sizeof(e->want), "%s", hash);
+		pthread_mutex_unlock(&ws->lock);
+		card_free(card);
+		return 0;
+	}
+	e->want[0] = '\0';
 	if (card->kind == CARD_CONTAINER &&
 	    !container_deps(ws, e->card, &deps, why, sizeof(why), &engine_wait)) {
 		set_state(ws, e, WS_ST_PENDING, why);

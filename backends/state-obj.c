@@ -53,6 +53,8 @@ struct ws_sobj *ws_sobj_from(struct workspace *ws, struct be_obj *b)
 	o->tty = b->tty;
 	o->managed = ws_labels_ours(ws, b);
 	o->card = o->managed && card ? strdup(card) : NULL;
+	if (o->managed && be_obj_label(b, WS_LABEL_HASH))
+		ws_fmt(o->hash, sizeof(o->hash), "%s", be_obj_label(b, WS_LABEL_HASH));
 	o->created = b->created;
 	o->size = b->size;
 	o->changed = b->kind == BE_CONTAINER ? last_change(o) : o->created;

@@ -756,7 +756,9 @@ static void *state_main(void *arg)
 			ws->chead = ws->ctail = NULL;
 			ws->nchg = 0;
 			pthread_mutex_unlock(&ws->wqlock);
-			ws_deliver(ws, list);
+			/* What a unit's or group's word is made of may have changed. */
+			if (ws_deliver(ws, list))
+				ws_groups_track(ws);
 			pthread_mutex_lock(&ws->wqlock);
 			continue;
 		}

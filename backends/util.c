@@ -122,6 +122,10 @@ const char *ws_kind_dir(enum ws_kind kind)
 		return "services";
 	case WS_NODE:
 		return "nodes";
+	case WS_UNIT:
+		return "units";
+	case WS_GROUP:
+		return "groups";
 	default:
 		return "cards";
 	}
@@ -134,6 +138,10 @@ enum card_kind ws_card_kind(enum ws_kind kind)
 		return CARD_IMAGE;
 	case WS_NETWORK:
 		return CARD_NETWORK;
+	case WS_UNIT:
+		return CARD_UNIT;
+	case WS_GROUP:
+		return CARD_GROUP;
 	case WS_NODE:
 	case WS_TASK:
 	case WS_CARD:

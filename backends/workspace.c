@@ -47,6 +47,9 @@ static void run_job(struct workspace *ws, struct ws_job *job)
 		ws_pool_drain(ws, NULL);
 		job->rc = ws_do_remove_object(ws, job->kind, job->a);
 		break;
+	case WS_JOB_GROUP:
+		job->rc = ws_do_group_ctl(ws, job->kind, job->a, job->b);
+		break;
 	case WS_JOB_RECOVER:
 		ws_finish_removals(ws);
 		ws_apply_all(ws, true);
@@ -182,6 +185,7 @@ static void ws_free(struct workspace *ws)
 	}
 	free(ws->entries);
 	card_registry_free(&ws->reg);
+	ws_down_free(ws);
 	ws_state_free(ws);
 	ws_pool_free(ws);
 	ws_errors_clear(ws);
@@ -239,6 +243,7 @@ int ws_open(const char *root, struct backend *be, struct workspace **out, char *
 		return rc;
 	}
 
+	ws_down_load(ws);
 	ws_load_all(ws);
 
 	/* The engine state: a first full list, then the events keep it. */
@@ -365,6 +370,15 @@ int ws_remove_object(struct workspace *ws, enum ws_kind kind, const char *name)
 	if (!name || !*name || strchr(name, '/'))
 		return -ENOENT;
 	struct ws_job job = {.type = WS_JOB_RMOBJ, .a = name, .kind = kind};
+	return submit(ws, &job);
+}
+
+int ws_group_ctl(struct workspace *ws, enum ws_kind kind, const char *name, const char *command)
+{
+	int rc = ws_group_ctl_check(ws, kind, name, command);
+	if (rc < 0)
+		return rc;
+	struct ws_job job = {.type = WS_JOB_GROUP, .a = name, .b = command, .kind = kind};
 	return submit(ws, &job);
 }
 

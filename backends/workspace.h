@@ -107,6 +107,8 @@ enum ws_kind {
 	WS_SERVICE, /* a Swarm's (ops->caps BE_CAP_SERVICES): services/ */
 	WS_NODE,    /* and nodes/ */
 	WS_TASK,    /* a service's task: changes only */
+	WS_UNIT,    /* a Unit card: units/ (groups.c) */
+	WS_GROUP,   /* a Group card: groups/ */
 	WS_KINDS
 };
 
@@ -149,6 +151,39 @@ int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char *
 int ws_service_tasks(struct workspace *ws, const char *name, char **text, size_t *len);
 /* images/<name>/log: output of the image's last pull or build. */
 int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *len);
+
+/* ---- units/ and groups/ (groups.c: status, plan, the change feed's lines; group-ctl.c: ctl)
+ *
+ * ws_list, ws_lookup and ws_status serve WS_UNIT and WS_GROUP too: one object per Unit and
+ * Group card, whose state is one word for the whole:
+ *   up       every member's container runs
+ *   down     none runs (stopped, or removed by "down --rm")
+ *   partial  some run, or one is paused or restarting
+ *   pending  a ref is missing, or a member waits (for a ref, the engine, its create)
+ *   error    a member's card failed to apply
+ * status: that word, then one line per member, a Group's units in declaration order:
+ * "web running", "db exited exit_code=1", "cache pending reason="waits for images/x"" (a
+ * Unit's line names its container, a Group's its unit).
+ *
+ * The desired state is per unit and kept on disk (<root>/.cutip/down/<unit>), so it survives
+ * a remount: a unit taken down is held, its container card not applied (a card change neither
+ * makes nor starts its container) until up. A container card that no unit names, or that a
+ * unit not held names, is applied at once, as ever. */
+
+/* "up", "down", "down --rm", "restart" on a unit or a group (surrounding blanks ignored):
+ * -EINVAL before anything is done for any other word. up takes the held mark off and brings
+ * the members up in dependency order (images, networks, then the containers in the Group's
+ * order), down stops them in the reverse order (--rm: and removes them), restart is down then
+ * up. Returns when done: 0, or the first failed step's -errno (-ENOENT a ref that names no
+ * card; the engine's otherwise), whose errors line names the step ("groups/app/ctl: up:
+ * start_container web: ..."). */
+int ws_group_ctl(struct workspace *ws, enum ws_kind kind, const char *name, const char *command);
+/* What up would do now, one step a line, in order: "pull_image bb cutipfs-busybox:latest",
+ * "build_image app ./ctx", "ensure_network app-net 10.89.0.0/24", "create_container web (unit
+ * web)", "replace_container web (unit web)", "start_container web", "missing images/x (unit
+ * web)"; "nothing to do" when all is up. Changes nothing. */
+int ws_group_plan(struct workspace *ws, enum ws_kind kind, const char *name, char **text,
+		  size_t *len);
 
 /* ---- logs.c: containers/<name>/logs, services/<name>/logs ---- */
 /* An object's logs as one request gives them, each byte to sink as it comes (containers: stdout

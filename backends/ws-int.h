@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "card.h"
@@ -112,6 +113,7 @@ struct ws_entry {
 	const char *activity;	 /* images while applying: "pulling", "building" */
 	char reason[512];	 /* why pending or error */
 	char hash[65];		 /* effective hash last applied */
+	char want[65];		 /* containers held by their unit: the hash an apply would make */
 	char id[BE_ID_SIZE]; /* engine id of what it made */
 	char object[256];	 /* engine name: "web", images "web:latest" */
 	time_t changed;		 /* last state change */
@@ -146,6 +148,7 @@ struct ws_sobj {
 	bool tty;	      /* containers: Config.Tty */
 	bool managed;	      /* carries this workspace's labels */
 	char *card;	      /* the cutipfs.card label when managed, or NULL */
+	char hash[65];	      /* the cutipfs.hash label when managed (the card's it was made by) */
 	char *tags;	      /* images: "\nweb:latest\nx:1\n" (short names), or NULL */
 	char *nets;	      /* containers: "\nbridge\nnet1\n", or NULL */
 	char *lines;	      /* status lines after the first ("id: ...\n..."), or NULL */
@@ -215,7 +218,14 @@ struct ws_sub {
 	void *ctx;
 };
 
-enum ws_job_type { WS_JOB_COMMIT, WS_JOB_REMOVE, WS_JOB_RENAME, WS_JOB_RMOBJ, WS_JOB_RECOVER };
+enum ws_job_type {
+	WS_JOB_COMMIT,
+	WS_JOB_REMOVE,
+	WS_JOB_RENAME,
+	WS_JOB_RMOBJ,
+	WS_JOB_RECOVER,
+	WS_JOB_GROUP, /* a unit's or group's ctl (group-ctl.c) */
+};
 
 struct ws_job {
 	enum ws_job_type type;
@@ -306,6 +316,14 @@ struct workspace {
 
 	/* The changes this workspace makes itself and reads back (own.c), guarded by wqlock. */
 	struct ws_own own[WS_OWN_MAX];
+
+	/* Units taken down (groups.c): their names, kept on disk too. */
+	char **down;		 /* guarded by lock */
+	size_t ndown, capdown;	 /* guarded by lock */
+	/* The last word published for each unit and group (groups.c): state thread only. */
+	struct ws_word *words;
+	size_t nwords;
+	bool words_seen; /* the first look was taken: what is new after it is news */
 
 	/* The apply pool (pool.c). */
 	pthread_cond_t pool_cond;		    /* with lock: an apply queued, or stop */
@@ -618,6 +636,49 @@ void ws_own_forget(struct workspace *ws, const char *key, const char *action);
 /* Whether the event is one expected (by id, or a create by name), consumed (state thread). */
 bool ws_own_take(struct workspace *ws, const struct be_event *ev);
 
+/* ---- units and groups (groups.c, group-plan.c, group-ctl.c) ---- */
+/* One member of a unit or group: a unit and the container card it names. */
+struct ws_member {
+	char unit[128];		/* the unit's name */
+	struct ws_entry *uent;	/* its card's entry; NULL when the ref names no unit */
+	struct ws_entry *cent;	/* the container card's entry; NULL when missing */
+	char missing[300];	/* the ref that names no card, or "" */
+};
+/* Each member's view, as status shows it. */
+enum ws_word_kind { WS_W_UP, WS_W_DOWN, WS_W_PARTIAL, WS_W_PENDING, WS_W_ERROR };
+struct ws_word {
+	enum ws_kind kind;
+	char name[128];
+	enum ws_word_kind word;
+};
+/* The members of a unit or group in order (lock held): malloc'd into *out, their number; or
+ * -ENOENT when there is no such card, -ENOMEM. */
+int ws_group_members_locked(struct workspace *ws, enum ws_kind kind, const char *name,
+			    struct ws_member **out);
+/* The whole's word (lock and slock held): -ENOENT when no such card. */
+int ws_group_word_locked(struct workspace *ws, enum ws_kind kind, const char *name,
+			 enum ws_word_kind *word);
+const char *ws_word_name(enum ws_word_kind word);
+/* The status lines after the first (lock and slock held). */
+void ws_group_status_locked(struct workspace *ws, enum ws_kind kind, const char *name, FILE *f);
+/* Whether every unit that names this container card is down (lock held); why into @why. */
+bool ws_container_held_locked(struct workspace *ws, const struct card *container, char *why,
+			      size_t whylen);
+/* The held marks: read at ws_open; set or cleared (lock not held): 0 or -errno. A unit's mark
+ * goes with its card. */
+void ws_down_load(struct workspace *ws);
+int ws_down_set(struct workspace *ws, const char *unit, bool down);
+bool ws_down_locked(struct workspace *ws, const char *unit);
+void ws_down_free(struct workspace *ws);
+/* After changes are delivered (state thread): publishes the words that changed. */
+void ws_groups_track(struct workspace *ws);
+/* The ctl: its command checked before it is queued (any thread), then run on the applier
+ * (group-ctl.c). */
+int ws_group_ctl_check(struct workspace *ws, enum ws_kind kind, const char *name,
+		       const char *command);
+int ws_do_group_ctl(struct workspace *ws, enum ws_kind kind, const char *name,
+		    const char *command);
+
 /* ---- changes (changes.c) ---- */
 /* Queues a change for delivery (any thread; seq and, when zero, time are set here). */
 void ws_publish(struct workspace *ws, const struct ws_change *c);
@@ -626,8 +687,9 @@ void ws_emit(struct workspace *ws, enum ws_kind obj, const char *name, const cha
 	     const char *attrs, bool membership, const struct timespec *when);
 /* Appends " key=value" to attrs (quoting the value when it needs it). */
 void ws_attr(char *attrs, size_t len, const char *key, const char *value);
-/* Delivers the queued changes (state thread). */
-void ws_deliver(struct workspace *ws, struct ws_chg_item *list);
+/* Delivers the queued changes (state thread); whether one was not a unit's or group's (their
+ * words may have changed). */
+bool ws_deliver(struct workspace *ws, struct ws_chg_item *list);
 /* A card's change: accepted, rejected (error), applied, pending (waits), removed. The ref
  * ("containers/web") goes to attrs as ref=...; lock may be held. */
 void ws_card_change(struct workspace *ws, const char *relpath, const char *ref, const char *action,

@@ -69,6 +69,10 @@ static enum ws_kind shown_in(const struct card *card)
 		return WS_NETWORK;
 	case CARD_CONTAINER:
 		return WS_CONTAINER;
+	case CARD_UNIT:
+		return WS_UNIT;
+	case CARD_GROUP:
+		return WS_GROUP;
 	default:
 		return WS_CARD;
 	}
@@ -93,7 +97,11 @@ void ws_entry_drop(struct workspace *ws, struct ws_entry *e)
 		ref = card_ref_of(e->card);
 		ws_fmt(name, sizeof(name), "%s", e->card->name.s);
 	}
+	bool unit = e->card && e->card->kind == CARD_UNIT;
 	entry_forget_card(ws, e);
+	/* A unit's desired state goes with the last card of that name (an editor's new file
+	 * took over from its backup without dropping one). */
+	unit = unit && !ws_entry_for(ws, CARD_UNIT, name);
 	for (size_t i = 0; i < ws->nentries; i++)
 		if (ws->entries[i] == e) {
 			memmove(&ws->entries[i], &ws->entries[i + 1],
@@ -103,6 +111,8 @@ void ws_entry_drop(struct workspace *ws, struct ws_entry *e)
 		}
 	ws_invalidate(ws);
 	pthread_mutex_unlock(&ws->lock);
+	if (unit)
+		ws_down_set(ws, name, false);
 	ws_card_change(ws, e->relpath, ref, "removed", NULL, NULL,
 		       card_makes_entry(ws, kind, name));
 	free(ref);
@@ -406,7 +416,15 @@ int ws_do_remove(struct workspace *ws, const char *relpath)
 	/* The note stays: the caller unlinks the file after this returns, and a crash before
 	 * that must still finish the removal. The next commit at this path drops it, and so does
 	 * the next open or close once the file is gone (ws_removals_interrupted). */
+	bool unit = e->card && e->card->kind == CARD_UNIT;
 	ws_entry_drop(ws, e);
+	if (unit) {
+		/* Its container card, held by it, is applied as one no unit names. */
+		struct ws_values *values = ws_values_new(ws);
+		if (values)
+			ws_retry_pending(ws, values);
+		ws_values_put(values);
+	}
 	return 0;
 }
 

@@ -2,7 +2,8 @@
  *
  *   start | stop [SECONDS] | restart [SECONDS] | kill [SIGNAL] | pause | unpause
  *
- * and on a Swarm services/NAME/ctl (scale N | update | rollback) and nodes/NAME/ctl (drain |
+ * units/NAME/ctl and groups/NAME/ctl (up | down | down --rm | restart: see workspace.h's
+ * ws_group_ctl), and on a Swarm services/NAME/ctl (scale N | update | rollback) and nodes/NAME/ctl (drain |
  * pause | active | promote | demote).
  *
  * Each write is taken as a whole: its lines run in order, a last line without a newline is a
@@ -27,15 +28,19 @@ static const char ctl_help[] =
 static const char service_help[] =
     "# write one command per line: scale N, update (every task again), rollback.\n"
     "# e.g. echo 'scale 5' > ctl\n";
+static const char group_help[] =
+    "# write one command: up, down, down --rm (stop and remove), restart.\n"
+    "# e.g. echo up > ctl; cat plan shows what up would do\n";
 static const char node_help[] =
     "# write one command per line: drain, pause, active, promote, demote.\n"
     "# e.g. echo drain > ctl\n";
 
 void fs_ctl_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 {
-	const char *help = n->kind == WS_SERVICE ? service_help
-			   : n->kind == WS_NODE	  ? node_help
-						  : ctl_help;
+	const char *help = n->kind == WS_SERVICE			? service_help
+			   : n->kind == WS_NODE				? node_help
+			   : n->kind == WS_UNIT || n->kind == WS_GROUP ? group_help
+								       : ctl_help;
 	char *text = strdup(help);
 	if (!text) {
 		fuse_reply_err(req, ENOMEM);
@@ -80,6 +85,10 @@ static int run_line(struct fs *fs, enum ws_kind kind, const char *name, char *li
 		return ws_service_ctl(fs->ws, name, line);
 	if (kind == WS_NODE)
 		return ws_node_ctl(fs->ws, name, line);
+	if ((kind == WS_UNIT || kind == WS_GROUP) && line[strspn(line, " \t\r\v\f")])
+		return ws_group_ctl(fs->ws, kind, name, line);
+	if (kind == WS_UNIT || kind == WS_GROUP)
+		return 0;
 	char *cmd = strtok_r(line, " \t\r\v\f", &save);
 	if (!cmd)
 		return 0;

@@ -60,7 +60,7 @@ enum fs_type {
 	FS_ERRORS,
 	FS_EVENTS,  /* the events stream */
 	FS_CARDS,   /* cards/ itself and everything in it: passed through to the disk */
-	FS_OBJROOT, /* images/, networks/, containers/ */
+	FS_OBJROOT, /* images/, networks/, containers/, units/, groups/, services/, nodes/ */
 	FS_OBJDIR,  /* images/<name>/, ... */
 	FS_OBJFILE, /* status, id, log, logs, inspect.json, follow, ctl, tasks, wait */
 	FS_OBJCARD, /* the `card` symlink */
@@ -76,6 +76,7 @@ enum fs_objfile {
 	FS_F_CTL,
 	FS_F_TASKS,
 	FS_F_WAIT,
+	FS_F_PLAN, /* units/NAME/plan, groups/NAME/plan */
 };
 
 /* Fixed inode numbers of the top of the tree; the table hands out the rest from FS_INO_FIRST. */
@@ -91,6 +92,8 @@ enum {
 	FS_INO_EVENTS,
 	FS_INO_SERVICES, /* a Swarm's only */
 	FS_INO_NODES,
+	FS_INO_UNITS,
+	FS_INO_GROUPS,
 	FS_INO_FIRST = 16,
 };
 
@@ -172,9 +175,9 @@ struct fs {
 	struct timespec engine_at; /* protected by fs->lock */
 
 	const char *mountpoint; /* absolute: the notifier's own requests go through it */
-	/* When each object root (images/, networks/, containers/) last gained or lost a name:
-	 * its mtime. */
-	_Atomic long long members_changed[3];
+	/* When each object root (images/, networks/, containers/, ...) last gained or lost a
+	 * name: its mtime. Indexed by enum ws_kind. */
+	_Atomic long long members_changed[WS_KINDS];
 
 	/* Invalidations for the kernel, sent by the notifier thread only (never from a handler:
 	 * README.notifications says that can deadlock). Changes arrive from ws_subscribe. */
@@ -447,7 +450,7 @@ void fs_xattr_get(fuse_req_t req, struct fs_node *n, const char *name, size_t si
 void fs_xattr_list(fuse_req_t req, struct fs_node *n, size_t size);
 void fs_xattr_remove(fuse_req_t req, struct fs_node *n, const char *name);
 
-/* ---- objects.c: images/, networks/, containers/, services/, nodes/ ---- */
+/* ---- objects.c: images/, networks/, containers/, units/, groups/, services/, nodes/ ---- */
 void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name);
 void fs_obj_getattr(fuse_req_t req, struct fs_node *n);
 void fs_obj_readlink(fuse_req_t req, struct fs_node *n);
@@ -548,7 +551,7 @@ bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, struct stat *st);
 void fs_logs_halt_locked(struct fs *fs);
 void fs_logs_free_locked(struct fs *fs);
 
-/* ---- ctl.c: the ctl files of containers, services and nodes ---- */
+/* ---- ctl.c: the ctl files of containers, units, groups, services and nodes ---- */
 void fs_ctl_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);
 void fs_ctl_write(fuse_req_t req, struct fs_node *n, const char *buf, size_t size);
 

@@ -173,6 +173,8 @@ static const struct {
     {FS_INO_EVENTS, "events", FS_EVENTS, WS_IMAGE},
     {FS_INO_SERVICES, "services", FS_OBJROOT, WS_SERVICE},
     {FS_INO_NODES, "nodes", FS_OBJROOT, WS_NODE},
+    {FS_INO_UNITS, "units", FS_OBJROOT, WS_UNIT},
+    {FS_INO_GROUPS, "groups", FS_OBJROOT, WS_GROUP},
 };
 
 int fs_table_init(struct fs *fs)

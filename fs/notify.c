@@ -223,7 +223,7 @@ static void touch_members(struct fs *fs, enum ws_kind kind)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
-	if ((int)kind >= 0 && (int)kind < 3)
+	if ((int)kind >= 0 && (int)kind < WS_KINDS)
 		atomic_store(&fs->members_changed[kind], (long long)now.tv_sec);
 }
 
@@ -398,7 +398,8 @@ static bool card_ref(const struct ws_change *c, enum ws_kind *kind, char *name, 
 		const char *prefix;
 		enum ws_kind kind;
 	} dirs[] = {
-	    {"images/", WS_IMAGE}, {"networks/", WS_NETWORK}, {"containers/", WS_CONTAINER}};
+	    {"images/", WS_IMAGE}, {"networks/", WS_NETWORK}, {"containers/", WS_CONTAINER},
+	    {"units/", WS_UNIT},   {"groups/", WS_GROUP}};
 	const char *r = c->attrs;
 	while ((r = strstr(r, "ref=")) && r != c->attrs && r[-1] != ' ')
 		r += 4;

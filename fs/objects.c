@@ -1,5 +1,5 @@
-/* images/, networks/, containers/: one directory per object the workspace lists (whoever made
- * it), holding rendered files. A rendered file is snapshotted at open into the file handle
+/* images/, networks/, containers/ (and units/, groups/, a Swarm's services/ and nodes/): one
+ * directory per object the workspace lists (whoever made it), holding rendered files. A rendered file is snapshotted at open into the file handle
  * (lxcfs), so all reads of one open see the same bytes; its st_size is the size of a real
  * rendering, at most FS_SIZE_TTL_NS old (and forgotten at every change of the object, by the
  * notifier). rmdir removes the object (and the card that made it); unlinking the files inside
@@ -46,6 +46,14 @@ static const struct child container_children[] = {
     {"card", FS_OBJCARD, 0},
 };
 
+/* Units and groups: their state, what up would do, and the ctl that does it. */
+static const struct child group_children[] = {
+    {"status", FS_OBJFILE, FS_F_STATUS},
+    {"plan", FS_OBJFILE, FS_F_PLAN},
+    {"ctl", FS_OBJFILE, FS_F_CTL},
+    {"card", FS_OBJCARD, 0},
+};
+
 static const struct child service_children[] = {
     {"status", FS_OBJFILE, FS_F_STATUS},
     {"id", FS_OBJFILE, FS_F_ID},
@@ -72,6 +80,10 @@ static const struct child *children(enum ws_kind kind, size_t *count)
 	case WS_NODE:
 		*count = sizeof(node_children) / sizeof(node_children[0]);
 		return node_children;
+	case WS_UNIT:
+	case WS_GROUP:
+		*count = sizeof(group_children) / sizeof(group_children[0]);
+		return group_children;
 	case WS_IMAGE:
 		*count = sizeof(image_children) / sizeof(image_children[0]);
 		return image_children;
@@ -102,6 +114,10 @@ fuse_ino_t fs_obj_root(enum ws_kind kind)
 		return FS_INO_SERVICES;
 	case WS_NODE:
 		return FS_INO_NODES;
+	case WS_UNIT:
+		return FS_INO_UNITS;
+	case WS_GROUP:
+		return FS_INO_GROUPS;
 	default:
 		return FS_INO_CONTAINERS;
 	}
@@ -118,6 +134,10 @@ const char *fs_obj_root_name(enum ws_kind kind)
 		return "services";
 	case WS_NODE:
 		return "nodes";
+	case WS_UNIT:
+		return "units";
+	case WS_GROUP:
+		return "groups";
 	default:
 		return "containers";
 	}
@@ -147,6 +167,7 @@ static double attr_timeout(const struct fs_node *n)
 	case FS_F_CTL:
 	case FS_F_TASKS:
 	case FS_F_WAIT:
+	case FS_F_PLAN:
 		return FS_TIMEOUT_DYNAMIC;
 	default:
 		return FS_TIMEOUT_NONE; /* log, logs: they grow (tail -f polls the size) */
@@ -212,6 +233,8 @@ static int render(struct fs *fs, enum ws_kind kind, const char *name, int file, 
 		return ws_inspect(fs->ws, kind, name, text, len);
 	case FS_F_TASKS:
 		return ws_service_tasks(fs->ws, name, text, len);
+	case FS_F_PLAN:
+		return ws_group_plan(fs->ws, kind, name, text, len);
 	case FS_F_ID: {
 		struct ws_object obj;
 		int rc = ws_lookup(fs->ws, kind, name, &obj);

@@ -64,6 +64,7 @@ static const struct {
     {"errors", FS_INO_ERRORS, false},	  {"events", FS_INO_EVENTS, false},
     {"cards", FS_INO_CARDS, false},	  {"images", FS_INO_IMAGES, false},
     {"networks", FS_INO_NETWORKS, false}, {"containers", FS_INO_CONTAINERS, false},
+    {"units", FS_INO_UNITS, false},	  {"groups", FS_INO_GROUPS, false},
     {"services", FS_INO_SERVICES, true},  {"nodes", FS_INO_NODES, true},
 };
 

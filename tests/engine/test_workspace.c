@@ -707,6 +707,132 @@ static void test_recovery_at_open(void **state)
 	cJSON_Delete(doc);
 }
 
+/* Units and groups: the word and member lines of status, plan, ctl down/up in order, and the
+ * held mark across a close and open (backends/groups.c, group-plan.c, group-ctl.c). */
+static void unit_card(struct fx *f, char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len,
+		 "apiVersion: cutip/v1\nkind: Unit\nmetadata:\n  name: %s-%s\nspec:\n"
+		 "  containerRef: {ref: containers/%s-%s}\n",
+		 f->pfx, name, f->pfx, name);
+}
+
+static char *plan(struct fx *f, enum ws_kind kind, const char *name)
+{
+	char n[128], *text = NULL;
+	size_t len;
+	full(f, n, sizeof(n), name);
+	assert_int_equal(ws_group_plan(f->ws, kind, n, &text, &len), 0);
+	return text;
+}
+
+static bool running(struct fx *f, const char *name)
+{
+	cJSON *doc = ctr(f, name);
+	bool up = doc && strcmp(ctr_state(doc), "running") == 0;
+	cJSON_Delete(doc);
+	return up;
+}
+
+/* Waits for the first line of a unit's or group's status (the state follows the events). */
+static void wait_word(struct fx *f, enum ws_kind kind, const char *name, const char *word)
+{
+	char *text = NULL;
+	for (int i = 0; i < 100; i++) {
+		free(text);
+		text = status(f, kind, name);
+		if (strncmp(text, word, strlen(word)) == 0 && text[strlen(word)] == '\n')
+			break;
+		usleep(100 * 1000);
+	}
+	if (strncmp(text, word, strlen(word)) != 0)
+		fprintf(stderr, "# status of %s, want %s:\n%s", name, word, text);
+	assert_true(strncmp(text, word, strlen(word)) == 0 && text[strlen(word)] == '\n');
+	free(text);
+}
+
+static void test_groups(void **state)
+{
+	struct fx *f = *state;
+	char card[1024], id[BE_ID_SIZE], id2[BE_ID_SIZE], n[128], line[256];
+
+	web_up(f, id, sizeof(id));
+	container_card(f, card, sizeof(card), "db", "img", "two", "");
+	assert_int_equal(commit(f, "db.container.yaml", card), 0);
+	unit_card(f, card, sizeof(card), "web");
+	assert_int_equal(commit(f, "web.unit.yaml", card), 0);
+	unit_card(f, card, sizeof(card), "db");
+	assert_int_equal(commit(f, "db.unit.yaml", card), 0);
+	snprintf(card, sizeof(card),
+		 "apiVersion: cutip/v1\nkind: Group\nmetadata:\n  name: %s-app\nspec:\n"
+		 "  units:\n  - {ref: units/%s-db}\n  - {ref: units/%s-web}\n",
+		 f->pfx, f->pfx, f->pfx);
+	assert_int_equal(commit(f, "app.group.yaml", card), 0);
+	wait_word(f, WS_GROUP, "app", "up");
+	char *text = status(f, WS_GROUP, "app");
+	snprintf(line, sizeof(line), "up\n%s-db running\n%s-web running\n", f->pfx, f->pfx);
+	assert_true(strncmp(text, line, strlen(line)) == 0);
+	free(text);
+	text = plan(f, WS_GROUP, "app");
+	assert_string_equal(text, "nothing to do\n");
+	free(text);
+
+	struct ws_object *objs = NULL;
+	size_t count = 0;
+	assert_int_equal(ws_list(f->ws, WS_UNIT, &objs, &count), 0);
+	assert_int_equal(count, 2);
+	free(objs);
+
+	/* Bad words change nothing. */
+	full(f, n, sizeof(n), "app");
+	assert_int_equal(ws_group_ctl(f->ws, WS_GROUP, n, "stop"), -EINVAL);
+	assert_int_equal(ws_group_ctl(f->ws, WS_GROUP, n, "down --force"), -EINVAL);
+	assert_int_equal(ws_group_ctl(f->ws, WS_GROUP, "nosuchgroup", "up"), -ENOENT);
+	assert_true(running(f, "web"));
+
+	assert_int_equal(ws_group_ctl(f->ws, WS_GROUP, n, "down\n"), 0);
+	assert_false(running(f, "web"));
+	assert_false(running(f, "db"));
+	wait_word(f, WS_GROUP, "app", "down");
+	text = plan(f, WS_GROUP, "app");
+	snprintf(line, sizeof(line), "start_container %s-db\nstart_container %s-web\n", f->pfx,
+		 f->pfx);
+	assert_string_equal(text, line);
+	free(text);
+
+	/* Held across a close and open, and a card edit while down starts nothing. */
+	close_ws(f);
+	open_ws(f);
+	assert_int_equal(ws_settle(f->ws, 60000), 0);
+	container_card(f, card, sizeof(card), "web", "img", "three", "");
+	assert_int_equal(commit(f, "web/web.container.yaml", card), 0);
+	assert_false(running(f, "web"));
+	assert_false(running(f, "db"));
+	wait_word(f, WS_UNIT, "web", "down");
+	text = plan(f, WS_UNIT, "web");
+	snprintf(line, sizeof(line), "replace_container %s-web (unit %s-web)\n", f->pfx, f->pfx);
+	assert_non_null(strstr(text, line));
+	free(text);
+
+	ctr_id(f, "db", id, sizeof(id));
+	assert_int_equal(ws_group_ctl(f->ws, WS_GROUP, n, "up"), 0);
+	assert_true(running(f, "web"));
+	assert_true(running(f, "db"));
+	ctr_id(f, "db", id2, sizeof(id2));
+	assert_string_equal(id, id2); /* unchanged: started, not replaced */
+	wait_word(f, WS_GROUP, "app", "up");
+
+	/* One unit down: the group is partial; down --rm removes. */
+	full(f, n, sizeof(n), "db");
+	assert_int_equal(ws_group_ctl(f->ws, WS_UNIT, n, "down --rm"), 0);
+	assert_false(exists(f, "db"));
+	wait_word(f, WS_GROUP, "app", "partial");
+	wait_word(f, WS_UNIT, "db", "down");
+	assert_int_equal(ws_group_ctl(f->ws, WS_UNIT, n, "up"), 0);
+	assert_true(running(f, "db"));
+	wait_word(f, WS_GROUP, "app", "up");
+}
+
 static void test_engine_down(void **state)
 {
 	struct fx *f = *state;
@@ -1566,6 +1692,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_network_subnet_conflict, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_editor_rename_dance, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_recovery_at_open, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_groups, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_engine_down, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_build_image, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remove_object, setup, teardown),

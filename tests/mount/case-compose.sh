@@ -64,5 +64,16 @@ ip=$(api_json "/containers/${P}web/json" 'j["NetworkSettings"]["Networks"]["'"${
 case $ip in "$PREFIX".*) ;; *) fail "web's address on ${P}net: '$ip', want $PREFIX.x" ;; esac
 ls "$M/cards/${P}app/${P}app.group.yaml" "$M/cards/${P}web/${P}web.unit.yaml" >/dev/null ||
 	fail "the Group and Units are not in cards/"
+
+log "the compose file's Group: up, its units in depends_on order; down and up again"
+wait_until 20 sh -c "head -n 1 '$M/groups/${P}app/status' | grep -qx up" || fail "the group: $(cat "$M/groups/${P}app/status")"
+[ "$(sed -n '2p;3p' "$M/groups/${P}app/status" | cut -d' ' -f1 | tr '\n' ' ')" = "${P}db ${P}web " ] ||
+	fail "the group's units are not in depends_on order: $(cat "$M/groups/${P}app/status")"
+echo down >"$M/groups/${P}app/ctl" || fail "down"
+[ "$(engine_state "${P}web")" = exited ] || fail "web after down: $(engine_state "${P}web")"
+grep -qx "start_container ${P}db" "$M/groups/${P}app/plan" || fail "plan: $(cat "$M/groups/${P}app/plan")"
+echo up >"$M/groups/${P}app/ctl" || fail "up"
+[ "$(engine_state "${P}web")" = running ] || fail "web after up: $(engine_state "${P}web")"
+[ "$(cat "$M/groups/${P}app/plan")" = "nothing to do" ] || fail "plan after up: $(cat "$M/groups/${P}app/plan")"
 umount_fs
 untag

@@ -227,11 +227,12 @@ struct ws_change {
 /* The line the mount's `events` file shows, without the newline:
  *   TIME KIND NAME ACTION [key=value ...]
  * TIME is RFC 3339 UTC with nanoseconds (the engine's time for its events); KIND container,
- * network, image or card; actions:
+ * network, image, unit, group or card; actions:
  *   container create, start, die (exit_code=N), stop, destroy, rename (old=NAME), health
  *   (health=STATE), pause, unpause, restart, kill (signal=S: TERM, KILL, ... when the engine
  *   says; Podman does not); network create, remove; image pulled, built, removed, tagged
  *   (tag=REF; NAME is the ImageCard's name when a card makes that tag, else the tag itself);
+ *   unit, group: up, down, partial, pending, error (its word changed; see units/ below);
  *   card accepted, rejected (error=...: invalid, or its apply failed), applied, pending
  *   (waits=REF, REF "images/x" or "engine"), removed. Card changes carry ref=KIND/NAME (the
  *   object the card makes, e.g. ref=containers/web) when the card was valid.

@@ -5,7 +5,7 @@
 mount_fs
 
 log "top level"
-[ "$(ls "$M")" = "$(printf 'README\ncards\ncontainers\nengine\nerrors\nevents\nimages\nnetworks')" ] ||
+[ "$(ls "$M")" = "$(printf 'README\ncards\ncontainers\nengine\nerrors\nevents\ngroups\nimages\nnetworks\nunits')" ] ||
 	fail "top level: $(ls "$M")"
 grep -q '^cards/' "$M/README" || fail "README does not describe cards/"
 grep -qx 'state: reachable' "$M/engine" || fail "engine: $(cat "$M/engine")"

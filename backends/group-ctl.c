@@ -148,7 +148,6 @@ static int up(struct ctl_ctx *c)
 			return rc;
 	for (size_t i = 0; i < c->n; i++)
 		if (c->m[i].missing[0]) {
-			char why[400];
 			ws_fmt(why, sizeof(why), "%s names no card", c->m[i].missing);
 			return fail(c, -ENOENT, "create_container", c->m[i].unit, why);
 		}

@@ -133,30 +133,26 @@ static void plan_locked(struct workspace *ws, const struct ws_member *m, size_t 
 	free(seen.v);
 }
 
+struct plan_ctx {
+	enum ws_kind kind;
+	const char *name;
+};
+
+static int plan_of(struct workspace *ws, FILE *f, void *arg)
+{
+	const struct plan_ctx *c = arg;
+	struct ws_member *m = NULL;
+	int n = ws_group_members_locked(ws, c->kind, c->name, &m);
+
+	if (n >= 0)
+		plan_locked(ws, m, (size_t)n, f);
+	free(m);
+	return n < 0 ? n : 0;
+}
+
 int ws_group_plan(struct workspace *ws, enum ws_kind kind, const char *name, char **text,
 		  size_t *len)
 {
-	struct ws_member *m = NULL;
-	FILE *f = open_memstream(text, len);
-	int rc;
-
-	if (!f)
-		return -ENOMEM;
-	pthread_mutex_lock(&ws->lock);
-	pthread_mutex_lock(&ws->slock);
-	rc = ws_group_members_locked(ws, kind, name, &m);
-	if (rc >= 0)
-		plan_locked(ws, m, (size_t)rc, f);
-	pthread_mutex_unlock(&ws->slock);
-	pthread_mutex_unlock(&ws->lock);
-	free(m);
-	if (fclose(f) != 0 && rc >= 0)
-		rc = -ENOMEM;
-	if (rc < 0) {
-		free(*text);
-		*text = NULL;
-		*len = 0;
-		return rc;
-	}
-	return 0;
+	struct plan_ctx c = {kind, name};
+	return ws_render_state(ws, plan_of, &c, text, len);
 }

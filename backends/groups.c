@@ -95,7 +95,8 @@ static void view_of(struct workspace *ws, const struct ws_member *m, struct view
 		return;
 	}
 	const struct ws_entry *c = m->cent;
-	const struct ws_store *s = &ws->store[WS_CONTAINER];
+	/* On a Swarm a container card makes a service: running when converged. */
+	const struct ws_store *s = &ws->store[ws_swarm(ws) ? WS_SERVICE : WS_CONTAINER];
 	const struct ws_sobj *so = ws_store_name((struct ws_store *)s, c->card->name.s);
 	if (so) {
 		ws_fmt(v->state, sizeof(v->state), "%s", so->state);
@@ -103,8 +104,11 @@ static void view_of(struct workspace *ws, const struct ws_member *m, struct view
 		v->exit_code = so->exit_code;
 		if (strcmp(so->state, "running") == 0)
 			v->word = WS_W_UP;
-		else if (strcmp(so->state, "paused") == 0 || strcmp(so->state, "restarting") == 0)
-			v->word = WS_W_PARTIAL;
+		else if (strcmp(so->state, "failed") == 0)
+			v->word = WS_W_ERROR;
+		else if (strcmp(so->state, "paused") == 0 || strcmp(so->state, "restarting") == 0 ||
+			 ws_swarm(ws))
+			v->word = WS_W_PARTIAL; /* a service converging or paused */
 		else
 			v->word = WS_W_DOWN;
 		if (c->state == WS_ST_ERROR) {

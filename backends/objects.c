@@ -392,29 +392,26 @@ static void render_status(struct workspace *ws, FILE *f, enum ws_kind kind, cons
 		fprintf(f, "engine: unreachable (%s)\n", ws->stale_why);
 }
 
+struct status_ctx {
+	enum ws_kind kind;
+	const char *name;
+};
+
+static int status_of(struct workspace *ws, FILE *f, void *arg)
+{
+	const struct status_ctx *c = arg;
+	struct ws_object obj;
+	int rc = lookup_locked(ws, c->kind, c->name, &obj);
+
+	if (rc == 0)
+		render_status(ws, f, c->kind, c->name, &obj);
+	return rc;
+}
+
 int ws_status(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len)
 {
-	struct ws_object obj;
-	FILE *f = open_memstream(text, len);
-	int rc;
-
-	if (!f)
-		return -ENOMEM;
-	pthread_mutex_lock(&ws->lock);
-	pthread_mutex_lock(&ws->slock);
-	rc = lookup_locked(ws, kind, name, &obj);
-	if (rc == 0)
-		render_status(ws, f, kind, name, &obj);
-	pthread_mutex_unlock(&ws->slock);
-	pthread_mutex_unlock(&ws->lock);
-	if (fclose(f) != 0 && rc == 0)
-		rc = -ENOMEM;
-	if (rc < 0) {
-		free(*text);
-		*text = NULL;
-		*len = 0;
-	}
-	return rc;
+	struct status_ctx c = {kind, name};
+	return ws_render_state(ws, status_of, &c, text, len);
 }
 
 /* The inspect document of a listed name (malloc'd, or NULL when there is none); the id of the

@@ -241,3 +241,25 @@ void ws_image_tag(const char *dirname, char *out, size_t len)
 	if (len)
 		out[o] = '\0';
 }
+
+int ws_render_state(struct workspace *ws, ws_render_fn fn, void *ctx, char **text, size_t *len)
+{
+	FILE *f = open_memstream(text, len);
+	int rc;
+
+	if (!f)
+		return -ENOMEM;
+	pthread_mutex_lock(&ws->lock);
+	pthread_mutex_lock(&ws->slock);
+	rc = fn(ws, f, ctx);
+	pthread_mutex_unlock(&ws->slock);
+	pthread_mutex_unlock(&ws->lock);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -ENOMEM;
+	if (rc < 0) {
+		free(*text);
+		*text = NULL;
+		*len = 0;
+	}
+	return rc;
+}

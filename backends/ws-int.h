@@ -363,6 +363,11 @@ void ws_image_tag(const char *dirname, char *out, size_t len);
  * (seen within WS_FOLLOW_POLL_MS): follow.c. */
 void ws_state_wait_change(struct workspace *ws, unsigned long gen, long ms,
 			  const atomic_bool *stop);
+/* A file rendered from the cards and the engine state: fn writes it to f with lock and slock
+ * held (no engine request) and returns 0 or -errno; the text is malloc'd into *text, NULL on
+ * failure. */
+typedef int (*ws_render_fn)(struct workspace *ws, FILE *f, void *ctx);
+int ws_render_state(struct workspace *ws, ws_render_fn fn, void *ctx, char **text, size_t *len);
 /* Clocks: CLOCK_REALTIME in ns, CLOCK_MONOTONIC in ms, a CLOCK_REALTIME deadline @ms ahead
  * (for pthread_cond_timedwait). */
 long long ws_now_ns(void);

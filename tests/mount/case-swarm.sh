@@ -65,6 +65,12 @@ grep -qx "card: svc.container.yaml" "$M/services/$S/status" || fail "status card
 own=$(grep -l "^service: $S\$" "$M"/containers/*/status 2>/dev/null | head -1)
 [ -n "$own" ] || fail "no task container of $S on the manager: $(ls "$M/containers")"
 grep -Eq '^slot: [0-9]+$' "$own" || fail "task container status: $(cat "$own")"
+# A unit of the service's card: up while the service runs; its ctl is a single engine's.
+printf 'apiVersion: cutip/v1\nkind: Unit\nmetadata:\n  name: %s\nspec:\n  containerRef: {ref: containers/%s}\n' "$S" "$S" >"$T/unit.yaml"
+cp "$T/unit.yaml" "$M/cards/svc.unit.yaml"
+[ "$(head -n 1 "$M/units/$S/status")" = up ] || fail "the service's unit: $(cat "$M/units/$S/status")"
+expect_fail "Operation not supported" bash -c "echo down > '$M/units/$S/ctl'"
+rm "$M/cards/svc.unit.yaml"
 
 # From here until the rmdir the tree is read over and over while the cluster churns (scale,
 # updates, a drain, a node killed): every read must answer, none may hang.

@@ -38,11 +38,14 @@ struct ws_sobj *ws_sobj_from(struct workspace *ws, struct be_obj *b)
 {
 	struct ws_sobj *o = b ? calloc(1, sizeof(*o)) : NULL;
 	const char *card = be_obj_label(b, WS_LABEL_CARD);
+	struct ws_adoption adopted;
 
 	if (!o) {
 		be_obj_free(b);
 		return NULL;
 	}
+	if (b->kind == BE_CONTAINER && ws_adopted(ws, b->id, &adopted))
+		card = adopted.card;
 	ws_fmt(o->id, sizeof(o->id), "%s", b->id);
 	ws_fmt(o->name, sizeof(o->name), "%s", b->name);
 	ws_fmt(o->state, sizeof(o->state), "%s", b->state);

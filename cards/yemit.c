@@ -131,3 +131,28 @@ void yemit_kv(struct yemit *y, const char *key, const char *value)
 	yemit_str(y, key);
 	yemit_str(y, value);
 }
+
+bool yemit_card_begin(struct yemit *y, const char *kind, const char *name)
+{
+	if (!yemit_begin(y))
+		return false;
+	yemit_kv(y, "apiVersion", "cutip/v1");
+	yemit_kv(y, "kind", kind);
+	yemit_str(y, "metadata");
+	yemit_map(y);
+	yemit_kv(y, "name", name);
+	yemit_close_map(y);
+	yemit_str(y, "spec");
+	yemit_map(y);
+	return true;
+}
+
+void yemit_ref(struct yemit *y, const char *key, const char *prefix, const char *name)
+{
+	char r[300];
+	snprintf(r, sizeof(r), "%s/%s", prefix, name);
+	yemit_str(y, key);
+	yemit_flow_map(y);
+	yemit_kv(y, "ref", r);
+	yemit_close_map(y);
+}

@@ -36,4 +36,10 @@ void yemit_plain(struct yemit *y, const char *s);
 /* key: value, the value a string. */
 void yemit_kv(struct yemit *y, const char *key, const char *value);
 
+/* A card's envelope (apiVersion, kind, metadata.name), then `spec:` opened: the caller writes
+ * the spec's fields, closes it (yemit_close_map) and ends the document (yemit_end). */
+bool yemit_card_begin(struct yemit *y, const char *kind, const char *name);
+/* key: {ref: PREFIX/NAME}, a card's reference to another. */
+void yemit_ref(struct yemit *y, const char *key, const char *prefix, const char *name);
+
 #endif

@@ -146,15 +146,36 @@ static void command(struct yemit *y, const cJSON *cmd)
 	free(line);
 }
 
+/* Starts key's mapping (or sequence) at its first item, so that an empty one is left out. */
+static void first_item(struct yemit *y, bool *open, const char *key, bool seq)
+{
+	if (*open)
+		return;
+	yemit_str(y, key);
+	if (seq)
+		yemit_seq(y);
+	else
+		yemit_map(y);
+	*open = true;
+}
+
+/* Whether text starts with one of words; whole: and the word is all of its name (up to '=', in
+ * an environment entry). */
+static bool starts_with(const char *text, const char *const *words, size_t count, bool whole)
+{
+	for (size_t i = 0; i < count; i++) {
+		size_t n = strlen(words[i]);
+		if (strncmp(text, words[i], n) == 0 && (!whole || text[n] == '=' || !text[n]))
+			return true;
+	}
+	return false;
+}
+
 /* CUTIP's adopt drops these: the image or the engine sets them in every container. */
 static bool env_dropped(const char *kv)
 {
 	static const char *const dropped[] = {"PATH", "HOME", "HOSTNAME", "TERM"};
-	size_t n = strcspn(kv, "=");
-	for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
-		if (n == strlen(dropped[i]) && strncmp(kv, dropped[i], n) == 0)
-			return true;
-	return false;
+	return starts_with(kv, dropped, sizeof(dropped) / sizeof(dropped[0]), true);
 }
 
 static void environment(struct yemit *y, const cJSON *env)
@@ -165,11 +186,7 @@ static void environment(struct yemit *y, const cJSON *env)
 	{
 		if (!cJSON_IsString(v) || env_dropped(v->valuestring))
 			continue;
-		if (!open) {
-			yemit_str(y, "environment");
-			yemit_map(y);
-			open = true;
-		}
+		first_item(y, &open, "environment", false);
 		char *kv = strdup(v->valuestring), *eq = kv ? strchr(kv, '=') : NULL;
 		if (!kv) {
 			y->failed = true;
@@ -189,10 +206,7 @@ static bool label_dropped(const char *key)
 {
 	static const char *const prefixes[] = {"com.docker.", "org.opencontainers.", "desktop.",
 					       "io.podman.", "cutipfs."};
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (strncmp(key, prefixes[i], strlen(prefixes[i])) == 0)
-			return true;
-	return false;
+	return starts_with(key, prefixes, sizeof(prefixes) / sizeof(prefixes[0]), false);
 }
 
 static void labels(struct yemit *y, const cJSON *l)
@@ -203,11 +217,7 @@ static void labels(struct yemit *y, const cJSON *l)
 	{
 		if (!v->string || label_dropped(v->string))
 			continue;
-		if (!open) {
-			yemit_str(y, "labels");
-			yemit_map(y);
-			open = true;
-		}
+		first_item(y, &open, "labels", false);
 		yemit_kv(y, v->string, cJSON_IsString(v) ? v->valuestring : "");
 	}
 	if (open)
@@ -228,11 +238,7 @@ static void ports(struct yemit *y, const cJSON *bindings)
 					     *str_of(b, "HostPort")) host = str_of(b, "HostPort");
 		if (!host || !p->string)
 			continue; /* a port the engine picks: no card says that */
-		if (!open) {
-			yemit_str(y, "ports");
-			yemit_map(y);
-			open = true;
-		}
+		first_item(y, &open, "ports", false);
 		yemit_kv(y, p->string, host);
 	}
 	if (open)
@@ -258,11 +264,7 @@ static void mounts(struct yemit *y, const cJSON *list)
 		if (!type || !dest || !src || (!bind && strcmp(type, "volume") != 0) ||
 		    (!bind && mount_rw(m)))
 			continue;
-		if (!open) {
-			yemit_str(y, "mounts");
-			yemit_seq(y);
-			open = true;
-		}
+		first_item(y, &open, "mounts", true);
 		yemit_map(y);
 		yemit_kv(y, "type", type);
 		yemit_kv(y, "source", src);
@@ -282,11 +284,7 @@ static void mounts(struct yemit *y, const cJSON *list)
 		const char *dest = str_of(m, "Destination");
 		if (!type || strcmp(type, "volume") != 0 || !name || !dest || !mount_rw(m))
 			continue;
-		if (!open) {
-			yemit_str(y, "volumes");
-			yemit_map(y);
-			open = true;
-		}
+		first_item(y, &open, "volumes", false);
 		yemit_kv(y, name, dest);
 	}
 	if (open)

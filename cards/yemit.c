@@ -13,10 +13,14 @@ static int sink(void *data, unsigned char *buffer, size_t size)
 	return fwrite(buffer, 1, size, y->out) == size;
 }
 
-/* Emits one event made by init (which returns 0 when it could not make it). */
+/* Emits one event made by init (which returns 0 when it could not make it). The emitter owns
+ * what it was given (yaml_emitter_emit); an event not given, after a failure (a string that is
+ * not UTF-8, say), is freed here. */
 static void emit(struct yemit *y, int made, yaml_event_t *ev)
 {
-	if (y->failed || !made || !yaml_emitter_emit(&y->emitter, ev))
+	if (made && y->failed)
+		yaml_event_delete(ev);
+	else if (!made || !yaml_emitter_emit(&y->emitter, ev))
 		y->failed = true;
 }
 

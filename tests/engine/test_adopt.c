@@ -65,17 +65,25 @@ static const char *map_get(const struct card_map *m, const char *key)
 	return NULL;
 }
 
+/* The ContainerCard of a fixture's container (h1xfix, on the network h1xnet). */
+static struct card *container_of(const char *fixture)
+{
+	char *doc = slurp(fixture);
+	struct card *card = generated(doc, NULL, CARD_CONTAINER);
+	free(doc);
+	assert_string_equal(card->name.s, "h1xfix");
+	assert_string_equal(card->spec.container.network_ref.s, "networks/h1xnet");
+	assert_null(card->spec.container.network_mode);
+	return card;
+}
+
 static void test_docker_container(void **state)
 {
 	(void)state;
-	char *doc = slurp("docker-container.json");
-	struct card *card = generated(doc, NULL, CARD_CONTAINER);
+	struct card *card = container_of("docker-container.json");
 	const struct card_container_spec *c = &card->spec.container;
 
-	assert_string_equal(card->name.s, "h1xfix");
 	assert_string_equal(c->image_ref.s, "images/h1xfix");
-	assert_string_equal(c->network_ref.s, "networks/h1xnet");
-	assert_null(c->network_mode);
 	assert_string_equal(c->command.s, "sleep 3600");
 	/* The container port first, as cutipfs reads a card: the real mapping 80 -> 38123. */
 	assert_int_equal(c->ports.count, 1);
@@ -92,20 +100,15 @@ static void test_docker_container(void **state)
 	assert_null(c->hostname);
 	assert_null(c->workdir);
 	card_free(card);
-	free(doc);
 }
 
 static void test_podman_container(void **state)
 {
 	(void)state;
-	char *doc = slurp("podman-container.json");
-	struct card *card = generated(doc, NULL, CARD_CONTAINER);
+	/* Podman says NetworkMode bridge for a container on a user network. */
+	struct card *card = container_of("podman-container.json");
 	const struct card_container_spec *c = &card->spec.container;
 
-	assert_string_equal(card->name.s, "h1xfix");
-	/* Podman says NetworkMode bridge for a container on a user network. */
-	assert_string_equal(c->network_ref.s, "networks/h1xnet");
-	assert_null(c->network_mode);
 	assert_string_equal(map_get(&c->ports, "80/tcp"), "38124");
 	/* PATH, HOME, HOSTNAME and TERM dropped, as CUTIP's adopt does; the rest kept. */
 	assert_int_equal(c->environment.count, 2);
@@ -118,7 +121,6 @@ static void test_podman_container(void **state)
 	assert_null(c->restart_policy);
 	assert_int_equal(c->resources.pids, 0);
 	card_free(card);
-	free(doc);
 }
 
 static void test_image(void **state)
@@ -139,31 +141,31 @@ static void test_image(void **state)
 	}
 }
 
+/* The NetworkCard of a fixture's container, with its network's document or (NULL) without. */
+static void network_is(const char *container, const char *network, const char *subnet,
+		       const char *gateway)
+{
+	char *doc = slurp(container), *net = network ? slurp(network) : NULL;
+	struct card *card = generated(doc, net, CARD_NETWORK);
+	assert_string_equal(card->name.s, "h1xnet");
+	assert_string_equal(card->spec.network.subnet, subnet);
+	if (gateway)
+		assert_string_equal(card->spec.network.gateway, gateway);
+	else
+		assert_null(card->spec.network.gateway);
+	card_free(card);
+	free(doc);
+	free(net);
+}
+
 static void test_network(void **state)
 {
 	(void)state;
-	char *doc = slurp("docker-container.json"), *net = slurp("docker-network.json");
-	struct card *card = generated(doc, net, CARD_NETWORK);
-	assert_string_equal(card->name.s, "h1xnet");
-	assert_string_equal(card->spec.network.subnet, "10.231.7.0/24");
-	assert_null(card->spec.network.gateway); /* the network's own document has none */
-	card_free(card);
+	/* Docker's network document has no gateway (none was asked for). */
+	network_is("docker-container.json", "docker-network.json", "10.231.7.0/24", NULL);
 	/* Without the network's document: guessed from the address and prefix. */
-	card = generated(doc, NULL, CARD_NETWORK);
-	assert_string_equal(card->spec.network.subnet, "10.231.7.0/24");
-	assert_string_equal(card->spec.network.gateway, "10.231.7.1");
-	card_free(card);
-	free(doc);
-	free(net);
-
-	doc = slurp("podman-container.json");
-	net = slurp("podman-network.json");
-	card = generated(doc, net, CARD_NETWORK);
-	assert_string_equal(card->spec.network.subnet, "10.231.8.0/24");
-	assert_string_equal(card->spec.network.gateway, "10.231.8.1");
-	card_free(card);
-	free(doc);
-	free(net);
+	network_is("docker-container.json", NULL, "10.231.7.0/24", "10.231.7.1");
+	network_is("podman-container.json", "podman-network.json", "10.231.8.0/24", "10.231.8.1");
 }
 
 static cJSON *item(cJSON *o, const char *key)

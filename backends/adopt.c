@@ -489,8 +489,9 @@ int ws_adopt_generate(const char *container, const char *network, enum card_kind
 		char *out = NULL;
 		size_t n = 0;
 		bool ok = yemit_end(&y, &out, &n);
+		/* A string of the document that is not UTF-8 has no YAML. */
 		if (rc == 0 && !ok)
-			rc = -ENOMEM;
+			rc = y.bad_text ? -EILSEQ : -ENOMEM;
 		if (rc == 0) {
 			*text = out;
 			*len = n;

@@ -442,7 +442,8 @@ int ws_write_atomic(const char *path, const char *text, size_t len);
  * CARD_IMAGE, or CARD_NETWORK (its user network's; @network, that network's inspect document,
  * may be NULL: the subnet is then guessed from the container's address). @container is the
  * container's inspect document (JSON). 0 and malloc'd text; -ENOENT for a NetworkCard of a
- * container on no user network; -EINVAL when @container is no container's document. */
+ * container on no user network; -EINVAL when @container is no container's document; -EILSEQ
+ * when a string the card would hold is not UTF-8. */
 int ws_adopt_generate(const char *container, const char *network, enum card_kind kind, char **text,
 		      size_t *len);
 /* (adopt.c) The user network a card names of a container's networks ("\nbridge\nnet1\n"),

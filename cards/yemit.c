@@ -1,5 +1,7 @@
 /* The YAML writer of cards/yemit.h: libyaml's emitter, writing to a memory stream
  * (open_memstream). */
+#include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,13 +99,34 @@ void yemit_close_seq(struct yemit *y)
 	emit(y, yaml_sequence_end_event_initialize(&ev), &ev);
 }
 
+/* Whether s is UTF-8, as iconv(3) converting it from UTF-8 finds. */
+static bool is_utf8(const char *s)
+{
+	iconv_t cd = iconv_open("UTF-8", "UTF-8");
+	if (cd == (iconv_t)-1)
+		return true; /* cannot tell: as out of memory */
+	char out[256], *in = (char *)s;
+	size_t inleft = strlen(s), rc = 0;
+	while (inleft && rc != (size_t)-1) {
+		char *o = out;
+		size_t outleft = sizeof(out);
+		rc = iconv(cd, &in, &inleft, &o, &outleft);
+		if (rc == (size_t)-1 && errno == E2BIG)
+			rc = 0;
+	}
+	iconv_close(cd);
+	return rc != (size_t)-1;
+}
+
 static void scalar(struct yemit *y, const char *s, yaml_scalar_style_t style)
 {
 	yaml_event_t ev;
-	emit(y,
-	     yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
-					  style),
-	     &ev);
+	int made = yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
+						1, 1, style);
+	/* libyaml refuses a string that is not UTF-8 (else it is out of memory). */
+	if (!made && !y->failed && !is_utf8(s))
+		y->bad_text = true;
+	emit(y, made, &ev);
 }
 
 /* Whether s, written plain, reads back as the same string (ydoc resolves as CUTIP does). */

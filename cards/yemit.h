@@ -15,7 +15,8 @@ struct yemit {
 	FILE *out; /* open_memstream on buf and len */
 	char *buf;
 	size_t len;
-	bool failed; /* a call failed (out of memory): the rest do nothing */
+	bool failed;   /* a call failed (out of memory): the rest do nothing */
+	bool bad_text; /* ... because a string was not UTF-8 (libyaml refuses one) */
 };
 
 /* Starts a document whose root is a block mapping. false when out of memory. */

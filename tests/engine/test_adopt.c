@@ -332,6 +332,11 @@ static void test_refused(void **state)
 	const char *noaddr = "{\"Name\":\"/x\",\"NetworkSettings\":{\"Networks\":{\"n1\":{}}}}";
 	assert_int_equal(ws_adopt_generate(noaddr, NULL, CARD_NETWORK, &text, &len), -ENOENT);
 	assert_int_equal(ws_adopt_generate(plain, NULL, CARD_UNIT, &text, &len), -EINVAL);
+	/* A label that is not UTF-8 (the engine keeps any bytes): no card, and the errno says why.
+	 */
+	const char *latin1 = "{\"Name\":\"/x\",\"Config\":{\"Labels\":{\"k\":\"caf\xe9\"}}}";
+	assert_int_equal(ws_adopt_generate(latin1, NULL, CARD_CONTAINER, &text, &len), -EILSEQ);
+	assert_null(text);
 }
 
 static void test_user_net(void **state)

@@ -168,6 +168,9 @@ int ws_adopt_take(struct workspace *ws, const struct be_obj *ctr, const char *re
 		  const char *hash, const struct ws_deps *deps, char *err, size_t errlen)
 {
 	char have[65];
+	/* Another workspace's container stays its own: two mounts never fight over one. */
+	if (be_obj_label(ctr, WS_LABEL_MANAGED))
+		return 0;
 	if (!ctr->inspect || generated_hash(ctr, have) < 0 || strcmp(have, hash) != 0)
 		return 0;
 	/* The same card may name an image that differs under the same name (rebuilt since). */

@@ -469,9 +469,9 @@ bool ws_adopted(struct workspace *ws, const char *id, struct ws_adoption *out);
 /* Drops @id (a full id) from the record, if it is there: the container is removed. */
 void ws_adopted_forget(struct workspace *ws, const char *id);
 /* Whether the foreign container @ctr (inspected) is what the card at relpath, of hash @hash,
- * makes: its generated card has the same hash and it runs the image the card names. Then it is
- * recorded as adopted: 1. 0 when it is not; -errno when the record cannot be written (the
- * sentence in err). */
+ * makes: no other workspace made it, its generated card has the same hash and it runs the image
+ * the card names. Then it is recorded as adopted: 1. 0 when it is not; -errno when the record
+ * cannot be written (the sentence in err). */
 struct ws_deps;
 int ws_adopt_take(struct workspace *ws, const struct be_obj *ctr, const char *relpath,
 		  const char *hash, const struct ws_deps *deps, char *err, size_t errlen);

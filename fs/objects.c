@@ -183,6 +183,40 @@ static const struct child *find_child(enum ws_kind kind, const struct ws_object 
 	return NULL;
 }
 
+/* A container's `card`, `image-card`, `network-card`: they change when a card takes the
+ * container over (a rendered file becomes the link). */
+static bool adoptable(enum ws_kind kind, const struct child *c)
+{
+	return kind == WS_CONTAINER &&
+	       (c->type == FS_OBJCARD || (c->type == FS_OBJFILE && c->file >= FS_F_ADOPT_CARD));
+}
+
+static bool adoptable_name(enum ws_kind kind, const char *name)
+{
+	size_t count;
+	const struct child *c = children(kind, &count);
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(c[i].name, name) == 0 && adoptable(kind, &c[i]))
+			return true;
+	return false;
+}
+
+/* An object directory's object as the workspace has it now, into n->obj and *obj (what n had
+ * when the workspace has none: gone, or the engine unreachable). */
+static int refresh_dir(struct fs *fs, struct fs_node *n, struct ws_object *obj)
+{
+	pthread_mutex_lock(&fs->lock);
+	*obj = n->obj;
+	pthread_mutex_unlock(&fs->lock);
+	int rc = ws_lookup(fs->ws, n->kind, obj->name, obj);
+	if (rc == 0) {
+		pthread_mutex_lock(&fs->lock);
+		n->obj = *obj;
+		pthread_mutex_unlock(&fs->lock);
+	}
+	return rc;
+}
+
 int fs_obj_parent(struct fs *fs, const struct fs_node *n, struct ws_object *obj)
 {
 	pthread_mutex_lock(&fs->lock);
@@ -367,12 +401,9 @@ static int child_entry(struct fs *fs, struct fs_node *dir, const struct child *c
 	}
 	struct stat st = e->attr;
 	/* The names in an object directory are fixed for its life (a new object of the same
-	 * name gets a new directory node), but a container's card: a rendered file becomes the
-	 * link to the card that took the container over. */
-	bool adoptable =
-	    n->kind == WS_CONTAINER &&
-	    (c->type == FS_OBJCARD || (c->type == FS_OBJFILE && c->file >= FS_F_ADOPT_CARD));
-	fs_entry_init(e, n, adoptable ? FS_TIMEOUT_NONE : FS_TIMEOUT_FIXED, attr_timeout(n));
+	 * name gets a new directory node), but a container's cards. */
+	fs_entry_init(e, n, adoptable(n->kind, c) ? FS_TIMEOUT_NONE : FS_TIMEOUT_FIXED,
+		      attr_timeout(n));
 	e->attr = st;
 	return 0;
 }
@@ -419,6 +450,10 @@ void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name)
 		if (rc == 0)
 			rc = dir_entry(fs, parent->ino, parent->kind, &obj, &e);
 	} else {
+		struct ws_object now;
+		/* Which of a container's cards it has is asked afresh: an adoption changes it. */
+		if (adoptable_name(parent->kind, name))
+			refresh_dir(fs, parent, &now);
 		pthread_mutex_lock(&fs->lock);
 		const struct child *c = find_child(parent->kind, &parent->obj, name);
 		pthread_mutex_unlock(&fs->lock);
@@ -437,15 +472,7 @@ void fs_obj_getattr(fuse_req_t req, struct fs_node *n)
 	struct stat st;
 	int rc;
 	if (n->type == FS_OBJDIR) {
-		pthread_mutex_lock(&fs->lock);
-		obj = n->obj;
-		pthread_mutex_unlock(&fs->lock);
-		rc = ws_lookup(fs->ws, n->kind, obj.name, &obj);
-		if (rc == 0) {
-			pthread_mutex_lock(&fs->lock);
-			n->obj = obj;
-			pthread_mutex_unlock(&fs->lock);
-		}
+		rc = refresh_dir(fs, n, &obj);
 	} else if (n->type == FS_OBJCARD) {
 		rc = fresh_object(fs, n, &obj);
 	} else {
@@ -492,14 +519,7 @@ void fs_obj_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi
 		free(objs);
 	} else {
 		struct ws_object obj;
-		pthread_mutex_lock(&fs->lock);
-		obj = n->obj;
-		pthread_mutex_unlock(&fs->lock);
-		if (ws_lookup(fs->ws, n->kind, obj.name, &obj) == 0) {
-			pthread_mutex_lock(&fs->lock);
-			n->obj = obj;
-			pthread_mutex_unlock(&fs->lock);
-		}
+		refresh_dir(fs, n, &obj);
 		size_t count;
 		const struct child *c = children(n->kind, &count);
 		for (size_t i = 0; rc == 0 && i < count; i++) {

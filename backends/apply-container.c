@@ -45,28 +45,42 @@ static int ensure_volumes(struct workspace *ws, const char *relpath,
 	return 0;
 }
 
-/* What the existing container is to the card: 1 the same, 0 to be replaced, or -EEXIST. */
-static int compare(struct workspace *ws, const struct be_obj *ctr, const char *hash,
-		   const struct ws_deps *deps, const char *name, struct ws_result *res)
+/* What the existing container is to the card: 1 the same, 0 to be replaced, or -EEXIST. A
+ * container someone else made is the same when it is what the card makes (it is adopted then,
+ * adopted.c: CUTIP's adopt writes cards that take over a running container as it is). */
+static int compare(struct workspace *ws, const struct be_obj *ctr, const char *relpath,
+		   const char *hash, const struct ws_deps *deps, const char *name,
+		   struct ws_result *res)
 {
-	const char *h = be_obj_label(ctr, WS_LABEL_HASH);
+	struct ws_adoption adopted;
+	bool was_adopted = ws_adopted(ws, ctr->id, &adopted);
+	const char *h = was_adopted ? adopted.hash : be_obj_label(ctr, WS_LABEL_HASH);
 
 	if (!ws_labels_ours(ws, ctr)) {
+		int rc = ws_adopt_take(ws, ctr, relpath, hash, deps, res->err, sizeof(res->err));
+		if (rc != 0)
+			return rc;
 		ws_fmt(res->err, sizeof(res->err),
 		       "container '%s' exists and was not made by this workspace: it is left "
-		       "alone (remove or rename it, or rename the card)",
-		       name);
+		       "alone (remove or rename it, or rename the card; containers/%s/card is "
+		       "the card that takes it over as it is)",
+		       name, name);
 		return -EEXIST;
 	}
 	if (!h || strcmp(h, hash) != 0)
 		return 0;
-	if (strcmp(ctr->image, be_image_short(deps->image)) != 0)
+	/* An adopted container keeps the image name it was made with: its image is its id. */
+	if (!was_adopted && strcmp(ctr->image, be_image_short(deps->image)) != 0)
 		return 0;
 	/* The image under that name was rebuilt or re-tagged since. */
 	if (deps->image_id[0] && ctr->image_id[0] &&
 	    strcmp(ws_id_short(ctr->image_id), ws_id_short(deps->image_id)) != 0)
 		return 0;
-	return 1;
+	/* Taken over by a card renamed since: the record follows it. */
+	int rc = was_adopted && strcmp(adopted.card, relpath) != 0
+		     ? ws_adopt_take(ws, ctr, relpath, hash, deps, res->err, sizeof(res->err))
+		     : 0;
+	return rc < 0 ? rc : 1;
 }
 
 /* Whether the state has read the engine's containers and knows none of that name: the read
@@ -118,7 +132,7 @@ static int apply(struct workspace *ws, const char *relpath, const struct card *c
 	if (rc < 0 && rc != -ENOENT)
 		return rc;
 	if (rc == 0) {
-		int same = compare(ws, ctr, hash, deps, name, res);
+		int same = compare(ws, ctr, relpath, hash, deps, name, res);
 		bool never_started = strcmp(ctr->state, "created") == 0;
 		ws_fmt(res->id, sizeof(res->id), "%s", ctr->id);
 		be_obj_free(ctr);

@@ -405,10 +405,13 @@ int ws_container_destroy(struct workspace *ws, const char *id, char *err, size_t
 	struct be_ctl stop = {.op = BE_STOP, .timeout_s = WS_STOP_GRACE_S};
 	int rc = ws->be->ops->ctl(ws->be, BE_CONTAINER, id, &stop, err, errlen);
 
-	if (rc == -ENOENT)
-		return rc;
 	/* A stop that failed (a paused container, say) is settled by the forced remove. */
-	return ws->be->ops->remove(ws->be, BE_CONTAINER, id, BE_RM_FORCE, err, errlen);
+	if (rc != -ENOENT)
+		rc = ws->be->ops->remove(ws->be, BE_CONTAINER, id, BE_RM_FORCE, err, errlen);
+	/* Gone: an adoption of it is over (adopted.c). */
+	if (rc == 0 || rc == -ENOENT)
+		ws_adopted_forget(ws, id);
+	return rc;
 }
 
 static int unapply(struct workspace *ws, enum card_kind kind, const char *object, bool force,

@@ -43,5 +43,8 @@ bool ws_labels_ours(struct workspace *ws, const struct be_obj *o)
 {
 	const char *managed = be_obj_label(o, WS_LABEL_MANAGED);
 	const char *root = be_obj_label(o, WS_LABEL_WORKSPACE);
-	return managed && strcmp(managed, "1") == 0 && root && strcmp(root, ws->root) == 0;
+	if (managed && strcmp(managed, "1") == 0 && root && strcmp(root, ws->root) == 0)
+		return true;
+	/* A container a card took over as it was keeps the labels it had (adopted.c). */
+	return o->kind == BE_CONTAINER && ws_adopted(ws, o->id, NULL);
 }

@@ -118,6 +118,7 @@ static void merge_engine(struct workspace *ws, enum ws_kind kind, struct collect
 		ws_fmt(o->id, sizeof(o->id), "%s", so->id);
 		ws_fmt(o->state, sizeof(o->state), "%s", so->state);
 		o->managed = so->managed;
+		o->user_net = kind == WS_CONTAINER && ws_adopt_user_net(so->nets, NULL, 0);
 		if (e)
 			ws_fmt(o->card, sizeof(o->card), "%s", e->relpath);
 		else if (so->card)

@@ -29,8 +29,7 @@ static char *mark_path(const struct workspace *ws, const char *relpath)
 	return asprintf(&path, "%s/.cutip/removing/%s", ws->root, relpath) < 0 ? NULL : path;
 }
 
-/* Writes the whole text under a temporary name first: a mark is never half there. */
-static int write_mark(const char *path, const char *text, size_t len)
+int ws_write_atomic(const char *path, const char *text, size_t len)
 {
 	char *tmp = NULL, *slash;
 	int rc = 0;
@@ -67,7 +66,7 @@ void ws_removal_begin(struct workspace *ws, const char *relpath)
 	if (mark && asprintf(&card, "%s/%s", ws->cards_dir, relpath) >= 0) {
 		text = ws_read_card_file(card, &len);
 		/* No file, nothing a crash could bring back. */
-		rc = text ? write_mark(mark, text, len) : 0;
+		rc = text ? ws_write_atomic(mark, text, len) : 0;
 	}
 	if (rc < 0)
 		ws_error_add(ws,

@@ -38,10 +38,16 @@ struct ws_sobj *ws_sobj_from(struct workspace *ws, struct be_obj *b)
 {
 	struct ws_sobj *o = b ? calloc(1, sizeof(*o)) : NULL;
 	const char *card = be_obj_label(b, WS_LABEL_CARD);
+	const char *hash = be_obj_label(b, WS_LABEL_HASH);
+	struct ws_adoption adopted;
 
 	if (!o) {
 		be_obj_free(b);
 		return NULL;
+	}
+	if (b->kind == BE_CONTAINER && ws_adopted(ws, b->id, &adopted)) {
+		card = adopted.card;
+		hash = adopted.hash;
 	}
 	ws_fmt(o->id, sizeof(o->id), "%s", b->id);
 	ws_fmt(o->name, sizeof(o->name), "%s", b->name);
@@ -53,8 +59,8 @@ struct ws_sobj *ws_sobj_from(struct workspace *ws, struct be_obj *b)
 	o->tty = b->tty;
 	o->managed = ws_labels_ours(ws, b);
 	o->card = o->managed && card ? strdup(card) : NULL;
-	if (o->managed && be_obj_label(b, WS_LABEL_HASH))
-		ws_fmt(o->hash, sizeof(o->hash), "%s", be_obj_label(b, WS_LABEL_HASH));
+	if (o->managed && hash)
+		ws_fmt(o->hash, sizeof(o->hash), "%s", hash);
 	o->created = b->created;
 	o->size = b->size;
 	o->changed = b->kind == BE_CONTAINER ? last_change(o) : o->created;

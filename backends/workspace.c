@@ -192,6 +192,8 @@ static void ws_free(struct workspace *ws)
 	pthread_mutex_destroy(&ws->lock);
 	pthread_mutex_destroy(&ws->qlock);
 	pthread_mutex_destroy(&ws->errlock);
+	ws_adopted_free(ws);
+	pthread_mutex_destroy(&ws->alock);
 	pthread_cond_destroy(&ws->qcond);
 	pthread_cond_destroy(&ws->qdone);
 	free(ws->root);
@@ -228,6 +230,7 @@ int ws_open(const char *root, struct backend *be, struct workspace **out, char *
 	pthread_mutex_init(&ws->lock, NULL);
 	pthread_mutex_init(&ws->qlock, NULL);
 	pthread_mutex_init(&ws->errlock, NULL);
+	pthread_mutex_init(&ws->alock, NULL);
 	pthread_cond_init(&ws->qcond, NULL);
 	pthread_cond_init(&ws->qdone, NULL);
 	ws_state_init(ws);
@@ -244,6 +247,7 @@ int ws_open(const char *root, struct backend *be, struct workspace **out, char *
 	}
 
 	ws_down_load(ws);
+	ws_adopted_load(ws);
 	ws_load_all(ws);
 
 	/* The engine state: a first full list, then the events keep it. */

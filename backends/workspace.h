@@ -118,6 +118,7 @@ struct ws_object {
 	char state[16];		 /* first line of status: running, exited, pending, error, ... */
 	char card[512];		 /* relpath of the card that made it, or "" */
 	bool managed;		 /* made by this workspace */
+	bool user_net;		 /* containers: on a user network (a NetworkCard can name it) */
 	time_t changed;		 /* last state change, for mtimes */
 };
 
@@ -143,6 +144,13 @@ int ws_lookup(struct workspace *ws, enum ws_kind kind, const char *name, struct 
  * started_at, finished_at, health, reason, card, ...). Malloc'd text. While the engine's event
  * stream is down the state may be old: a last line says so, "engine: unreachable (WHY)". */
 int ws_status(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len);
+/* The cards of a container cutipfs did not make, as CUTIP's adopt writes them (adopt-view.c): kind
+ * CARD_CONTAINER, CARD_IMAGE or CARD_NETWORK. Copied into cards/, they take the container over
+ * as it runs (no restart): it is the workspace's own from then on. Malloc'd text; -ENOENT for
+ * a container of the workspace's own, one not made yet, or a NetworkCard of a container on no
+ * user network. */
+int ws_adopt_card(struct workspace *ws, const char *name, enum card_kind kind, char **text,
+		  size_t *len);
 /* The engine's inspect document, as it is (pretty JSON); "{}\n" for a card's object not made
  * yet (pending, error), never -ENOENT for a listed object. */
 int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char **text, size_t *len);

@@ -304,6 +304,11 @@ struct workspace {
 	int next_sub;			 /* guarded by sublock */
 	bool delivering;		 /* guarded by sublock: callbacks are running */
 
+	/* The containers adopted (adopted.c). */
+	pthread_mutex_t alock;
+	struct ws_adoption *adopted; /* guarded by alock */
+	size_t nadopted;	     /* guarded by alock */
+
 	/* The events thread (events-feed.c). */
 	pthread_t events_thread;
 	bool events_started;
@@ -451,6 +456,48 @@ void ws_removal_end(struct workspace *ws, const char *relpath);
 /* The cards whose removal was noted and that still hold the noted text (NULL-terminated,
  * ws_strv_free; NULL when none); the other notes are dropped. */
 char **ws_removals_interrupted(struct workspace *ws);
+/* Writes the whole text to path under a temporary name first, then renames it: a reader never
+ * sees half of it. Makes the folders above it. 0 or -errno. */
+int ws_write_atomic(const char *path, const char *text, size_t len);
+
+/* ---- containers cutipfs did not make: their cards, and their take-over ---- */
+/* (adopt.c) The card CUTIP's adopt writes of a container, as YAML: kind CARD_CONTAINER,
+ * CARD_IMAGE, or CARD_NETWORK (its user network's; @network, that network's inspect document,
+ * may be NULL: the subnet is then guessed from the container's address). @container is the
+ * container's inspect document (JSON). 0 and malloc'd text; -ENOENT for a NetworkCard of a
+ * container on no user network; -EINVAL when @container is no container's document; -EILSEQ
+ * when a string the card would hold is not UTF-8. */
+int ws_adopt_generate(const char *container, const char *network, enum card_kind kind, char **text,
+		      size_t *len);
+/* (adopt.c) The user network a card names of a container's networks ("\nbridge\nnet1\n"),
+ * into name; false when it is on none. */
+bool ws_adopt_user_net(const char *nets, char *name, size_t len);
+
+/* (adopted.c) The adoptions, kept in <root>/.cutip/adopted: containers cutipfs did not make
+ * (Docker cannot add labels to an existing container) that a card took over as they were.
+ * Such a container counts as the workspace's own (labels.c ws_labels_ours), made by that card
+ * with that hash, until it is removed. */
+struct ws_adoption {
+	char id[BE_ID_SIZE];
+	char hash[65];
+	char card[512]; /* relpath of the card */
+};
+/* Reads the record (at open, before the state is read). No record, or one that cannot be
+ * read: no adoptions (the containers show as not ours, and their cards take them over again
+ * when they still match). */
+void ws_adopted_load(struct workspace *ws);
+void ws_adopted_free(struct workspace *ws);
+/* Whether container @id was adopted; what took it over into @out (may be NULL). */
+bool ws_adopted(struct workspace *ws, const char *id, struct ws_adoption *out);
+/* Drops @id (a full id) from the record, if it is there: the container is removed. */
+void ws_adopted_forget(struct workspace *ws, const char *id);
+/* Whether the foreign container @ctr (inspected) is what the card at relpath, of hash @hash,
+ * makes: no other workspace made it, its generated card has the same hash and it runs the image
+ * the card names. Then it is recorded as adopted: 1. 0 when it is not; -errno when the record
+ * cannot be written (the sentence in err). */
+struct ws_deps;
+int ws_adopt_take(struct workspace *ws, const struct be_obj *ctr, const char *relpath,
+		  const char *hash, const struct ws_deps *deps, char *err, size_t errlen);
 
 /* ---- the apply pool (pool.c) ---- */
 /* The placeholder values (paths.yaml, secrets.yaml) as read once for a pass, shared by the

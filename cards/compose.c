@@ -114,32 +114,6 @@ static char *fmt(const char *f, ...)
 	return n < 0 ? NULL : s;
 }
 
-/* Starts a card: the envelope, then `spec:` opened. */
-static bool card_begin(struct yemit *y, const char *kind, const char *name)
-{
-	if (!yemit_begin(y))
-		return false;
-	yemit_kv(y, "apiVersion", "cutip/v1");
-	yemit_kv(y, "kind", kind);
-	yemit_str(y, "metadata");
-	yemit_map(y);
-	yemit_kv(y, "name", name);
-	yemit_close_map(y);
-	yemit_str(y, "spec");
-	yemit_map(y);
-	return true;
-}
-
-static void ref(struct yemit *y, const char *key, const char *prefix, const char *name)
-{
-	char r[300];
-	snprintf(r, sizeof(r), "%s/%s", prefix, name);
-	yemit_str(y, key);
-	yemit_flow_map(y);
-	yemit_kv(y, "ref", r);
-	yemit_close_map(y);
-}
-
 /* Names become folders and file names: nothing that leaves its folder. */
 static bool good_name(const char *s)
 {
@@ -158,7 +132,7 @@ static void image_card(struct conv *c, const char *svc, const struct ynode *s)
 	struct yemit y;
 	const struct ynode *build = ynode_get(s, "build");
 	const char *image = text_of(ynode_get(s, "image"));
-	if (!card_begin(&y, "ImageCard", svc)) {
+	if (!yemit_card_begin(&y, "ImageCard", svc)) {
 		c->nomem = true;
 		return;
 	}
@@ -486,7 +460,7 @@ static void network(struct conv *c, struct yemit *y, const char *svc, const stru
 		if (!c->networks || !ynode_get(c->networks, first))
 			error(c, nets, "services.%s.networks: %s is not in the file's networks",
 			      svc, first);
-		ref(y, "networkRef", "networks", first);
+		yemit_ref(y, "networkRef", "networks", first);
 		return;
 	}
 	if (mode && (strncmp(mode, "service:", 8) == 0 || strncmp(mode, "container:", 10) == 0)) {
@@ -633,11 +607,11 @@ static void container_card(struct conv *c, const char *svc, const char *cname,
 			   const struct ynode *s)
 {
 	struct yemit y;
-	if (!card_begin(&y, "ContainerCard", cname)) {
+	if (!yemit_card_begin(&y, "ContainerCard", cname)) {
 		c->nomem = true;
 		return;
 	}
-	ref(&y, "imageRef", "images", svc);
+	yemit_ref(&y, "imageRef", "images", svc);
 	network(c, &y, svc, s);
 	command(c, &y, ynode_get(s, "command"));
 	const char *v;
@@ -665,11 +639,11 @@ static void container_card(struct conv *c, const char *svc, const char *cname,
 static void unit_card(struct conv *c, const char *svc, const char *cname)
 {
 	struct yemit y;
-	if (!card_begin(&y, "Unit", svc)) {
+	if (!yemit_card_begin(&y, "Unit", svc)) {
 		c->nomem = true;
 		return;
 	}
-	ref(&y, "containerRef", "containers", cname);
+	yemit_ref(&y, "containerRef", "containers", cname);
 	yemit_close_map(&y);
 	add_file(c, fmt(CARDS "%s/%s.unit.yaml", svc, svc), &y);
 }
@@ -706,7 +680,7 @@ static void network_card(struct conv *c, const char *name, const struct ynode *n
 		    name, subnet);
 	}
 	struct yemit y;
-	if (!card_begin(&y, "NetworkCard", name)) {
+	if (!yemit_card_begin(&y, "NetworkCard", name)) {
 		c->nomem = true;
 		return;
 	}
@@ -793,7 +767,7 @@ static void group_files(struct conv *c, const char *group, const struct ynode *s
 			const size_t *order)
 {
 	struct yemit y;
-	if (!card_begin(&y, "Group", group)) {
+	if (!yemit_card_begin(&y, "Group", group)) {
 		c->nomem = true;
 		return;
 	}

@@ -1,5 +1,7 @@
 /* The YAML writer of cards/yemit.h: libyaml's emitter, writing to a memory stream
  * (open_memstream). */
+#include <errno.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,10 +15,14 @@ static int sink(void *data, unsigned char *buffer, size_t size)
 	return fwrite(buffer, 1, size, y->out) == size;
 }
 
-/* Emits one event made by init (which returns 0 when it could not make it). */
+/* Emits one event made by init (which returns 0 when it could not make it). The emitter owns
+ * what it was given (yaml_emitter_emit); an event not given, after a failure (a string that is
+ * not UTF-8, say), is freed here. */
 static void emit(struct yemit *y, int made, yaml_event_t *ev)
 {
-	if (y->failed || !made || !yaml_emitter_emit(&y->emitter, ev))
+	if (made && y->failed)
+		yaml_event_delete(ev);
+	else if (!made || !yaml_emitter_emit(&y->emitter, ev))
 		y->failed = true;
 }
 
@@ -93,13 +99,34 @@ void yemit_close_seq(struct yemit *y)
 	emit(y, yaml_sequence_end_event_initialize(&ev), &ev);
 }
 
+/* Whether s is UTF-8, as iconv(3) converting it from UTF-8 finds. */
+static bool is_utf8(const char *s)
+{
+	iconv_t cd = iconv_open("UTF-8", "UTF-8");
+	if (cd == (iconv_t)-1)
+		return true; /* cannot tell: as out of memory */
+	char out[256], *in = (char *)s;
+	size_t inleft = strlen(s), rc = 0;
+	while (inleft && rc != (size_t)-1) {
+		char *o = out;
+		size_t outleft = sizeof(out);
+		rc = iconv(cd, &in, &inleft, &o, &outleft);
+		if (rc == (size_t)-1 && errno == E2BIG)
+			rc = 0;
+	}
+	iconv_close(cd);
+	return rc != (size_t)-1;
+}
+
 static void scalar(struct yemit *y, const char *s, yaml_scalar_style_t style)
 {
 	yaml_event_t ev;
-	emit(y,
-	     yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s), 1, 1,
-					  style),
-	     &ev);
+	int made = yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)strlen(s),
+						1, 1, style);
+	/* libyaml refuses a string that is not UTF-8 (else it is out of memory). */
+	if (!made && !y->failed && !is_utf8(s))
+		y->bad_text = true;
+	emit(y, made, &ev);
 }
 
 /* Whether s, written plain, reads back as the same string (ydoc resolves as CUTIP does). */
@@ -130,4 +157,29 @@ void yemit_kv(struct yemit *y, const char *key, const char *value)
 {
 	yemit_str(y, key);
 	yemit_str(y, value);
+}
+
+bool yemit_card_begin(struct yemit *y, const char *kind, const char *name)
+{
+	if (!yemit_begin(y))
+		return false;
+	yemit_kv(y, "apiVersion", "cutip/v1");
+	yemit_kv(y, "kind", kind);
+	yemit_str(y, "metadata");
+	yemit_map(y);
+	yemit_kv(y, "name", name);
+	yemit_close_map(y);
+	yemit_str(y, "spec");
+	yemit_map(y);
+	return true;
+}
+
+void yemit_ref(struct yemit *y, const char *key, const char *prefix, const char *name)
+{
+	char r[300];
+	snprintf(r, sizeof(r), "%s/%s", prefix, name);
+	yemit_str(y, key);
+	yemit_flow_map(y);
+	yemit_kv(y, "ref", r);
+	yemit_close_map(y);
 }

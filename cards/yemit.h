@@ -15,7 +15,8 @@ struct yemit {
 	FILE *out; /* open_memstream on buf and len */
 	char *buf;
 	size_t len;
-	bool failed; /* a call failed (out of memory): the rest do nothing */
+	bool failed;   /* a call failed (out of memory): the rest do nothing */
+	bool bad_text; /* ... because a string was not UTF-8 (libyaml refuses one) */
 };
 
 /* Starts a document whose root is a block mapping. false when out of memory. */
@@ -35,5 +36,11 @@ void yemit_str(struct yemit *y, const char *s);
 void yemit_plain(struct yemit *y, const char *s);
 /* key: value, the value a string. */
 void yemit_kv(struct yemit *y, const char *key, const char *value);
+
+/* A card's envelope (apiVersion, kind, metadata.name), then `spec:` opened: the caller writes
+ * the spec's fields, closes it (yemit_close_map) and ends the document (yemit_end). */
+bool yemit_card_begin(struct yemit *y, const char *kind, const char *name);
+/* key: {ref: PREFIX/NAME}, a card's reference to another. */
+void yemit_ref(struct yemit *y, const char *key, const char *prefix, const char *name);
 
 #endif

@@ -62,7 +62,8 @@ enum fs_type {
 	FS_CARDS,   /* cards/ itself and everything in it: passed through to the disk */
 	FS_OBJROOT, /* images/, networks/, containers/, units/, groups/, services/, nodes/ */
 	FS_OBJDIR,  /* images/<name>/, ... */
-	FS_OBJFILE, /* status, id, log, logs, inspect.json, follow, ctl, tasks, wait */
+	FS_OBJFILE, /* status, id, log, logs, inspect.json, follow, ctl, tasks, wait, and a
+		       foreign container's card, image-card, network-card */
 	FS_OBJCARD, /* the `card` symlink */
 };
 
@@ -77,6 +78,9 @@ enum fs_objfile {
 	FS_F_TASKS,
 	FS_F_WAIT,
 	FS_F_PLAN, /* units/NAME/plan, groups/NAME/plan */
+	FS_F_ADOPT_CARD, /* the cards that adopt a foreign container (backends/adopt.c) */
+	FS_F_ADOPT_IMAGE,
+	FS_F_ADOPT_NETWORK,
 };
 
 /* Fixed inode numbers of the top of the tree; the table hands out the rest from FS_INO_FIRST. */

@@ -44,6 +44,10 @@ static const struct child container_children[] = {
     {"ctl", FS_OBJFILE, FS_F_CTL},
     {"wait", FS_OBJFILE, FS_F_WAIT},
     {"card", FS_OBJCARD, 0},
+    /* A foreign container's: the cards that take it over, copied into cards/. */
+    {"card", FS_OBJFILE, FS_F_ADOPT_CARD},
+    {"image-card", FS_OBJFILE, FS_F_ADOPT_IMAGE},
+    {"network-card", FS_OBJFILE, FS_F_ADOPT_NETWORK},
 };
 
 /* Units and groups: their state, what up would do, and the ctl that does it. */
@@ -175,10 +179,17 @@ static double attr_timeout(const struct fs_node *n)
 }
 
 /* Whether an object has this child: `card` only when a card made the object, and so an
- * image's `log` (of its card's pull or build). */
-static bool has_child(const struct child *c, const struct ws_object *obj)
+ * image's `log` (of its card's pull or build). A container someone else made has rendered
+ * cards instead (the link to a card of its name that could not take it over would hide
+ * them); network-card when it is on a user network. */
+static bool has_child(enum ws_kind kind, const struct child *c, const struct ws_object *obj)
 {
-	return obj->card[0] || (c->type != FS_OBJCARD && c->file != FS_F_LOG);
+	bool foreign = kind == WS_CONTAINER && !obj->managed && obj->id[0];
+	if (c->type == FS_OBJFILE && c->file >= FS_F_ADOPT_CARD)
+		return foreign && (c->file != FS_F_ADOPT_NETWORK || obj->user_net);
+	if (c->type == FS_OBJCARD)
+		return obj->card[0] && !foreign;
+	return obj->card[0] || c->file != FS_F_LOG;
 }
 
 /* The child called name of an object directory, if it has one. */
@@ -188,9 +199,43 @@ static const struct child *find_child(enum ws_kind kind, const struct ws_object 
 	size_t count;
 	const struct child *c = children(kind, &count);
 	for (size_t i = 0; i < count; i++)
-		if (strcmp(c[i].name, name) == 0)
-			return has_child(&c[i], obj) ? &c[i] : NULL;
+		if (strcmp(c[i].name, name) == 0 && has_child(kind, &c[i], obj))
+			return &c[i];
 	return NULL;
+}
+
+/* A container's `card`, `image-card`, `network-card`: they change when a card takes the
+ * container over (a rendered file becomes the link). */
+static bool adoptable(enum ws_kind kind, const struct child *c)
+{
+	return kind == WS_CONTAINER &&
+	       (c->type == FS_OBJCARD || (c->type == FS_OBJFILE && c->file >= FS_F_ADOPT_CARD));
+}
+
+static bool adoptable_name(enum ws_kind kind, const char *name)
+{
+	size_t count;
+	const struct child *c = children(kind, &count);
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(c[i].name, name) == 0 && adoptable(kind, &c[i]))
+			return true;
+	return false;
+}
+
+/* An object directory's object as the workspace has it now, into n->obj and *obj (what n had
+ * when the workspace has none: gone, or the engine unreachable). */
+static int refresh_dir(struct fs *fs, struct fs_node *n, struct ws_object *obj)
+{
+	pthread_mutex_lock(&fs->lock);
+	*obj = n->obj;
+	pthread_mutex_unlock(&fs->lock);
+	int rc = ws_lookup(fs->ws, n->kind, obj->name, obj);
+	if (rc == 0) {
+		pthread_mutex_lock(&fs->lock);
+		n->obj = *obj;
+		pthread_mutex_unlock(&fs->lock);
+	}
+	return rc;
 }
 
 int fs_obj_parent(struct fs *fs, const struct fs_node *n, struct ws_object *obj)
@@ -235,6 +280,12 @@ static int render(struct fs *fs, enum ws_kind kind, const char *name, int file, 
 		return ws_service_tasks(fs->ws, name, text, len);
 	case FS_F_PLAN:
 		return ws_group_plan(fs->ws, kind, name, text, len);
+	case FS_F_ADOPT_CARD:
+		return ws_adopt_card(fs->ws, name, CARD_CONTAINER, text, len);
+	case FS_F_ADOPT_IMAGE:
+		return ws_adopt_card(fs->ws, name, CARD_IMAGE, text, len);
+	case FS_F_ADOPT_NETWORK:
+		return ws_adopt_card(fs->ws, name, CARD_NETWORK, text, len);
 	case FS_F_ID: {
 		struct ws_object obj;
 		int rc = ws_lookup(fs->ws, kind, name, &obj);
@@ -373,8 +424,9 @@ static int child_entry(struct fs *fs, struct fs_node *dir, const struct child *c
 	}
 	struct stat st = e->attr;
 	/* The names in an object directory are fixed for its life (a new object of the same
-	 * name gets a new directory node). */
-	fs_entry_init(e, n, FS_TIMEOUT_FIXED, attr_timeout(n));
+	 * name gets a new directory node), but a container's cards. */
+	fs_entry_init(e, n, adoptable(n->kind, c) ? FS_TIMEOUT_NONE : FS_TIMEOUT_FIXED,
+		      attr_timeout(n));
 	e->attr = st;
 	return 0;
 }
@@ -421,6 +473,10 @@ void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name)
 		if (rc == 0)
 			rc = dir_entry(fs, parent->ino, parent->kind, &obj, &e);
 	} else {
+		struct ws_object now;
+		/* Which of a container's cards it has is asked afresh: an adoption changes it. */
+		if (adoptable_name(parent->kind, name))
+			refresh_dir(fs, parent, &now);
 		pthread_mutex_lock(&fs->lock);
 		const struct child *c = find_child(parent->kind, &parent->obj, name);
 		pthread_mutex_unlock(&fs->lock);
@@ -439,15 +495,7 @@ void fs_obj_getattr(fuse_req_t req, struct fs_node *n)
 	struct stat st;
 	int rc;
 	if (n->type == FS_OBJDIR) {
-		pthread_mutex_lock(&fs->lock);
-		obj = n->obj;
-		pthread_mutex_unlock(&fs->lock);
-		rc = ws_lookup(fs->ws, n->kind, obj.name, &obj);
-		if (rc == 0) {
-			pthread_mutex_lock(&fs->lock);
-			n->obj = obj;
-			pthread_mutex_unlock(&fs->lock);
-		}
+		rc = refresh_dir(fs, n, &obj);
 	} else if (n->type == FS_OBJCARD) {
 		rc = fresh_object(fs, n, &obj);
 	} else {
@@ -494,18 +542,11 @@ void fs_obj_opendir(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi
 		free(objs);
 	} else {
 		struct ws_object obj;
-		pthread_mutex_lock(&fs->lock);
-		obj = n->obj;
-		pthread_mutex_unlock(&fs->lock);
-		if (ws_lookup(fs->ws, n->kind, obj.name, &obj) == 0) {
-			pthread_mutex_lock(&fs->lock);
-			n->obj = obj;
-			pthread_mutex_unlock(&fs->lock);
-		}
+		refresh_dir(fs, n, &obj);
 		size_t count;
 		const struct child *c = children(n->kind, &count);
 		for (size_t i = 0; rc == 0 && i < count; i++) {
-			if (!has_child(&c[i], &obj))
+			if (!has_child(n->kind, &c[i], &obj))
 				continue;
 			pthread_mutex_lock(&fs->lock);
 			struct fs_node *cn = fs_child_locked(fs, n->ino, c[i].name);

@@ -185,6 +185,8 @@ static void ws_free(struct workspace *ws)
 	ws_state_free(ws);
 	ws_pool_free(ws);
 	ws_errors_clear(ws);
+	ws_buf_free(&ws->load_log);
+	free(ws->load_names);
 	pthread_mutex_destroy(&ws->lock);
 	pthread_mutex_destroy(&ws->qlock);
 	pthread_mutex_destroy(&ws->errlock);

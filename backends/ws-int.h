@@ -110,6 +110,7 @@ struct ws_entry {
 	bool missing_logged;	 /* the "waits for the engine" line went to the errors log */
 	bool announce;		 /* the user just saved it: its apply's outcome is news */
 	const char *activity;	 /* images while applying: "pulling", "building" */
+	char progress[64];	 /* ... and how far: "pulling 45% (12.1/26.9 MB)", or "" */
 	char reason[512];	 /* why pending or error */
 	char hash[65];		 /* effective hash last applied */
 	char id[BE_ID_SIZE]; /* engine id of what it made */
@@ -255,6 +256,11 @@ struct workspace {
 	size_t err_first, err_count; /* guarded by errlock */
 	unsigned long err_gen;	     /* guarded by errlock */
 
+	/* The last load of an image archive (image-tar.c), guarded by lock: its progress, the log
+	 * of every image it loaded, and their names ("\nweb:latest\n...\n"), or NULL. */
+	struct ws_buf load_log;
+	char *load_names;
+
 	/* The engine state (state.c). */
 	pthread_mutex_t slock;
 	pthread_cond_t scond;		     /* broadcast on every change of the store */
@@ -340,6 +346,12 @@ bool ws_swarm(const struct workspace *ws);
 /* An image tag as its images/ name and back (util.c): '/' as %2F, '%' as %25; an image id as
  * its 12-hex short id (one way only). */
 void ws_image_dirname(const char *tag, char *out, size_t len);
+/* The engine reference of an images/ name: its tag, or the id of an untagged one (objects.c);
+ * -ENOENT. */
+int ws_image_ref(struct workspace *ws, const char *name, char *out, size_t len);
+/* "pulling 45% (12.1/26.9 MB)", "building step 3/7", or @activity alone while nothing is
+ * counted (image-tar.c); "" without an activity. */
+void ws_progress_text(const char *activity, const struct be_progress *p, char *out, size_t len);
 void ws_image_tag(const char *dirname, char *out, size_t len);
 /* Waits until the state changes after @gen (ws->sgen, read under slock), @ms pass, or *stop
  * (seen within WS_FOLLOW_POLL_MS): follow.c. */

@@ -64,6 +64,7 @@ enum fs_type {
 	FS_OBJDIR,  /* images/<name>/, ... */
 	FS_OBJFILE, /* status, id, log, logs, inspect.json, follow, ctl, tasks, wait */
 	FS_OBJCARD, /* the `card` symlink */
+	FS_IMGLOAD, /* an archive being written into images/ (imageload.c): no name reaches it */
 };
 
 enum fs_objfile {
@@ -76,6 +77,7 @@ enum fs_objfile {
 	FS_F_CTL,
 	FS_F_TASKS,
 	FS_F_WAIT,
+	FS_F_TAR, /* images/NAME/image.tar (imagetar.c) */
 };
 
 /* Fixed inode numbers of the top of the tree; the table hands out the rest from FS_INO_FIRST. */
@@ -547,6 +549,27 @@ bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, struct stat *st);
 /* Under fs->slock, at exit: ends every logs thread's request; then frees the opens left. */
 void fs_logs_halt_locked(struct fs *fs);
 void fs_logs_free_locked(struct fs *fs);
+
+/* ---- imagetar.c: images/NAME/image.tar, a save streamed ---- */
+void fs_imagetar_open(fuse_req_t req, const char *name, struct fuse_file_info *fi);
+void fs_imagetar_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
+void fs_imagetar_release(fuse_req_t req, struct fuse_file_info *fi);
+
+/* ---- imageload.c: an archive written into images/ loads ---- */
+void fs_imageload_create(fuse_req_t req, struct fs_node *parent, const char *name,
+			 struct fuse_file_info *fi);
+void fs_imageload_getattr(fuse_req_t req, struct fs_node *n);
+void fs_imageload_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, int to_set,
+			  struct fuse_file_info *fi);
+void fs_imageload_write(fuse_req_t req, const char *buf, size_t size, off_t off,
+			struct fuse_file_info *fi);
+/* The flush of a close, and fsync: the load. */
+void fs_imageload_flush(fuse_req_t req, struct fuse_file_info *fi);
+void fs_imageload_release(fuse_req_t req, struct fuse_file_info *fi);
+
+/* ---- imagelog.c: images/NAME/log, read as it grows ---- */
+void fs_imagelog_open(fuse_req_t req, struct fuse_file_info *fi);
+void fs_imagelog_read(fuse_req_t req, struct fs_node *n, size_t size, off_t off);
 
 /* ---- ctl.c: the ctl files of containers, services and nodes ---- */
 void fs_ctl_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);

@@ -27,6 +27,7 @@ static const struct child image_children[] = {
     {"id", FS_OBJFILE, FS_F_ID},
     {"log", FS_OBJFILE, FS_F_LOG},
     {"inspect.json", FS_OBJFILE, FS_F_INSPECT},
+    {"image.tar", FS_OBJFILE, FS_F_TAR},
     {"card", FS_OBJCARD, 0},
 };
 static const struct child network_children[] = {
@@ -153,11 +154,13 @@ static double attr_timeout(const struct fs_node *n)
 	}
 }
 
-/* Whether an object has this child: `card` only when a card made the object, and so an
- * image's `log` (of its card's pull or build). */
+/* Whether an object has this child: `card` only when a card made the object, an image's `log`
+ * when it has one (of its card's pull or build, or of the load that made it). */
 static bool has_child(const struct child *c, const struct ws_object *obj)
 {
-	return obj->card[0] || (c->type != FS_OBJCARD && c->file != FS_F_LOG);
+	if (c->type == FS_OBJCARD)
+		return obj->card[0];
+	return c->file != FS_F_LOG || obj->card[0] || obj->log;
 }
 
 /* The child called name of an object directory, if it has one. */
@@ -243,17 +246,19 @@ static void remember_size(struct fs *fs, struct fs_node *n, size_t len)
 static int file_size(struct fs *fs, struct fs_node *n, const char *name, size_t *size)
 {
 	if (n->file == FS_F_FOLLOW || n->file == FS_F_CTL || n->file == FS_F_LOGS ||
-	    n->file == FS_F_WAIT) {
+	    n->file == FS_F_WAIT || n->file == FS_F_TAR) {
 		/* A stream, commands, and a log not open (logs.c: the engine is asked once per
-		 * open, and a stat is not worth a whole log): nothing to stat. */
+		 * open, and a stat is not worth a whole log), an image's archive (known at its
+		 * end): nothing to stat. */
 		*size = 0;
 		return 0;
 	}
+	bool live = n->file == FS_F_LOG; /* it grows as it is read (imagelog.c) */
 	/* Open now: the kernel's reads give that rendering. */
-	if (fs_cached_size(fs, n, size))
+	if (!live && fs_cached_size(fs, n, size))
 		return 0;
 	pthread_mutex_lock(&fs->lock);
-	bool fresh = n->size_valid && fs_elapsed_ns(&n->size_at) < FS_SIZE_TTL_NS;
+	bool fresh = !live && n->size_valid && fs_elapsed_ns(&n->size_at) < FS_SIZE_TTL_NS;
 	*size = n->size;
 	pthread_mutex_unlock(&fs->lock);
 	if (fresh)
@@ -540,6 +545,12 @@ void fs_obj_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 		return;
 	case FS_F_LOGS:
 		fs_logs_open(req, n, obj.name, fi);
+		return;
+	case FS_F_TAR:
+		fs_imagetar_open(req, obj.name, fi);
+		return;
+	case FS_F_LOG:
+		fs_imagelog_open(req, fi);
 		return;
 	default:
 		rc = render(fs, n->kind, obj.name, n->file, &text, &len);

@@ -1,0 +1,188 @@
+/* images/NAME/image.tar: the image as `docker save` writes it, streamed. Each open starts one
+ * save (ws_image_save) on a thread of its own, which writes what the engine sends into one end
+ * of a socket pair; the reads of the open take it from the other end. The socket's buffer is
+ * all that is held: a reader that stops reading stops the engine's transfer (its writes block),
+ * and its close ends it (the thread's next send fails with EPIPE, which MSG_NOSIGNAL keeps
+ * from being a signal). So `cat`, `cp` and `tar t <` work with bounded memory, whatever the
+ * image's size.
+ *
+ * The file is a stream: nonseekable (lseek and pread fail with ESPIPE, as on a pipe), direct
+ * I/O, st_size 0 since the size is not known before the end. A read waits in its worker thread
+ * for the next bytes (polling for its interruption, so that Ctrl-C gives EINTR); a failure of
+ * the save (the engine gone, the image removed meanwhile) is the read's error after the bytes
+ * that came, never a short archive that ends as if whole. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "fs.h"
+
+/* How often a waiting read looks whether it was interrupted. */
+#define TAR_POLL_MS 200
+
+struct fs_tar {
+	struct fs_handle h;
+	struct fs *fs;
+	char name[128];
+	int rfd, wfd;
+	atomic_bool stop;
+	atomic_int refs;      /* the open and the thread */
+	atomic_int rc;	      /* the save's outcome, once the thread set done */
+	atomic_bool done;     /* ... set before wfd is shut down */
+	pthread_mutex_t lock; /* one read at a time moves pos */
+	off_t pos;
+};
+
+static void tar_unref(struct fs_tar *t)
+{
+	if (atomic_fetch_sub(&t->refs, 1) != 1)
+		return;
+	if (t->rfd >= 0)
+		close(t->rfd);
+	if (t->wfd >= 0)
+		close(t->wfd);
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+/* The release (or the end of the mount): the thread's sends fail from now on. */
+static void tar_free(struct fs_handle *h)
+{
+	struct fs_tar *t = (struct fs_tar *)h;
+
+	atomic_store(&t->stop, true);
+	shutdown(t->rfd, SHUT_RDWR);
+	tar_unref(t);
+}
+
+static int tar_sink(const char *buf, size_t len, void *ctx)
+{
+	struct fs_tar *t = ctx;
+
+	while (len) {
+		ssize_t n = send(t->wfd, buf, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EPIPE ? -EPIPE : -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void *tar_main(void *arg)
+{
+	struct fs_tar *t = arg;
+	int rc = ws_image_save(t->fs->ws, t->name, tar_sink, t, &t->stop);
+
+	atomic_store(&t->rc, rc);
+	atomic_store(&t->done, true);
+	shutdown(t->wfd, SHUT_WR); /* the reader's end of the archive */
+	struct fs *fs = t->fs;
+	tar_unref(t);
+	pthread_mutex_lock(&fs->slock);
+	fs_follower_end_locked(fs);
+	pthread_mutex_unlock(&fs->slock);
+	return NULL;
+}
+
+void fs_imagetar_open(fuse_req_t req, const char *name, struct fuse_file_info *fi)
+{
+	struct fs *fs = fs_of(req);
+	struct fs_tar *t = calloc(1, sizeof(*t));
+	int sv[2], rc = 0;
+
+	if (!t) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = errno;
+		free(t);
+		fuse_reply_err(req, rc);
+		return;
+	}
+	t->fs = fs;
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	t->rfd = sv[0];
+	t->wfd = sv[1];
+	atomic_init(&t->refs, 2);
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_mutex_lock(&fs->slock);
+	rc = fs->sdown ? -ESHUTDOWN : fs_follower_start_locked(fs, tar_main, t);
+	pthread_mutex_unlock(&fs->slock);
+	if (rc < 0) {
+		atomic_store(&t->refs, 1);
+		tar_unref(t);
+		fuse_reply_err(req, -rc == ESHUTDOWN ? EIO : -rc);
+		return;
+	}
+	fs_handle_add(fs, &t->h, tar_free);
+	fi->fh = (uint64_t)(uintptr_t)t;
+	fi->direct_io = 1;
+	fi->nonseekable = 1;
+	fi->noflush = 1;
+	if (fuse_reply_open(req, fi) != 0)
+		fs_handle_release(fs, &t->h);
+}
+
+/* Waits for bytes (or the end) at the reader's end: 0 ready, -EINTR interrupted. */
+static int tar_wait(fuse_req_t req, struct fs_tar *t)
+{
+	struct pollfd p = {.fd = t->rfd, .events = POLLIN};
+
+	for (;;) {
+		int n = poll(&p, 1, TAR_POLL_MS);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (fuse_req_interrupted(req))
+			return -EINTR;
+	}
+}
+
+void fs_imagetar_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs_tar *t = (struct fs_tar *)(uintptr_t)fi->fh;
+	char *buf = malloc(size ? size : 1);
+	ssize_t n = 0;
+	int rc = 0;
+
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	pthread_mutex_lock(&t->lock);
+	if (off != t->pos)
+		rc = -ESPIPE; /* only the next bytes: the archive is not kept */
+	while (rc == 0 && (rc = tar_wait(req, t)) == 0) {
+		n = recv(t->rfd, buf, size, MSG_DONTWAIT);
+		if (n >= 0)
+			break;
+		if (errno != EAGAIN && errno != EINTR)
+			rc = -errno;
+	}
+	if (rc == 0 && n == 0 && atomic_load(&t->done) && atomic_load(&t->rc) < 0)
+		rc = atomic_load(&t->rc) == -ENOENT ? -ENOENT : -EIO; /* cut short: say so */
+	if (rc == 0)
+		t->pos += n;
+	pthread_mutex_unlock(&t->lock);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
+void fs_imagetar_release(fuse_req_t req, struct fuse_file_info *fi)
+{
+	struct fs_tar *t = (struct fs_tar *)(uintptr_t)fi->fh;
+
+	fs_handle_release(fs_of(req), &t->h);
+	fuse_reply_err(req, 0);
+}

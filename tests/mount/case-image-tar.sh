@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Images without a registry: images/NAME/image.tar is the image as `docker save` writes it,
+# streamed (cat, cp, tar t < all read it; it is a stream: no seeks); a tar archive copied into
+# images/ loads, as `docker load`, the writer's close waiting for the load, so that the images
+# are listed and usable when cp returns, and the load's progress is their log. A bad archive
+# (cut short, random bytes, a tar with no image in it) fails the close with EINVAL, with the
+# reason in errors, and leaves nothing: no image, no file in images/.
+. "$(dirname "$0")/lib.sh"
+mount_fs
+B=$M/images/$TEST_IMAGE
+NEW=${P}h2x:v1
+# The names and the manifest's config and layers of an archive: what docker load reads.
+archive_summary() {
+	tar tf "$1" | grep -v '/$' | sort
+	tar xOf "$1" manifest.json | python3 -c '
+import json, sys
+for m in json.load(sys.stdin):
+    print(m["Config"], *m["Layers"])'
+}
+
+log "image.tar is docker save's archive"
+cat "$B/image.tar" >"$T/got.tar" || fail "cat image.tar"
+api -f -o "$T/want.tar" "$API/images/$TEST_IMAGE/get" || fail "the witness's save"
+archive_summary "$T/want.tar" >"$T/want.sum"
+archive_summary "$T/got.tar" >"$T/got.sum" || fail "not a tar with a manifest: $(head -c 200 "$T/got.tar" | od -c | head)"
+cmp -s "$T/want.sum" "$T/got.sum" || fail "image.tar differs from docker save: $(diff "$T/want.sum" "$T/got.sum")"
+tar t <"$B/image.tar" | grep -qx manifest.json || fail "tar t < image.tar"
+cp "$B/image.tar" "$T/cp.tar" || fail "cp image.tar"
+archive_summary "$T/cp.tar" | cmp -s "$T/want.sum" - || fail "cp of image.tar differs"
+
+log "image.tar is a stream: a seek fails with ESPIPE"
+python3 - "$B/image.tar" <<'PY' || fail "a seek on image.tar did not fail with ESPIPE"
+import errno, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+try:
+    os.lseek(fd, 4096, os.SEEK_SET)
+    sys.exit(1)
+except OSError as e:
+    sys.exit(0 if e.errno == errno.ESPIPE else 1)
+PY
+
+log "a saved image, removed, comes back by cp into images/"
+api -f -X POST "$API/images/$TEST_IMAGE/tag?repo=${P}h2x&tag=v1" || fail "cannot tag"
+wait_until 20 test -d "$M/images/$NEW" || fail "the tag did not appear"
+cat "$M/images/$NEW/image.tar" >"$T/new.tar" || fail "save of $NEW"
+rmdir "$M/images/$NEW" || fail "rmdir $NEW"
+[ "$(api -o /dev/null -w '%{http_code}' "$API/images/$NEW/json")" = 404 ] || fail "$NEW still in the engine"
+cp "$T/new.tar" "$M/images/" || fail "cp into images/"
+[ -d "$M/images/$NEW" ] || fail "not listed when cp returned: $(ls "$M/images")"
+api -f -o /dev/null "$API/images/$NEW/json" || fail "not in the engine after the load"
+! ls "$M/images" | grep -q 'new\.tar' || fail "the archive's name stays in images/"
+grep -q "$NEW" "$M/images/$NEW/log" || fail "the load is not its log: $(cat "$M/images/$NEW/log")"
+log "usable: a container of the loaded image runs"
+api -f -o /dev/null -X POST -H 'Content-Type: application/json' "$API/containers/create?name=${P}run" \
+	-d "{\"Image\":\"$NEW\",\"Cmd\":[\"sh\",\"-c\",\"exit 7\"],\"Labels\":{\"cutipfs.test\":\"$W\"}}" ||
+	fail "cannot create a container of $NEW"
+api -f -o /dev/null -X POST "$API/containers/${P}run/start" || fail "cannot start it"
+code=$(api -f -X POST "$API/containers/${P}run/wait" | python3 -c 'import json,sys; print(json.load(sys.stdin)["StatusCode"])')
+[ "$code" = 7 ] || fail "the container of the loaded image exited $code, want 7"
+
+log "a shell redirection loads too"
+rmdir "$M/images/$NEW" 2>/dev/null || api -X DELETE "$API/images/$NEW?force=1" >/dev/null
+wait_until 20 sh -c "! test -e '$M/images/$NEW'" || fail "$NEW did not go"
+sh -c "cat '$T/new.tar' > '$M/images/again.tar'" || fail "cat > images/again.tar"
+[ -d "$M/images/$NEW" ] || fail "not listed after cat >"
+
+log "bad archives: EINVAL at the close, the reason in errors, nothing left"
+head -c 3000 "$T/new.tar" >"$T/cut.tar"
+head -c 200000 /dev/urandom >"$T/random.tar"
+echo hello >"$T/hello.txt"
+tar cf "$T/noimage.tar" -C "$T" hello.txt
+for bad in cut random noimage; do
+	expect_fail "Invalid argument" cp "$T/$bad.tar" "$M/images/$bad.tar"
+	grep -q "images/$bad.tar: cannot load: not an image archive" "$M/errors" ||
+		fail "no clear reason for $bad.tar in errors: $(tail -3 "$M/errors")"
+	[ ! -e "$M/images/$bad.tar" ] || fail "$bad.tar left in images/"
+done
+! ls "$M/images" | grep -q '\.tar' || fail "archives left in images/: $(ls "$M/images")"
+log "an image's name is not written over, nor its directory written into"
+expect_fail "Is a directory" sh -c "cat '$T/new.tar' >'$M/images/$NEW'"
+expect_fail "Operation not permitted" cp "$T/new.tar" "$M/images/$NEW/"
+umount_fs

@@ -134,9 +134,13 @@ void ws_progress_text(const char *activity, const struct be_progress *p, char *o
 		ws_fmt(out, len, "%s", "");
 	else if (p->steps)
 		ws_fmt(out, len, "%s step %u/%u", activity, p->step, p->steps);
-	else if (p->total > 0)
-		ws_fmt(out, len, "%s %lld%% (%.1f/%.1f MB)", activity, p->current * 100 / p->total,
+	else if (p->total > 0) {
+		/* Rounded as the MB are, but 100% only once it is all there. */
+		long long pct = (p->current * 100 + p->total / 2) / p->total;
+		if (pct == 100 && p->current < p->total)
+			pct = 99;
+		ws_fmt(out, len, "%s %lld%% (%.1f/%.1f MB)", activity, pct,
 		       (double)p->current / 1e6, (double)p->total / 1e6);
-	else
+	} else
 		ws_fmt(out, len, "%s", activity);
 }

@@ -10,7 +10,7 @@
  * A layer that is already here says so without a size and counts for nothing.
  *
  * A build's stream carries its output, the classic builder's "Step 3/7 : RUN ..." (Podman's
- * buildah: "STEP 3/7: RUN ..."), which gives the step.
+ * buildah: "STEP 3/7: RUN ..."), which gives the step: each step's line starts a message.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -100,6 +100,10 @@ static bool count_step(struct docker_progress *p, const char *text)
 		return false;
 	if (sscanf(text + 5, "%u/%u %c", &step, &steps, &sep) != 3 || (sep != ':') || step == 0 ||
 	    steps == 0 || step > steps)
+		return false;
+	/* A build's output may look like a step too: once the count is known, only the next
+	 * steps of that count are. */
+	if (p->now.steps && (steps != p->now.steps || step <= p->now.step))
 		return false;
 	bool moved = step != p->now.step || steps != p->now.steps;
 	p->now.step = step;

@@ -19,14 +19,21 @@ for m in json.load(sys.stdin):
 }
 
 log "image.tar is docker save's archive"
+wait_until 20 test -d "$B" || fail "$TEST_IMAGE is not listed: $(ls "$M/images")"
 cat "$B/image.tar" >"$T/got.tar" || fail "cat image.tar"
 api -f -o "$T/want.tar" "$API/images/$TEST_IMAGE/get" || fail "the witness's save"
 archive_summary "$T/want.tar" >"$T/want.sum"
 archive_summary "$T/got.tar" >"$T/got.sum" || fail "not a tar with a manifest: $(head -c 200 "$T/got.tar" | od -c | head)"
 cmp -s "$T/want.sum" "$T/got.sum" || fail "image.tar differs from docker save: $(diff "$T/want.sum" "$T/got.sum")"
-tar t <"$B/image.tar" | grep -qx manifest.json || fail "tar t < image.tar"
+tar t <"$B/image.tar" >"$T/list" || fail "tar t < image.tar"
+grep -qx manifest.json "$T/list" || fail "tar t < image.tar: no manifest.json in $(cat "$T/list")"
 cp "$B/image.tar" "$T/cp.tar" || fail "cp image.tar"
 archive_summary "$T/cp.tar" | cmp -s "$T/want.sum" - || fail "cp of image.tar differs"
+
+log "a reader that stops early ends the save; the next reads it whole"
+head -c 10000 "$B/image.tar" | wc -c | grep -qx 10000 || fail "head -c of image.tar"
+cat "$B/image.tar" >"$T/again.tar" || fail "cat image.tar after a reader left early"
+archive_summary "$T/again.tar" | cmp -s "$T/want.sum" - || fail "image.tar after a reader left early"
 
 log "image.tar is a stream: a seek fails with ESPIPE"
 python3 - "$B/image.tar" <<'PY' || fail "a seek on image.tar did not fail with ESPIPE"
@@ -75,6 +82,13 @@ for bad in cut random noimage; do
 		fail "no clear reason for $bad.tar in errors: $(tail -3 "$M/errors")"
 	[ ! -e "$M/images/$bad.tar" ] || fail "$bad.tar left in images/"
 done
+log "an archive the engine refuses: EIO at the close, the engine's words in errors"
+mkdir -p "$T/bogus"
+echo '[{"Config":"nothing.json","RepoTags":["'"${P}h2x"':bogus"],"Layers":["nothing/layer.tar"]}]' >"$T/bogus/manifest.json"
+tar cf "$T/bogus.tar" -C "$T/bogus" manifest.json
+expect_fail "Input/output error" cp "$T/bogus.tar" "$M/images/bogus.tar"
+grep -q "images/bogus.tar: cannot load: ." "$M/errors" || fail "no reason for bogus.tar in errors"
+[ "$(api -o /dev/null -w '%{http_code}' "$API/images/${P}h2x:bogus/json")" = 404 ] || fail "a bogus image was made"
 ! ls "$M/images" | grep -q '\.tar' || fail "archives left in images/: $(ls "$M/images")"
 log "an image's name is not written over, nor its directory written into"
 expect_fail "Is a directory" sh -c "cat '$T/new.tar' >'$M/images/$NEW'"

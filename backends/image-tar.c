@@ -2,8 +2,7 @@
  * written into images/ loads (`docker load`), through the backend's image_save and image_load.
  * A backend kind without them (a Swarm's: an image loaded on one manager is on no other node)
  * refuses with -EOPNOTSUPP. The last load's progress is kept as the log of the images it
- * loaded (objects.c shows it). Also the words of the status of a pull, build or load
- * (ws_progress_text). No lock is held across an engine call. */
+ * loaded (objects.c shows it). No lock is held across an engine call. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,21 +125,4 @@ int ws_image_load(struct workspace *ws, int fd, const char *what)
 	/* Read now, so that images/ lists them when the writer's close returns. */
 	ws_refresh_images(ws);
 	return 0;
-}
-
-void ws_progress_text(const char *activity, const struct be_progress *p, char *out, size_t len)
-{
-	if (!activity || !p)
-		ws_fmt(out, len, "%s", "");
-	else if (p->steps)
-		ws_fmt(out, len, "%s step %u/%u", activity, p->step, p->steps);
-	else if (p->total > 0) {
-		/* Rounded as the MB are, but 100% only once it is all there. */
-		long long pct = (p->current * 100 + p->total / 2) / p->total;
-		if (pct == 100 && p->current < p->total)
-			pct = 99;
-		ws_fmt(out, len, "%s %lld%% (%.1f/%.1f MB)", activity, pct,
-		       (double)p->current / 1e6, (double)p->total / 1e6);
-	} else
-		ws_fmt(out, len, "%s", activity);
 }

@@ -350,7 +350,7 @@ void ws_image_dirname(const char *tag, char *out, size_t len);
  * -ENOENT. */
 int ws_image_ref(struct workspace *ws, const char *name, char *out, size_t len);
 /* "pulling 45% (12.1/26.9 MB)", "building step 3/7", or @activity alone while nothing is
- * counted (image-tar.c); "" without an activity. */
+ * counted (progress.c); "" without an activity. */
 void ws_progress_text(const char *activity, const struct be_progress *p, char *out, size_t len);
 void ws_image_tag(const char *dirname, char *out, size_t len);
 /* Waits until the state changes after @gen (ws->sgen, read under slock), @ms pass, or *stop

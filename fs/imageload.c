@@ -72,25 +72,21 @@ void fs_imageload_create(fuse_req_t req, struct fs_node *parent, const char *nam
 	struct fs *fs = fs_of(req);
 	struct ws_object obj;
 	struct fuse_entry_param e;
+	struct fs_load *l = NULL;
+	int rc = 0;
 
-	if (parent->kind != WS_IMAGE || (fi->flags & O_ACCMODE) == O_RDONLY) {
-		fuse_reply_err(req, EPERM); /* objects are made by writing cards */
-		return;
-	}
-	if (ws_lookup(fs->ws, WS_IMAGE, name, &obj) == 0) {
-		fuse_reply_err(req, EEXIST);
-		return;
-	}
-	struct fs_load *l = calloc(1, sizeof(*l));
-	if (!l) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	l->fd = spool_open();
-	if (l->fd < 0) {
-		int rc = -l->fd;
+	/* Only images/ takes archives; other objects are made by writing cards. */
+	if (parent->kind != WS_IMAGE || (fi->flags & O_ACCMODE) == O_RDONLY)
+		rc = -EPERM;
+	else if (ws_lookup(fs->ws, WS_IMAGE, name, &obj) == 0)
+		rc = -EEXIST;
+	else if (!(l = calloc(1, sizeof(*l))))
+		rc = -ENOMEM;
+	else if ((l->fd = spool_open()) < 0)
+		rc = l->fd;
+	if (rc < 0) {
 		free(l);
-		fuse_reply_err(req, rc);
+		fuse_reply_err(req, -rc);
 		return;
 	}
 	pthread_mutex_init(&l->lock, NULL);

@@ -7,6 +7,7 @@
  * second, which objects.c gives from a fresh rendering at every getattr of a log. A new pull
  * or build starts the log over: it shrinks, which tail reports as "file truncated". */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,13 +24,18 @@ void fs_imagelog_open(fuse_req_t req, struct fuse_file_info *fi)
 void fs_imagelog_read(fuse_req_t req, struct fs_node *n, size_t size, off_t off)
 {
 	struct fs *fs = fs_of(req);
-	struct ws_object obj;
-	char *text = NULL;
+	char name[sizeof(((struct ws_object *)0)->name)] = "", *text = NULL;
 	size_t len = 0;
-	int rc = fs_obj_parent(fs, n, &obj);
+	int rc = -ENOENT;
 
-	if (rc == 0)
-		rc = ws_image_log(fs->ws, obj.name, &text, &len);
+	/* The image is its directory's, as last listed. */
+	pthread_mutex_lock(&fs->lock);
+	struct fs_node *d = fs_node_locked(fs, n->parent);
+	if (d && d->type == FS_OBJDIR)
+		snprintf(name, sizeof(name), "%s", d->obj.name);
+	pthread_mutex_unlock(&fs->lock);
+	if (name[0])
+		rc = ws_image_log(fs->ws, name, &text, &len);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;

@@ -45,12 +45,6 @@ void docker_progress_init(struct docker_progress *p, be_progress_cb cb, void *ct
 int docker_progress_msg(const cJSON *msg, void *p);
 void docker_progress_free(struct docker_progress *p);
 
-/* ---- images as tar archives (imageio.c): the ops table's image_save and image_load ---- */
-int docker_image_save(struct backend *b, const char *ref, be_bytes_sink sink, void *ctx,
-		      const atomic_bool *stop, char *err, size_t errlen);
-int docker_image_load(struct backend *b, int fd, be_progress_cb cb, void *ctx, char **loaded,
-		      char *err, size_t errlen);
-
 /* The labels of an engine document into o->labels; -ENOMEM. */
 int docker_take_labels(struct be_obj *o, const cJSON *labels);
 /* The engine file of backend @b on engine @e: the client's lines, then the driver's name and

@@ -316,6 +316,31 @@ static int d_image_build(struct backend *b, const struct be_build *o, be_progres
 	return rc;
 }
 
+static int d_image_save(struct backend *b, const char *ref, be_bytes_sink sink, void *ctx,
+			const atomic_bool *stop, char *err, size_t errlen)
+{
+	return engine_image_save(E(b), ref, sink, ctx, stop, err, errlen);
+}
+
+static int d_image_load(struct backend *b, int fd, be_progress_cb cb, void *ctx, char **loaded,
+			char *err, size_t errlen)
+{
+	struct docker_progress p;
+
+	docker_progress_init(&p, cb, ctx);
+	int rc = engine_image_load(E(b), fd, docker_progress_msg, &p, err, errlen);
+	if (rc == 0 && !p.loaded) {
+		/* A 200 that named nothing loaded nothing the mount could show. */
+		engine_seterr(err, errlen, "the engine loaded no image from the archive");
+		rc = -EIO;
+	}
+	*loaded = rc == 0 ? p.loaded : NULL;
+	if (rc == 0)
+		p.loaded = NULL;
+	docker_progress_free(&p);
+	return rc;
+}
+
 static int d_network_create(struct backend *b, const struct be_network *n, char *id, size_t idlen,
 			    bool *created, char *err, size_t errlen)
 {
@@ -436,8 +461,8 @@ const struct backend_ops docker_backend_ops = {
     .image_pull = d_image_pull,
     .image_tag = d_image_tag,
     .image_build = d_image_build,
-    .image_save = docker_image_save,
-    .image_load = docker_image_load,
+    .image_save = d_image_save,
+    .image_load = d_image_load,
     .network_create = d_network_create,
     .volume_create = d_volume_create,
     .container_create = d_container_create,

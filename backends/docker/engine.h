@@ -254,7 +254,8 @@ typedef int (*engine_bytes_sink)(const char *buf, size_t len, void *ctx);
 int engine_image_save(struct engine *e, const char *name, engine_bytes_sink sink, void *ctx,
 		      const atomic_bool *stop, char *err, size_t errlen);
 /* POST /images/load?quiet=0 with the tar archive read from @fd as the body (docker load); its
- * messages to @cb. A bad archive: -EIO (Docker's errorDetail, Podman's 500) or -EINVAL. */
+ * messages to @cb. An archive that is none (archive.c): -EINVAL before the engine is asked;
+ * one the engine refuses: -EIO (Docker's errorDetail, Podman's 500). */
 int engine_image_load(struct engine *e, int fd, engine_msg_cb cb, void *ctx, char *err,
 		      size_t errlen);
 

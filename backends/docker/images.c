@@ -19,22 +19,30 @@ static bool bad_ref(const char *ref, char *err, size_t errlen)
 	return true;
 }
 
-int engine_image_inspect(struct engine *e, const char *name, cJSON **out, char *err, size_t errlen)
+/* @r on /images/<name><tail>, its JSON answer to @out when not NULL. */
+static int image_call(struct engine *e, struct ereq *r, const char *name, const char *tail,
+		      cJSON **out, char *err, size_t errlen)
 {
-	struct ereq r = {.method = "GET"};
 	char *path = NULL;
 	int rc;
 
-	*out = NULL;
 	if (bad_ref(name, err, errlen))
 		return -EINVAL;
-	if (asprintf(&path, "/images/%s/json", name) < 0)
+	if (asprintf(&path, "/images/%s%s", name, tail) < 0)
 		return -ENOMEM;
-	r.path = path;
-	rc = ereq_json(e, &r, out, err, errlen);
-	ereq_free(&r);
+	r->path = path;
+	rc = out ? ereq_json(e, r, out, err, errlen) : ereq_run(e, r, err, errlen);
+	ereq_free(r);
 	free(path);
 	return rc;
+}
+
+int engine_image_inspect(struct engine *e, const char *name, cJSON **out, char *err, size_t errlen)
+{
+	struct ereq r = {.method = "GET"};
+
+	*out = NULL;
+	return image_call(e, &r, name, "/json", out, err, errlen);
 }
 
 int engine_image_tag(struct engine *e, const char *name, const char *repo, const char *tag,
@@ -63,18 +71,8 @@ int engine_image_tag(struct engine *e, const char *name, const char *repo, const
 int engine_image_remove(struct engine *e, const char *name, bool force, char *err, size_t errlen)
 {
 	struct ereq r = {.method = "DELETE", .on_conflict = EBUSY, .timeout_ms = 60000};
-	char *path = NULL;
-	int rc;
 
-	if (bad_ref(name, err, errlen))
-		return -EINVAL;
-	if (asprintf(&path, "/images/%s?force=%d", name, force) < 0)
-		return -ENOMEM;
-	r.path = path;
-	rc = ereq_run(e, &r, err, errlen);
-	ereq_free(&r);
-	free(path);
-	return rc;
+	return image_call(e, &r, name, force ? "?force=1" : "?force=0", NULL, err, errlen);
 }
 
 /* Runs a progress-streaming request (pull, import). */
@@ -152,18 +150,8 @@ int engine_image_save(struct engine *e, const char *name, engine_bytes_sink sink
 	 * the sink's (the stall limit of a stream without a stop flag does not apply). */
 	struct ereq r = {
 	    .method = "GET", .timeout_ms = -1, .sink = sink, .sink_ctx = ctx, .stop = stop};
-	char *path = NULL;
-	int rc;
 
-	if (bad_ref(name, err, errlen))
-		return -EINVAL;
-	if (asprintf(&path, "/images/%s/get", name) < 0)
-		return -ENOMEM;
-	r.path = path;
-	rc = ereq_run(e, &r, err, errlen);
-	ereq_free(&r);
-	free(path);
-	return rc;
+	return image_call(e, &r, name, "/get", NULL, err, errlen);
 }
 
 struct fd_src {
@@ -195,8 +183,10 @@ int engine_image_load(struct engine *e, int fd, engine_msg_cb cb, void *ctx, cha
 			 .timeout_ms = -1,
 			 .content_type = "application/x-tar"};
 	struct fd_src src = {fd, 0};
-	int rc;
+	int rc = engine_archive_check(fd, err, errlen);
 
+	if (rc < 0)
+		return rc;
 	r.upload = fd_read;
 	r.upload_ctx = &src;
 	rc = progress_request(e, &r, cb, ctx, err, errlen);

@@ -114,7 +114,6 @@ int ws_image_load(struct workspace *ws, int fd, const char *what)
 		char ref[300];
 		ws_fmt(ref, sizeof(ref), "%.*s", (int)n, p);
 		p += n + (p[n] == '\n');
-		ws_state_hint(ws, be_image_short(ref), "loaded");
 		ws_fmt(line, sizeof(line), "loaded %s\n", be_image_short(ref));
 		load_append(ws, line);
 	}
@@ -122,7 +121,9 @@ int ws_image_load(struct workspace *ws, int fd, const char *what)
 	pthread_mutex_lock(&ws->lock);
 	ws->load_names = names;
 	pthread_mutex_unlock(&ws->lock);
-	/* Read now, so that images/ lists them when the writer's close returns. */
+	/* Read now, so that images/ lists them when the writer's close returns. Their events
+	 * line says "tagged": the engine's load event may be read before the load's answer
+	 * names what it loaded, so no hint could name them in time. */
 	ws_refresh_images(ws);
 	return 0;
 }

@@ -7,6 +7,7 @@
 # reason in errors, and leaves nothing: no image, no file in images/.
 . "$(dirname "$0")/lib.sh"
 mount_fs
+events_start
 B=$M/images/$TEST_IMAGE
 NEW=${P}h2x:v1
 # The names and the manifest's config and layers of an archive: what docker load reads.
@@ -52,11 +53,13 @@ wait_until 20 test -d "$M/images/$NEW" || fail "the tag did not appear"
 cat "$M/images/$NEW/image.tar" >"$T/new.tar" || fail "save of $NEW"
 rmdir "$M/images/$NEW" || fail "rmdir $NEW"
 [ "$(api -o /dev/null -w '%{http_code}' "$API/images/$NEW/json")" = 404 ] || fail "$NEW still in the engine"
+ev_mark
 cp "$T/new.tar" "$M/images/" || fail "cp into images/"
 [ -d "$M/images/$NEW" ] || fail "not listed when cp returned: $(ls "$M/images")"
 api -f -o /dev/null "$API/images/$NEW/json" || fail "not in the engine after the load"
 ! ls "$M/images" | grep -q 'new\.tar' || fail "the archive's name stays in images/"
 grep -q "$NEW" "$M/images/$NEW/log" || fail "the load is not its log: $(cat "$M/images/$NEW/log")"
+wait_event 20 "$(ev image "$NEW" tagged "tag=([a-z.]+/)*$NEW")"
 log "usable: a container of the loaded image runs"
 api -f -o /dev/null -X POST -H 'Content-Type: application/json' "$API/containers/create?name=${P}run" \
 	-d "{\"Image\":\"$NEW\",\"Cmd\":[\"sh\",\"-c\",\"exit 7\"],\"Labels\":{\"cutipfs.test\":\"$W\"}}" ||

@@ -1,10 +1,10 @@
 /* images/NAME/image.tar: the image as `docker save` writes it, streamed. Each open starts one
  * save (ws_image_save) on a thread of its own, which writes what the engine sends into one end
  * of a socket pair; the reads of the open take it from the other end. The socket's buffer is
- * all that is held: a reader that stops reading stops the engine's transfer (its writes block),
- * and its close ends it (the thread's next send fails with EPIPE, which MSG_NOSIGNAL keeps
- * from being a signal). So `cat`, `cp` and `tar t <` work with bounded memory, whatever the
- * image's size.
+ * all that is held (about FS_MAX_IO): a reader that stops reading stops the engine's transfer
+ * (its writes block), and its close ends it (the thread's next send fails with EPIPE, which
+ * MSG_NOSIGNAL keeps from being a signal). So `cat`, `cp` and `tar t <` work with bounded
+ * memory, whatever the image's size.
  *
  * The file is a stream: nonseekable (lseek and pread fail with ESPIPE, as on a pipe), direct
  * I/O, st_size 0 since the size is not known before the end. A read waits in its worker thread
@@ -110,6 +110,11 @@ void fs_imagetar_open(fuse_req_t req, const char *name, struct fuse_file_info *f
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	t->rfd = sv[0];
 	t->wfd = sv[1];
+	/* Room for one whole read of the kernel's (FS_MAX_IO) in the socket: the engine's
+	 * transfer does not wait for each reply. This, twice, is what an open holds. */
+	int room = FS_MAX_IO;
+	setsockopt(t->wfd, SOL_SOCKET, SO_SNDBUF, &room, sizeof(room));
+	setsockopt(t->rfd, SOL_SOCKET, SO_RCVBUF, &room, sizeof(room));
 	atomic_init(&t->refs, 2);
 	pthread_mutex_init(&t->lock, NULL);
 	pthread_mutex_lock(&fs->slock);
@@ -150,7 +155,8 @@ void fs_imagetar_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_i
 {
 	struct fs_tar *t = (struct fs_tar *)(uintptr_t)fi->fh;
 	char *buf = malloc(size ? size : 1);
-	ssize_t n = 0;
+	size_t got = 0;
+	bool end = false;
 	int rc = 0;
 
 	if (!buf) {
@@ -160,22 +166,28 @@ void fs_imagetar_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_i
 	pthread_mutex_lock(&t->lock);
 	if (off != t->pos)
 		rc = -ESPIPE; /* only the next bytes: the archive is not kept */
-	while (rc == 0 && (rc = tar_wait(req, t)) == 0) {
-		n = recv(t->rfd, buf, size, MSG_DONTWAIT);
-		if (n >= 0)
-			break;
-		if (errno != EAGAIN && errno != EINTR)
+	/* The whole request, unless the archive ends: each reply is a round trip to the kernel,
+	 * and the engine sends in pieces smaller than the reader asks for. */
+	while (rc == 0 && got < size && !end && (rc = tar_wait(req, t)) == 0) {
+		ssize_t n = recv(t->rfd, buf + got, size - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		else if (n == 0)
+			end = true;
+		else if (errno != EAGAIN && errno != EINTR)
 			rc = -errno;
 	}
-	if (rc == 0 && n == 0 && atomic_load(&t->done) && atomic_load(&t->rc) < 0)
+	if (rc == -EINTR && got)
+		rc = 0; /* what came is given; the next read is interrupted again */
+	if (rc == 0 && end && !got && atomic_load(&t->done) && atomic_load(&t->rc) < 0)
 		rc = atomic_load(&t->rc) == -ENOENT ? -ENOENT : -EIO; /* cut short: say so */
 	if (rc == 0)
-		t->pos += n;
+		t->pos += (off_t)got;
 	pthread_mutex_unlock(&t->lock);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
-		fuse_reply_buf(req, buf, (size_t)n);
+		fuse_reply_buf(req, buf, got);
 	free(buf);
 }
 

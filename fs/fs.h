@@ -211,6 +211,7 @@ struct fs {
 	unsigned long ring_next;    /* protected by slock: number of the next line (from 1) */
 	struct timespec last_event; /* protected by slock: mtime of events */
 	unsigned nfollowers;	    /* protected by slock: follower threads running */
+	atomic_bool halting;	    /* fs_followers_stop began: image saves end (imagetar.c) */
 	bool sdown;		    /* protected by slock: shutting down, park nothing */
 
 	/* Every open's snapshot, listing or card file (handles.c), until its release. */

@@ -2,9 +2,10 @@
  * save (ws_image_save) on a thread of its own, which writes what the engine sends into one end
  * of a socket pair; the reads of the open take it from the other end. The socket's buffer is
  * all that is held (about FS_MAX_IO): a reader that stops reading stops the engine's transfer
- * (its writes block), and its close ends it (the thread's next send fails with EPIPE, which
- * MSG_NOSIGNAL keeps from being a signal). So `cat`, `cp` and `tar t <` work with bounded
- * memory, whatever the image's size.
+ * (its writes wait), and its close ends it (the next write fails; MSG_NOSIGNAL keeps a
+ * closed socket from being a SIGPIPE), as does the end of the mount (fs->halting: the unmount
+ * waits for the thread). So `cat`, `cp` and `tar t <` work with bounded memory, whatever the
+ * image's size.
  *
  * The file is a stream: nonseekable (lseek and pread fail with ESPIPE, as on a pipe), direct
  * I/O, st_size 0 since the size is not known before the end. A read waits in its worker thread
@@ -20,7 +21,8 @@
 
 #include "fs.h"
 
-/* How often a waiting read looks whether it was interrupted. */
+/* How often a waiting read looks whether it was interrupted, and a waiting write whether
+ * its reader or the mount is gone. */
 #define TAR_POLL_MS 200
 
 struct fs_tar {
@@ -28,7 +30,7 @@ struct fs_tar {
 	struct fs *fs;
 	char name[128];
 	int rfd, wfd;
-	atomic_bool stop;
+	atomic_bool stop;     /* its release: the thread's writes end */
 	atomic_int refs;      /* the open and the thread */
 	atomic_int rc;	      /* the save's outcome, once the thread set done */
 	atomic_bool done;     /* ... set before wfd is shut down */
@@ -58,27 +60,47 @@ static void tar_free(struct fs_handle *h)
 	tar_unref(t);
 }
 
+/* Waits until the socket takes more (0), the reader left (its release) or the mount ends. */
+static int tar_room(struct fs_tar *t)
+{
+	struct pollfd p = {.fd = t->wfd, .events = POLLOUT};
+
+	while (!atomic_load(&t->stop) && !atomic_load(&t->fs->halting)) {
+		int n = poll(&p, 1, TAR_POLL_MS);
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+	return -EPIPE;
+}
+
 static int tar_sink(const char *buf, size_t len, void *ctx)
 {
 	struct fs_tar *t = ctx;
+	int rc = 0;
 
-	while (len) {
-		ssize_t n = send(t->wfd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
+	while (len && (rc = tar_room(t)) == 0) {
+		ssize_t n = send(t->wfd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0)
 			return errno == EPIPE ? -EPIPE : -errno;
 		buf += n;
 		len -= (size_t)n;
 	}
-	return 0;
+	return rc;
 }
 
 static void *tar_main(void *arg)
 {
 	struct fs_tar *t = arg;
-	int rc = ws_image_save(t->fs->ws, t->name, tar_sink, t, &t->stop);
+	/* The engine's request ends at the mount's end; the reader's close ends it at the next
+	 * bytes (tar_room). */
+	int rc = ws_image_save(t->fs->ws, t->name, tar_sink, t, &t->fs->halting);
 
+	if (atomic_load(&t->fs->halting))
+		rc = -ECANCELED; /* the mount ends: what was sent may not be whole */
 	atomic_store(&t->rc, rc);
 	atomic_store(&t->done, true);
 	shutdown(t->wfd, SHUT_WR); /* the reader's end of the archive */

@@ -167,18 +167,21 @@ static bool card_tag(struct workspace *ws, const char *tag)
 	return false;
 }
 
-/* Whether the last load named this images/ name (lock held). */
-static bool loaded(const struct workspace *ws, const char *name)
+/* The newest load that named this images/ name, or NULL (lock held). */
+static const struct ws_load *loaded(const struct workspace *ws, const char *name)
 {
 	char needle[300];
 
 	ws_fmt(needle, sizeof(needle), "\n%s\n", name);
-	return ws->load_names && strstr(ws->load_names, needle);
+	for (size_t i = 0; i < ws->nloads; i++)
+		if (ws->loads[i].names && strstr(ws->loads[i].names, needle))
+			return &ws->loads[i];
+	return NULL;
 }
 
 static void engine_image(struct workspace *ws, struct ws_object *o, const struct ws_sobj *img)
 {
-	o->log = loaded(ws, o->name);
+	o->log = loaded(ws, o->name) != NULL;
 	ws_fmt(o->id, sizeof(o->id), "%s", img->id);
 	ws_fmt(o->state, sizeof(o->state), "%s", img->state[0] ? img->state : "present");
 	o->managed = img->managed;
@@ -487,7 +490,8 @@ int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *le
 
 	pthread_mutex_lock(&ws->lock);
 	struct ws_entry *e = name ? ws_entry_for(ws, CARD_IMAGE, name) : NULL;
-	const struct ws_buf *log = e ? &e->log : name && loaded(ws, name) ? &ws->load_log : NULL;
+	const struct ws_load *l = !e && name ? loaded(ws, name) : NULL;
+	const struct ws_buf *log = e ? &e->log : l ? &l->log : NULL;
 	if (log) {
 		*text = malloc(log->len + 1);
 		rc = *text ? 0 : -ENOMEM;

@@ -37,6 +37,8 @@
 
 /* Errors log: the newest entries kept. */
 #define WS_ERRORS_MAX 1000
+/* Loads of image archives whose log is kept (the images of older ones have none). */
+#define WS_LOADS 16
 /* An image's pull/build log: the newest bytes kept. */
 #define WS_IMAGE_LOG_MAX (1u << 20)
 /* A container's logs file: the newest bytes kept. */
@@ -93,6 +95,13 @@ enum ws_state {
 struct ws_buf {
 	char *data;
 	size_t len, cap;
+};
+
+/* One load of an image archive: the images/ names it loaded ("\nweb:latest\nx:1\n") and its
+ * progress. */
+struct ws_load {
+	char *names;
+	struct ws_buf log;
 };
 
 /* One file under cards/ the workspace knows: a card (valid or not) or an editor backup that
@@ -256,10 +265,10 @@ struct workspace {
 	size_t err_first, err_count; /* guarded by errlock */
 	unsigned long err_gen;	     /* guarded by errlock */
 
-	/* The last load of an image archive (image-tar.c), guarded by lock: its progress, the log
-	 * of every image it loaded, and their names ("\nweb:latest\n...\n"), or NULL. */
-	struct ws_buf load_log;
-	char *load_names;
+	/* The last loads of image archives (image-tar.c), newest first, guarded by lock: what
+	 * each loaded and its progress, their log. */
+	struct ws_load loads[WS_LOADS];
+	size_t nloads;
 
 	/* The engine state (state.c). */
 	pthread_mutex_t slock;

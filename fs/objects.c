@@ -403,9 +403,20 @@ void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name)
 		if (rc == 0)
 			rc = dir_entry(fs, parent->ino, parent->kind, &obj, &e);
 	} else {
+		struct ws_object now;
 		pthread_mutex_lock(&fs->lock);
 		const struct child *c = find_child(parent->kind, &parent->obj, name);
+		now = parent->obj;
 		pthread_mutex_unlock(&fs->lock);
+		/* An image's log may have come since its directory was looked up (a load that
+		 * ended after the image showed): ask again before saying no. */
+		if (!c && parent->kind == WS_IMAGE &&
+		    ws_lookup(fs->ws, WS_IMAGE, now.name, &now) == 0) {
+			pthread_mutex_lock(&fs->lock);
+			parent->obj = now;
+			c = find_child(parent->kind, &parent->obj, name);
+			pthread_mutex_unlock(&fs->lock);
+		}
 		rc = c ? child_entry(fs, parent, c, &e) : -ENOENT;
 	}
 	if (rc < 0)

@@ -67,12 +67,26 @@ api -f -o /dev/null -X POST -H 'Content-Type: application/json' "$API/containers
 api -f -o /dev/null -X POST "$API/containers/${P}run/start" || fail "cannot start it"
 code=$(api -f -X POST "$API/containers/${P}run/wait" | python3 -c 'import json,sys; print(json.load(sys.stdin)["StatusCode"])')
 [ "$code" = 7 ] || fail "the container of the loaded image exited $code, want 7"
+api -f -o /dev/null -X DELETE "$API/containers/${P}run?force=1" || fail "cannot remove ${P}run"
 
 log "a shell redirection loads too"
-rmdir "$M/images/$NEW" 2>/dev/null || api -X DELETE "$API/images/$NEW?force=1" >/dev/null
-wait_until 20 sh -c "! test -e '$M/images/$NEW'" || fail "$NEW did not go"
+rmdir "$M/images/$NEW" || fail "rmdir $NEW once its container went"
 sh -c "cat '$T/new.tar' > '$M/images/again.tar'" || fail "cat > images/again.tar"
 [ -d "$M/images/$NEW" ] || fail "not listed after cat >"
+
+log "two loads at once: each image listed, each with its own load as its log"
+api -f -X POST "$API/images/$TEST_IMAGE/tag?repo=${P}h2x&tag=v2" || fail "cannot tag v2"
+wait_until 20 test -d "$M/images/${P}h2x:v2" || fail "v2 did not appear"
+cat "$M/images/${P}h2x:v2/image.tar" >"$T/v2.tar" || fail "save of v2"
+rmdir "$M/images/$NEW" "$M/images/${P}h2x:v2" || fail "rmdir of both"
+cp "$T/new.tar" "$M/images/one.tar" &
+one=$!
+cp "$T/v2.tar" "$M/images/two.tar" || fail "cp two.tar"
+wait "$one" || fail "cp one.tar"
+for v in v1 v2; do
+	[ -d "$M/images/${P}h2x:$v" ] || fail "${P}h2x:$v not listed after two loads"
+	grep -q "loaded ${P}h2x:$v" "$M/images/${P}h2x:$v/log" || fail "the log of $v: $(cat "$M/images/${P}h2x:$v/log")"
+done
 
 log "bad archives: EINVAL at the close, the reason in errors, nothing left"
 head -c 3000 "$T/new.tar" >"$T/cut.tar"

@@ -20,6 +20,11 @@
 
 #include "docker.h"
 
+/* A stream that names more layers or images than any image has is not believed past these:
+ * what it costs stays bounded. */
+#define TALLY_LAYERS_MAX 4096
+#define TALLY_LOADED_MAX (64 * 1024)
+
 /* The size of one layer of the stream, and how much of it came (-1: nothing known). */
 struct docker_layer {
 	char id[72];
@@ -46,6 +51,8 @@ static struct docker_layer *layer(struct docker_progress *p, const char *id)
 	for (size_t i = 0; i < p->nlayers; i++)
 		if (strcmp(p->layers[i].id, id) == 0)
 			return &p->layers[i];
+	if (p->nlayers == TALLY_LAYERS_MAX)
+		return NULL;
 	if (p->nlayers == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 16;
 		struct docker_layer *v = realloc(p->layers, cap * sizeof(*v));
@@ -131,6 +138,8 @@ static void note_loaded(struct docker_progress *p, const char *text)
 		if (!n)
 			continue;
 		size_t have = p->loaded ? strlen(p->loaded) : 0;
+		if (have + n + 2 > TALLY_LOADED_MAX)
+			return;
 		char *v = realloc(p->loaded, have + n + 2);
 		if (!v)
 			return;

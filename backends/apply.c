@@ -43,11 +43,9 @@ static void log_start(struct workspace *ws, struct ws_entry *e, const char *acti
 static int on_progress(const char *line, const struct be_progress *p, void *arg)
 {
 	struct log_ctx *c = arg;
-	char text[sizeof(c->e->progress)];
 
-	ws_progress_text(c->e->activity, p, text, sizeof(text));
 	pthread_mutex_lock(&c->ws->lock);
-	ws_fmt(c->e->progress, sizeof(c->e->progress), "%s", text);
+	ws_progress_text(c->e->activity, p, c->e->progress, sizeof(c->e->progress));
 	if (line)
 		ws_buf_append(&c->e->log, line, strlen(line), WS_IMAGE_LOG_MAX);
 	pthread_mutex_unlock(&c->ws->lock);

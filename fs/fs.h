@@ -564,6 +564,8 @@ void fs_imageload_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, 
 			  struct fuse_file_info *fi);
 void fs_imageload_write(fuse_req_t req, const char *buf, size_t size, off_t off,
 			struct fuse_file_info *fi);
+/* What was written so far, for a creator that opened it for reading too. */
+void fs_imageload_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
 /* The flush of a close, and fsync: the load. */
 void fs_imageload_flush(fuse_req_t req, struct fuse_file_info *fi);
 void fs_imageload_release(fuse_req_t req, struct fuse_file_info *fi);

@@ -197,6 +197,27 @@ void fs_imageload_write(fuse_req_t req, const char *buf, size_t size, off_t off,
 		fuse_reply_write(req, done);
 }
 
+void fs_imageload_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	struct fs_load *l = load_of(fi);
+	char *buf = malloc(size ? size : 1);
+	ssize_t n = -1;
+	int rc = ENOMEM;
+
+	/* A write-only open's reads the kernel refuses itself (EBADF). */
+	if (buf) {
+		pthread_mutex_lock(&l->lock);
+		n = pread(l->fd, buf, size, off);
+		rc = n < 0 ? errno : 0;
+		pthread_mutex_unlock(&l->lock);
+	}
+	if (n < 0)
+		fuse_reply_err(req, rc);
+	else
+		fuse_reply_buf(req, buf, (size_t)n);
+	free(buf);
+}
+
 /* The flush of the writer's close, or an fsync: the load, if anything was written since. */
 void fs_imageload_flush(fuse_req_t req, struct fuse_file_info *fi)
 {

@@ -265,6 +265,9 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	case FS_OBJFILE:
 		fs_obj_open(req, n, fi);
 		break;
+	case FS_IMGLOAD:
+		fuse_reply_err(req, EACCES); /* its creator's open alone writes it */
+		break;
 	default:
 		fuse_reply_err(req, EISDIR);
 		break;
@@ -288,7 +291,7 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	else if (is_file(n, FS_F_LOG))
 		fs_imagelog_read(req, n, size, off);
 	else if (n->type == FS_IMGLOAD)
-		fuse_reply_err(req, EBADF); /* created write-only: nothing to read back */
+		fs_imageload_read(req, size, off, fi);
 	else if (fs_is_cached(n) && !fi->fh)
 		fs_cached_read(req, n, size, off);
 	else

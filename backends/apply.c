@@ -32,17 +32,23 @@ static void log_start(struct workspace *ws, struct ws_entry *e, const char *acti
 	pthread_mutex_lock(&ws->lock);
 	e->log.len = 0;
 	e->activity = activity;
+	e->progress[0] = '\0';
 	ws_invalidate(ws);
 	pthread_mutex_unlock(&ws->lock);
 	log_append(ws, e, what);
 }
 
-/* Progress of a pull or build, as the driver words it. */
-static int on_progress(const char *line, void *arg)
+/* Progress of a pull or build: the driver's lines to the log, its counts to the status (read
+ * at each open of status: a count that moves is no change to notify). */
+static int on_progress(const char *line, const struct be_progress *p, void *arg)
 {
 	struct log_ctx *c = arg;
 
-	log_append(c->ws, c->e, line);
+	pthread_mutex_lock(&c->ws->lock);
+	ws_progress_text(c->e->activity, p, c->e->progress, sizeof(c->e->progress));
+	if (line)
+		ws_buf_append(&c->e->log, line, strlen(line), WS_IMAGE_LOG_MAX);
+	pthread_mutex_unlock(&c->ws->lock);
 	return 0;
 }
 

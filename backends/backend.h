@@ -128,9 +128,20 @@ typedef int (*be_event_cb)(const struct be_event *ev, void *ctx);
 
 /* ---- requests built from cards ---- */
 
-/* A line of a pull's or build's progress, as a person reads it (with its newline). Return
- * non-zero to cancel (the call then fails with -ECANCELED). */
-typedef int (*be_progress_cb)(const char *line, void *ctx);
+/* How far a pull, build or load has got: bytes moved and to move, summed over the layers whose
+ * size is known (total 0: none is yet), and the step of a build (steps 0: not a build, or
+ * none said yet). */
+struct be_progress {
+	long long current, total;
+	unsigned step, steps;
+};
+/* A line of a pull's, build's or load's progress, as a person reads it (with its newline), or
+ * NULL when only the counts moved; @p: the counts so far. Return non-zero to cancel (the call
+ * then fails with -ECANCELED). */
+typedef int (*be_progress_cb)(const char *line, const struct be_progress *p, void *ctx);
+/* Bytes of a stream in order (an image saved): 0 continue, > 0 stop early (the call returns
+ * 0), < 0 abort with it. */
+typedef int (*be_bytes_sink)(const char *buf, size_t len, void *ctx);
 
 struct be_build {
 	const char *context_dir; /* a directory, sent as the build context */
@@ -257,6 +268,16 @@ struct backend_ops {
 	/* The new image's id to @id. */
 	int (*image_build)(struct backend *b, const struct be_build *o, be_progress_cb cb,
 			   void *ctx, char *id, size_t idlen, char *err, size_t errlen);
+	/* An image as the tar archive of `docker save` (its layers, config and manifest), to
+	 * @sink as the engine sends it: never whole in memory. *stop ends it within about 100 ms. */
+	int (*image_save)(struct backend *b, const char *ref, be_bytes_sink sink, void *ctx,
+			  const atomic_bool *stop, char *err, size_t errlen);
+	/* The images of such an archive (`docker load`), read from @fd (from its offset on, to
+	 * its end), progress to @cb; the names it gave ("web:latest\n...", or the image id when
+	 * it had none) to *@loaded (malloc'd). A bad archive: -EINVAL or -EIO with the engine's
+	 * words, and nothing loaded. */
+	int (*image_load)(struct backend *b, int fd, be_progress_cb cb, void *ctx, char **loaded,
+			  char *err, size_t errlen);
 	/* Networks and volumes: an existing one of that name is left as it is (*created false). */
 	int (*network_create)(struct backend *b, const struct be_network *n, char *id,
 			      size_t idlen, bool *created, char *err, size_t errlen);

@@ -100,6 +100,7 @@ static void from_card(struct ws_object *o, const struct ws_entry *e, const char 
 	ws_fmt(o->card, sizeof(o->card), "%s", e->relpath);
 	ws_fmt(o->id, sizeof(o->id), "%s", e->id);
 	o->managed = true;
+	o->log = e->card && e->card->kind == CARD_IMAGE;
 	if (e->changed > o->changed)
 		o->changed = e->changed;
 }
@@ -167,8 +168,21 @@ static bool card_tag(struct workspace *ws, const char *tag)
 	return false;
 }
 
-static void engine_image(struct ws_object *o, const struct ws_sobj *img)
+/* The newest load that named this images/ name, or NULL (lock held). */
+static const struct ws_load *loaded(const struct workspace *ws, const char *name)
 {
+	char needle[300];
+
+	ws_fmt(needle, sizeof(needle), "\n%s\n", name);
+	for (size_t i = 0; i < ws->nloads; i++)
+		if (ws->loads[i].names && strstr(ws->loads[i].names, needle))
+			return &ws->loads[i];
+	return NULL;
+}
+
+static void engine_image(struct workspace *ws, struct ws_object *o, const struct ws_sobj *img)
+{
+	o->log = loaded(ws, o->name) != NULL;
 	ws_fmt(o->id, sizeof(o->id), "%s", img->id);
 	ws_fmt(o->state, sizeof(o->state), "%s", img->state[0] ? img->state : "present");
 	o->managed = img->managed;
@@ -215,13 +229,13 @@ static void merge_images(struct workspace *ws, struct collect *c)
 				continue;
 			struct ws_object *o = card_tag(ws, tag) ? NULL : add(c, name);
 			if (o)
-				engine_image(o, img);
+				engine_image(ws, o, img);
 		}
 		if (!tagged) {
 			ws_image_dirname(img->id, name, sizeof(name));
 			struct ws_object *o = add(c, name);
 			if (o)
-				engine_image(o, img);
+				engine_image(ws, o, img);
 		}
 	}
 }
@@ -362,7 +376,11 @@ static void render_status(struct workspace *ws, FILE *f, enum ws_kind kind, cons
 	struct ws_sobj *so = engine_object(ws, kind, name, e);
 	char object[300];
 
-	fprintf(f, "%s\n", obj->state[0] ? obj->state : "unknown");
+	/* A pull's or build's progress is longer than a state: it comes from the card. */
+	if (e && e->state == WS_ST_APPLYING && e->activity && e->progress[0])
+		fprintf(f, "%s\n", e->progress);
+	else
+		fprintf(f, "%s\n", obj->state[0] ? obj->state : "unknown");
 	if (kind == WS_UNIT || kind == WS_GROUP) {
 		ws_group_status_locked(ws, kind, name, f);
 		kv(f, "card", obj->card);
@@ -494,17 +512,38 @@ int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *le
 
 	pthread_mutex_lock(&ws->lock);
 	struct ws_entry *e = name ? ws_entry_for(ws, CARD_IMAGE, name) : NULL;
-	if (e) {
-		*text = malloc(e->log.len + 1);
+	const struct ws_load *l = !e && name ? loaded(ws, name) : NULL;
+	const struct ws_buf *log = e ? &e->log : l ? &l->log : NULL;
+	if (log) {
+		*text = malloc(log->len + 1);
 		rc = *text ? 0 : -ENOMEM;
 		if (*text) {
-			memcpy(*text, e->log.data ? e->log.data : "", e->log.len);
-			(*text)[e->log.len] = '\0';
-			*len = e->log.len;
+			memcpy(*text, log->data ? log->data : "", log->len);
+			(*text)[log->len] = '\0';
+			*len = log->len;
 		}
 	}
 	pthread_mutex_unlock(&ws->lock);
 	return rc;
+}
+
+int ws_image_ref(struct workspace *ws, const char *name, char *out, size_t len)
+{
+	pthread_mutex_lock(&ws->lock);
+	pthread_mutex_lock(&ws->slock);
+	struct ws_entry *e = ws_entry_for(ws, CARD_IMAGE, name);
+	struct ws_sobj *img = engine_object(ws, WS_IMAGE, name, e);
+	/* By its tag, as `docker save web:latest`: the archive then names it, and a load gives
+	 * the tag back; an untagged one by its id. */
+	if (img && e)
+		image_object(e, out, len);
+	else if (img && strchr(name, ':'))
+		ws_image_tag(name, out, len);
+	else if (img)
+		ws_fmt(out, len, "%s", img->id);
+	pthread_mutex_unlock(&ws->slock);
+	pthread_mutex_unlock(&ws->lock);
+	return img ? 0 : -ENOENT;
 }
 
 /* ---- rmdir ---- */

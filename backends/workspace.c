@@ -189,6 +189,10 @@ static void ws_free(struct workspace *ws)
 	ws_state_free(ws);
 	ws_pool_free(ws);
 	ws_errors_clear(ws);
+	for (size_t i = 0; i < ws->nloads; i++) {
+		free(ws->loads[i].names);
+		ws_buf_free(&ws->loads[i].log);
+	}
 	pthread_mutex_destroy(&ws->lock);
 	pthread_mutex_destroy(&ws->qlock);
 	pthread_mutex_destroy(&ws->errlock);

@@ -119,6 +119,7 @@ struct ws_object {
 	char card[512];		 /* relpath of the card that made it, or "" */
 	bool managed;		 /* made by this workspace */
 	bool user_net;		 /* containers: on a user network (a NetworkCard can name it) */
+	bool log;		 /* images: has a log (its card's pull or build, or its load) */
 	time_t changed;		 /* last state change, for mtimes */
 };
 
@@ -157,7 +158,7 @@ int ws_inspect(struct workspace *ws, enum ws_kind kind, const char *name, char *
 /* services/<name>/tasks: one line per task, newest first: TASKID SLOT NODE DESIRED CURRENT
  * [ERROR]. */
 int ws_service_tasks(struct workspace *ws, const char *name, char **text, size_t *len);
-/* images/<name>/log: output of the image's last pull or build. */
+/* images/<name>/log: output of the image's last pull or build, or of the load that made it. */
 int ws_image_log(struct workspace *ws, const char *name, char **text, size_t *len);
 
 /* ---- units/ and groups/ (groups.c: status, plan, the change feed's lines; group-ctl.c: ctl)
@@ -192,6 +193,17 @@ int ws_group_ctl(struct workspace *ws, enum ws_kind kind, const char *name, cons
  * web)"; "nothing to do" when all is up. Changes nothing. */
 int ws_group_plan(struct workspace *ws, enum ws_kind kind, const char *name, char **text,
 		  size_t *len);
+
+/* ---- image-tar.c: images as tar archives ---- */
+/* images/<name>/image.tar: the image as `docker save` writes it, each byte to sink as the
+ * engine sends it (never whole in memory), until its end, *stop or the sink's non-zero return
+ * (-EPIPE: the reader left). Failures other than those are also a line of errors. */
+int ws_image_save(struct workspace *ws, const char *name, be_bytes_sink sink, void *ctx,
+		  const atomic_bool *stop);
+/* The images of the archive read from fd (its start to its end), as `docker load`; @what
+ * names it for the log and errors ("x.tar"). Once it returns 0 the images are in the state
+ * (images/ lists them). A bad archive: -EINVAL or -EIO, a line of errors, nothing loaded. */
+int ws_image_load(struct workspace *ws, int fd, const char *what);
 
 /* ---- logs.c: containers/<name>/logs, services/<name>/logs ---- */
 /* An object's logs as one request gives them, each byte to sink as it comes (containers: stdout

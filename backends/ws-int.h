@@ -38,6 +38,8 @@
 
 /* Errors log: the newest entries kept. */
 #define WS_ERRORS_MAX 1000
+/* Loads of image archives whose log is kept (the images of older ones have none). */
+#define WS_LOADS 16
 /* An image's pull/build log: the newest bytes kept. */
 #define WS_IMAGE_LOG_MAX (1u << 20)
 /* A container's logs file: the newest bytes kept. */
@@ -96,6 +98,13 @@ struct ws_buf {
 	size_t len, cap;
 };
 
+/* One load of an image archive: the images/ names it loaded ("\nweb:latest\nx:1\n") and its
+ * progress. */
+struct ws_load {
+	char *names;
+	struct ws_buf log;
+};
+
 /* One file under cards/ the workspace knows: a card (valid or not) or an editor backup that
  * holds what its card made. */
 struct ws_entry {
@@ -111,6 +120,7 @@ struct ws_entry {
 	bool missing_logged;	 /* the "waits for the engine" line went to the errors log */
 	bool announce;		 /* the user just saved it: its apply's outcome is news */
 	const char *activity;	 /* images while applying: "pulling", "building" */
+	char progress[64];	 /* ... and how far: "pulling 45% (12.1/26.9 MB)", or "" */
 	char reason[512];	 /* why pending or error */
 	char hash[65];		 /* effective hash last applied */
 	char want[65];		 /* containers held by their unit: the hash an apply would make */
@@ -265,6 +275,11 @@ struct workspace {
 	size_t err_first, err_count; /* guarded by errlock */
 	unsigned long err_gen;	     /* guarded by errlock */
 
+	/* The last loads of image archives (image-tar.c), newest first, guarded by lock: what
+	 * each loaded and its progress, their log. */
+	struct ws_load loads[WS_LOADS];
+	size_t nloads;
+
 	/* The engine state (state.c). */
 	pthread_mutex_t slock;
 	pthread_cond_t scond;		     /* broadcast on every change of the store */
@@ -363,6 +378,12 @@ bool ws_swarm(const struct workspace *ws);
 /* An image tag as its images/ name and back (util.c): '/' as %2F, '%' as %25; an image id as
  * its 12-hex short id (one way only). */
 void ws_image_dirname(const char *tag, char *out, size_t len);
+/* The engine reference of an images/ name: its tag, or the id of an untagged one (objects.c);
+ * -ENOENT. */
+int ws_image_ref(struct workspace *ws, const char *name, char *out, size_t len);
+/* "pulling 45% (12.1/26.9 MB)", "building step 3/7", or @activity alone while nothing is
+ * counted (progress.c); "" without an activity. */
+void ws_progress_text(const char *activity, const struct be_progress *p, char *out, size_t len);
 void ws_image_tag(const char *dirname, char *out, size_t len);
 /* Waits until the state changes after @gen (ws->sgen, read under slock), @ms pass, or *stop
  * (seen within WS_FOLLOW_POLL_MS): follow.c. */

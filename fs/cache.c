@@ -40,14 +40,13 @@ bool fs_is_cached(const struct fs_node *n)
 	case FS_F_ID:
 	case FS_F_INSPECT:
 	case FS_F_TASKS:
-	case FS_F_LOG:
 	case FS_F_PLAN:
 	case FS_F_ADOPT_CARD:
 	case FS_F_ADOPT_IMAGE:
 	case FS_F_ADOPT_NETWORK:
 		return true;
 	default:
-		return false; /* logs, follow: streams; ctl: commands */
+		return false; /* logs, follow, image.tar: streams; log: live; ctl: commands */
 	}
 }
 

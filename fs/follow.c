@@ -158,6 +158,7 @@ void fs_followers_stop(struct fs *fs)
 {
 	pthread_mutex_lock(&fs->slock);
 	fs->sdown = true; /* no new rounds of logs either (the unmount may have come by error) */
+	atomic_store(&fs->halting, true);
 	for (struct fs_stream *s = fs->streams; s; s = s->next)
 		atomic_store(&s->stop, true);
 	fs_logs_halt_locked(fs);

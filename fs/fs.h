@@ -65,6 +65,7 @@ enum fs_type {
 	FS_OBJFILE, /* status, id, log, logs, inspect.json, follow, ctl, tasks, wait, and a
 		       foreign container's card, image-card, network-card */
 	FS_OBJCARD, /* the `card` symlink */
+	FS_IMGLOAD, /* an archive being written into images/ (imageload.c): no name reaches it */
 };
 
 enum fs_objfile {
@@ -78,6 +79,7 @@ enum fs_objfile {
 	FS_F_TASKS,
 	FS_F_WAIT,
 	FS_F_PLAN, /* units/NAME/plan, groups/NAME/plan */
+	FS_F_TAR,  /* images/NAME/image.tar (imagetar.c) */
 	FS_F_ADOPT_CARD, /* the cards that adopt a foreign container (backends/adopt.c) */
 	FS_F_ADOPT_IMAGE,
 	FS_F_ADOPT_NETWORK,
@@ -216,6 +218,7 @@ struct fs {
 	unsigned long ring_next;    /* protected by slock: number of the next line (from 1) */
 	struct timespec last_event; /* protected by slock: mtime of events */
 	unsigned nfollowers;	    /* protected by slock: follower threads running */
+	atomic_bool halting;	    /* fs_followers_stop began: image saves end (imagetar.c) */
 	bool sdown;		    /* protected by slock: shutting down, park nothing */
 
 	/* Every open's snapshot, listing or card file (handles.c), until its release. */
@@ -554,6 +557,29 @@ bool fs_logs_attr(struct fs *fs, fuse_ino_t ino, struct stat *st);
 /* Under fs->slock, at exit: ends every logs thread's request; then frees the opens left. */
 void fs_logs_halt_locked(struct fs *fs);
 void fs_logs_free_locked(struct fs *fs);
+
+/* ---- imagetar.c: images/NAME/image.tar, a save streamed ---- */
+void fs_imagetar_open(fuse_req_t req, const char *name, struct fuse_file_info *fi);
+void fs_imagetar_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
+void fs_imagetar_release(fuse_req_t req, struct fuse_file_info *fi);
+
+/* ---- imageload.c: an archive written into images/ loads ---- */
+void fs_imageload_create(fuse_req_t req, struct fs_node *parent, const char *name,
+			 struct fuse_file_info *fi);
+void fs_imageload_getattr(fuse_req_t req, struct fs_node *n);
+void fs_imageload_setattr(fuse_req_t req, struct fs_node *n, struct stat *attr, int to_set,
+			  struct fuse_file_info *fi);
+void fs_imageload_write(fuse_req_t req, const char *buf, size_t size, off_t off,
+			struct fuse_file_info *fi);
+/* What was written so far, for a creator that opened it for reading too. */
+void fs_imageload_read(fuse_req_t req, size_t size, off_t off, struct fuse_file_info *fi);
+/* The flush of a close, and fsync: the load. */
+void fs_imageload_flush(fuse_req_t req, struct fuse_file_info *fi);
+void fs_imageload_release(fuse_req_t req, struct fuse_file_info *fi);
+
+/* ---- imagelog.c: images/NAME/log, read as it grows ---- */
+void fs_imagelog_open(fuse_req_t req, struct fuse_file_info *fi);
+void fs_imagelog_read(fuse_req_t req, struct fs_node *n, size_t size, off_t off);
 
 /* ---- ctl.c: the ctl files of containers, units, groups, services and nodes ---- */
 void fs_ctl_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi);

@@ -27,6 +27,7 @@ static const struct child image_children[] = {
     {"id", FS_OBJFILE, FS_F_ID},
     {"log", FS_OBJFILE, FS_F_LOG},
     {"inspect.json", FS_OBJFILE, FS_F_INSPECT},
+    {"image.tar", FS_OBJFILE, FS_F_TAR},
     {"card", FS_OBJCARD, 0},
 };
 static const struct child network_children[] = {
@@ -178,18 +179,19 @@ static double attr_timeout(const struct fs_node *n)
 	}
 }
 
-/* Whether an object has this child: `card` only when a card made the object, and so an
- * image's `log` (of its card's pull or build). A container someone else made has rendered
- * cards instead (the link to a card of its name that could not take it over would hide
- * them); network-card when it is on a user network. */
+/* Whether an object has this child: `card` only when a card made the object, an image's `log`
+ * when it has one (of its card's pull or build, or of the load that made it). A container
+ * someone else made has rendered cards instead (the link to a card of its name that could not
+ * take it over would hide them); network-card when it is on a user network. */
 static bool has_child(enum ws_kind kind, const struct child *c, const struct ws_object *obj)
 {
 	bool foreign = kind == WS_CONTAINER && !obj->managed && obj->id[0];
-	if (c->type == FS_OBJFILE && c->file >= FS_F_ADOPT_CARD)
+	if (c->type == FS_OBJFILE && (c->file == FS_F_ADOPT_CARD || c->file == FS_F_ADOPT_IMAGE ||
+				      c->file == FS_F_ADOPT_NETWORK))
 		return foreign && (c->file != FS_F_ADOPT_NETWORK || obj->user_net);
 	if (c->type == FS_OBJCARD)
 		return obj->card[0] && !foreign;
-	return obj->card[0] || c->file != FS_F_LOG;
+	return c->file != FS_F_LOG || obj->card[0] || obj->log;
 }
 
 /* The child called name of an object directory, if it has one. */
@@ -317,17 +319,19 @@ static void remember_size(struct fs *fs, struct fs_node *n, size_t len)
 static int file_size(struct fs *fs, struct fs_node *n, const char *name, size_t *size)
 {
 	if (n->file == FS_F_FOLLOW || n->file == FS_F_CTL || n->file == FS_F_LOGS ||
-	    n->file == FS_F_WAIT) {
+	    n->file == FS_F_WAIT || n->file == FS_F_TAR) {
 		/* A stream, commands, and a log not open (logs.c: the engine is asked once per
-		 * open, and a stat is not worth a whole log): nothing to stat. */
+		 * open, and a stat is not worth a whole log), an image's archive (known at its
+		 * end): nothing to stat. */
 		*size = 0;
 		return 0;
 	}
+	bool live = n->file == FS_F_LOG; /* it grows as it is read (imagelog.c) */
 	/* Open now: the kernel's reads give that rendering. */
-	if (fs_cached_size(fs, n, size))
+	if (!live && fs_cached_size(fs, n, size))
 		return 0;
 	pthread_mutex_lock(&fs->lock);
-	bool fresh = n->size_valid && fs_elapsed_ns(&n->size_at) < FS_SIZE_TTL_NS;
+	bool fresh = !live && n->size_valid && fs_elapsed_ns(&n->size_at) < FS_SIZE_TTL_NS;
 	*size = n->size;
 	pthread_mutex_unlock(&fs->lock);
 	if (fresh)
@@ -479,7 +483,15 @@ void fs_obj_lookup(fuse_req_t req, struct fs_node *parent, const char *name)
 			refresh_dir(fs, parent, &now);
 		pthread_mutex_lock(&fs->lock);
 		const struct child *c = find_child(parent->kind, &parent->obj, name);
+		now = parent->obj;
 		pthread_mutex_unlock(&fs->lock);
+		/* An image's log may have come since its directory was looked up (a load that
+		 * ended after the image showed): ask again before saying no. */
+		if (!c && parent->kind == WS_IMAGE && refresh_dir(fs, parent, &now) == 0) {
+			pthread_mutex_lock(&fs->lock);
+			c = find_child(parent->kind, &parent->obj, name);
+			pthread_mutex_unlock(&fs->lock);
+		}
 		rc = c ? child_entry(fs, parent, c, &e) : -ENOENT;
 	}
 	if (rc < 0)
@@ -604,6 +616,12 @@ void fs_obj_open(fuse_req_t req, struct fs_node *n, struct fuse_file_info *fi)
 		return;
 	case FS_F_LOGS:
 		fs_logs_open(req, n, obj.name, fi);
+		return;
+	case FS_F_TAR:
+		fs_imagetar_open(req, obj.name, fi);
+		return;
+	case FS_F_LOG:
+		fs_imagelog_open(req, fi);
 		return;
 	default:
 		rc = render(fs, n->kind, obj.name, n->file, &text, &len);

@@ -101,6 +101,8 @@ static void fs_op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		return;
 	if (n->type == FS_CARDS)
 		fs_cards_getattr(req, n, fi);
+	else if (n->type == FS_IMGLOAD)
+		fs_imageload_getattr(req, n);
 	else if (n->type == FS_OBJROOT || !is_obj(n))
 		fs_root_getattr(req, n);
 	else
@@ -115,6 +117,8 @@ static void fs_op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int
 		return;
 	if (n->type == FS_CARDS) {
 		fs_cards_setattr(req, n, attr, to_set, fi);
+	} else if (n->type == FS_IMGLOAD) {
+		fs_imageload_setattr(req, n, attr, to_set, fi);
 	} else if (n->type == FS_OBJROOT || !is_obj(n)) {
 		fs_root_setattr(req, n, attr, to_set, fi);
 	} else if (is_file(n, FS_F_CTL) &&
@@ -185,7 +189,10 @@ static void fs_op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, c
 static void fs_op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 			 struct fuse_file_info *fi)
 {
-	if (cards_parent(req, parent))
+	struct fs_node *p = fs_node(fs_of(req), parent);
+	if (p && p->type == FS_OBJROOT)
+		fs_imageload_create(req, p, name, fi); /* an image archive to load, or EPERM */
+	else if (cards_parent(req, parent))
 		fs_cards_create(req, parent, name, mode, fi);
 }
 
@@ -258,6 +265,9 @@ static void fs_op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	case FS_OBJFILE:
 		fs_obj_open(req, n, fi);
 		break;
+	case FS_IMGLOAD:
+		fuse_reply_err(req, EACCES); /* its creator's open alone writes it */
+		break;
 	default:
 		fuse_reply_err(req, EISDIR);
 		break;
@@ -276,6 +286,12 @@ static void fs_op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fs_stream_read(req, size, fi);
 	else if (is_file(n, FS_F_LOGS))
 		fs_logs_read(req, size, off, fi);
+	else if (is_file(n, FS_F_TAR))
+		fs_imagetar_read(req, size, off, fi);
+	else if (is_file(n, FS_F_LOG))
+		fs_imagelog_read(req, n, size, off);
+	else if (n->type == FS_IMGLOAD)
+		fs_imageload_read(req, size, off, fi);
 	else if (fs_is_cached(n) && !fi->fh)
 		fs_cached_read(req, n, size, off);
 	else
@@ -292,6 +308,8 @@ static void fs_op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t 
 		fs_cards_write(req, n, buf, size, off, fi);
 	else if (is_file(n, FS_F_CTL))
 		fs_ctl_write(req, n, buf, size);
+	else if (n->type == FS_IMGLOAD)
+		fs_imageload_write(req, buf, size, off, fi);
 	else
 		fs_root_write(req, n, buf, size);
 }
@@ -320,6 +338,8 @@ static void fs_op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *f
 		return;
 	if (n->type == FS_CARDS)
 		fs_cards_flush(req, n, fi);
+	else if (n->type == FS_IMGLOAD)
+		fs_imageload_flush(req, fi);
 	else
 		fuse_reply_err(req, 0);
 }
@@ -331,6 +351,8 @@ static void fs_op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
 		return;
 	if (n->type == FS_CARDS)
 		fs_cards_fsync(req, n, datasync, fi);
+	else if (n->type == FS_IMGLOAD)
+		fs_imageload_flush(req, fi);
 	else
 		fuse_reply_err(req, 0);
 }
@@ -346,6 +368,12 @@ static void fs_op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 		fs_stream_release(req, fi);
 	else if (is_file(n, FS_F_LOGS))
 		fs_logs_release(req, fi);
+	else if (is_file(n, FS_F_TAR))
+		fs_imagetar_release(req, fi);
+	else if (n->type == FS_IMGLOAD)
+		fs_imageload_release(req, fi);
+	else if (is_file(n, FS_F_LOG))
+		fuse_reply_err(req, 0); /* nothing held (imagelog.c) */
 	else if (fs_is_cached(n) && !fi->fh)
 		fs_cached_release(req, n);
 	else

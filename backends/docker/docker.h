@@ -30,6 +30,21 @@ void docker_cursor(long long ns, char *buf, size_t len);
 /* A progress message as a line a person reads (malloc'd), or NULL for one not worth it. */
 char *docker_progress_line(const cJSON *msg);
 
+/* ---- progress streams -> lines and counts (tally.c) ---- */
+struct docker_layer;
+struct docker_progress {
+	be_progress_cb cb; /* may be NULL */
+	void *ctx;
+	struct be_progress now;	     /* the counts so far */
+	struct docker_layer *layers; /* every layer the stream named */
+	size_t nlayers, cap;
+	char *loaded; /* a load's: "web:latest\n..." as its stream named them, or NULL */
+};
+void docker_progress_init(struct docker_progress *p, be_progress_cb cb, void *ctx);
+/* An engine_msg_cb: the message's line and the counts to p->cb, when either is news. */
+int docker_progress_msg(const cJSON *msg, void *p);
+void docker_progress_free(struct docker_progress *p);
+
 /* The labels of an engine document into o->labels; -ENOMEM. */
 int docker_take_labels(struct be_obj *o, const cJSON *labels);
 /* The engine file of backend @b on engine @e: the client's lines, then the driver's name and

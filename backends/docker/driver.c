@@ -274,28 +274,16 @@ static int d_watch(struct backend *b, const char *since, const char *until, be_e
 			    stop, err, errlen);
 }
 
-struct progress_ctx {
-	be_progress_cb cb;
-	void *ctx;
-};
-
-static int on_progress(const cJSON *msg, void *arg)
-{
-	struct progress_ctx *p = arg;
-	char *line = p->cb ? docker_progress_line(msg) : NULL;
-	int rc = line ? p->cb(line, p->ctx) : 0;
-
-	free(line);
-	return rc;
-}
-
 static int d_image_pull(struct backend *b, const char *image, const char *tag, be_progress_cb cb,
 			void *ctx, int timeout_s, char *err, size_t errlen)
 {
-	struct progress_ctx p = {cb, ctx};
+	struct docker_progress p;
 
-	return engine_image_pull(E(b), image, tag, on_progress, &p, timeout_s, err,
-				 errlen);
+	docker_progress_init(&p, cb, ctx);
+	int rc = engine_image_pull(E(b), image, tag, docker_progress_msg, &p, timeout_s, err,
+				   errlen);
+	docker_progress_free(&p);
+	return rc;
 }
 
 static int d_image_tag(struct backend *b, const char *source, const char *repo, const char *tag,
@@ -307,7 +295,7 @@ static int d_image_tag(struct backend *b, const char *source, const char *repo, 
 static int d_image_build(struct backend *b, const struct be_build *o, be_progress_cb cb,
 			 void *ctx, char *id, size_t idlen, char *err, size_t errlen)
 {
-	struct progress_ctx p = {cb, ctx};
+	struct docker_progress p;
 	cJSON *labels = docker_labels(&o->labels);
 	cJSON *args = o->build_args && o->build_args->count ? docker_map(o->build_args) : NULL;
 	struct engine_build_opts eo = {
@@ -319,10 +307,37 @@ static int d_image_build(struct backend *b, const struct be_build *o, be_progres
 	    .networkmode = o->network_mode,
 	    .timeout_s = o->timeout_s,
 	};
-	int rc = engine_image_build(E(b), &eo, on_progress, &p, id, idlen, err, errlen);
+	docker_progress_init(&p, cb, ctx);
+	int rc = engine_image_build(E(b), &eo, docker_progress_msg, &p, id, idlen, err, errlen);
 
+	docker_progress_free(&p);
 	cJSON_Delete(labels);
 	cJSON_Delete(args);
+	return rc;
+}
+
+static int d_image_save(struct backend *b, const char *ref, be_bytes_sink sink, void *ctx,
+			const atomic_bool *stop, char *err, size_t errlen)
+{
+	return engine_image_save(E(b), ref, sink, ctx, stop, err, errlen);
+}
+
+static int d_image_load(struct backend *b, int fd, be_progress_cb cb, void *ctx, char **loaded,
+			char *err, size_t errlen)
+{
+	struct docker_progress p;
+
+	docker_progress_init(&p, cb, ctx);
+	int rc = engine_image_load(E(b), fd, docker_progress_msg, &p, err, errlen);
+	if (rc == 0 && !p.loaded) {
+		/* A 200 that named nothing loaded nothing the mount could show. */
+		engine_seterr(err, errlen, "the engine loaded no image from the archive");
+		rc = -EIO;
+	}
+	*loaded = rc == 0 ? p.loaded : NULL;
+	if (rc == 0)
+		p.loaded = NULL;
+	docker_progress_free(&p);
 	return rc;
 }
 
@@ -446,6 +461,8 @@ const struct backend_ops docker_backend_ops = {
     .image_pull = d_image_pull,
     .image_tag = d_image_tag,
     .image_build = d_image_build,
+    .image_save = d_image_save,
+    .image_load = d_image_load,
     .network_create = d_network_create,
     .volume_create = d_volume_create,
     .container_create = d_container_create,

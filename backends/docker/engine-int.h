@@ -210,6 +210,13 @@ int engine_negotiate(const char *server_max, const char *server_min, char *out, 
 int engine_discover(const char *const *candidates, enum engine_backend forced, struct engine **out,
 		    char *err, size_t errlen);
 
+/* ---- image archives (archive.c) ---- */
+
+/* The tar archive at @fd's offset (left there) is one either engine loads: a docker-archive
+ * (manifest.json) or an OCI layout (index.json), plain or compressed, whole; else -EINVAL with
+ * why. */
+int engine_archive_check(int fd, char *err, size_t errlen);
+
 /* ---- JSON lines (jsonl.c) ---- */
 
 /* Called once per complete JSON value; non-zero return stops feeding and is passed back. */

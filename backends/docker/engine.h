@@ -248,6 +248,17 @@ int engine_image_pull(struct engine *e, const char *image, const char *tag, engi
 int engine_image_import(struct engine *e, const char *tar_path, const char *repo, const char *tag,
 			engine_msg_cb cb, void *ctx, char *err, size_t errlen);
 
+/* GET /images/{name}/get: the image as a tar archive (docker save), to @sink as it comes.
+ * *@stop ends it (0) within ENGINE_STOP_POLL_MS. */
+typedef int (*engine_bytes_sink)(const char *buf, size_t len, void *ctx);
+int engine_image_save(struct engine *e, const char *name, engine_bytes_sink sink, void *ctx,
+		      const atomic_bool *stop, char *err, size_t errlen);
+/* POST /images/load?quiet=0 with the tar archive read from @fd as the body (docker load); its
+ * messages to @cb. An archive that is none (archive.c): -EINVAL before the engine is asked;
+ * one the engine refuses: -EIO (Docker's errorDetail, Podman's 500). */
+int engine_image_load(struct engine *e, int fd, engine_msg_cb cb, void *ctx, char *err,
+		      size_t errlen);
+
 struct engine_build_opts {
 	const char *context_dir; /* streamed as a tar, produced on the fly by libarchive */
 	const char *dockerfile;	 /* path inside the context; NULL: "Dockerfile" */

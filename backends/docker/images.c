@@ -1,10 +1,12 @@
 /*
- * Images: inspect, tag, remove, pull and import (the last two stream JSON-lines progress).
+ * Images: inspect, tag, remove, pull, import and load (the last three stream JSON-lines
+ * progress), and save (a tar stream).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine-int.h"
 
@@ -17,22 +19,30 @@ static bool bad_ref(const char *ref, char *err, size_t errlen)
 	return true;
 }
 
-int engine_image_inspect(struct engine *e, const char *name, cJSON **out, char *err, size_t errlen)
+/* @r on /images/<name><tail>, its JSON answer to @out when not NULL. */
+static int image_call(struct engine *e, struct ereq *r, const char *name, const char *tail,
+		      cJSON **out, char *err, size_t errlen)
 {
-	struct ereq r = {.method = "GET"};
 	char *path = NULL;
 	int rc;
 
-	*out = NULL;
 	if (bad_ref(name, err, errlen))
 		return -EINVAL;
-	if (asprintf(&path, "/images/%s/json", name) < 0)
+	if (asprintf(&path, "/images/%s%s", name, tail) < 0)
 		return -ENOMEM;
-	r.path = path;
-	rc = ereq_json(e, &r, out, err, errlen);
-	ereq_free(&r);
+	r->path = path;
+	rc = out ? ereq_json(e, r, out, err, errlen) : ereq_run(e, r, err, errlen);
+	ereq_free(r);
 	free(path);
 	return rc;
+}
+
+int engine_image_inspect(struct engine *e, const char *name, cJSON **out, char *err, size_t errlen)
+{
+	struct ereq r = {.method = "GET"};
+
+	*out = NULL;
+	return image_call(e, &r, name, "/json", out, err, errlen);
 }
 
 int engine_image_tag(struct engine *e, const char *name, const char *repo, const char *tag,
@@ -61,18 +71,8 @@ int engine_image_tag(struct engine *e, const char *name, const char *repo, const
 int engine_image_remove(struct engine *e, const char *name, bool force, char *err, size_t errlen)
 {
 	struct ereq r = {.method = "DELETE", .on_conflict = EBUSY, .timeout_ms = 60000};
-	char *path = NULL;
-	int rc;
 
-	if (bad_ref(name, err, errlen))
-		return -EINVAL;
-	if (asprintf(&path, "/images/%s?force=%d", name, force) < 0)
-		return -ENOMEM;
-	r.path = path;
-	rc = ereq_run(e, &r, err, errlen);
-	ereq_free(&r);
-	free(path);
-	return rc;
+	return image_call(e, &r, name, force ? "?force=1" : "?force=0", NULL, err, errlen);
 }
 
 /* Runs a progress-streaming request (pull, import). */
@@ -141,6 +141,60 @@ static size_t file_read(char *buf, size_t size, size_t nmemb, void *ctx)
 	if (n == 0 && ferror(f))
 		return CURL_READFUNC_ABORT;
 	return n;
+}
+
+int engine_image_save(struct engine *e, const char *name, engine_bytes_sink sink, void *ctx,
+		      const atomic_bool *stop, char *err, size_t errlen)
+{
+	/* No total timeout: an image of gigabytes takes its time, and the reader's pace sets
+	 * the sink's (the stall limit of a stream without a stop flag does not apply). */
+	struct ereq r = {
+	    .method = "GET", .timeout_ms = -1, .sink = sink, .sink_ctx = ctx, .stop = stop};
+
+	return image_call(e, &r, name, "/get", NULL, err, errlen);
+}
+
+struct fd_src {
+	int fd;
+	int err; /* errno of a failed read */
+};
+
+static size_t fd_read(char *buf, size_t size, size_t nmemb, void *ctx)
+{
+	struct fd_src *s = ctx;
+	ssize_t n;
+
+	do
+		n = read(s->fd, buf, size * nmemb);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		s->err = errno;
+		return CURL_READFUNC_ABORT;
+	}
+	return (size_t)n;
+}
+
+int engine_image_load(struct engine *e, int fd, engine_msg_cb cb, void *ctx, char *err,
+		      size_t errlen)
+{
+	/* quiet=0: the "Loading layer" counts too, not only the names loaded. */
+	struct ereq r = {.method = "POST",
+			 .path = "/images/load?quiet=0",
+			 .timeout_ms = -1,
+			 .content_type = "application/x-tar"};
+	struct fd_src src = {fd, 0};
+	int rc = engine_archive_check(fd, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	r.upload = fd_read;
+	r.upload_ctx = &src;
+	rc = progress_request(e, &r, cb, ctx, err, errlen);
+	if (rc < 0 && src.err) {
+		engine_seterr(err, errlen, "image archive: %s", strerror(src.err));
+		rc = -EIO;
+	}
+	return rc;
 }
 
 int engine_image_import(struct engine *e, const char *tar_path, const char *repo, const char *tag,

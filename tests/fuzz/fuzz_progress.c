@@ -1,24 +1,30 @@
 /* The JSON-lines progress stream of a pull, import or build (backends/docker/jsonl.c): the body
- * in pieces, each message made into the line a person reads (decode.c), then the outcome. */
+ * in pieces, each message made into the line a person reads (decode.c) and the counts of the
+ * pull, build or load (tally.c), then the outcome. */
 #include <stdlib.h>
 
 #include "docker.h"
 #include "engine-int.h"
 #include "fuzz.h"
 
-static int on_message(const cJSON *msg, void *ctx)
+/* Every message through the driver's tally (tally.c): its line, the counts, a load's names. */
+static int on_progress(const char *line, const struct be_progress *p, void *ctx)
 {
+	(void)line;
+	(void)p;
 	(void)ctx;
-	free(docker_progress_line(msg));
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct docker_progress dp;
 	struct progress p;
 	char err[256];
-	progress_init(&p, on_message, NULL);
+	docker_progress_init(&dp, on_progress, NULL);
+	progress_init(&p, docker_progress_msg, &dp);
 	int rc = fuzz_feed(data, size, progress_sink, &p);
 	progress_finish(&p, rc, err, sizeof(err));
+	docker_progress_free(&dp);
 	return 0;
 }

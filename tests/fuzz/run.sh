@@ -3,7 +3,7 @@
 # test fuzz_NAME runs it and as the README's long runs do. Fuzzes for SECONDS into a fresh
 # corpus, starting from what seeds.py writes for NAME, tests/fuzz/regress/NAME (every crash
 # found so far: replayed first, like every seed) and, for the card targets, tests/fixtures (for
-# inspect, tests/fixtures/inspect).
+# inspect, tests/fixtures/inspect; for progress, tests/fixtures/progress: recorded streams).
 # Exits non-zero on any crash, leak, sanitizer report or timeout; the input that caused it is
 # kept as crash-*/leak-*/timeout-* in the working directory.
 set -euo pipefail
@@ -22,6 +22,7 @@ dirs=("$work/corpus" "$work/seeds")
 case $name in
 card | canon | placeholder) dirs+=("$here/../fixtures") ;;
 inspect) dirs+=("$here/../fixtures/inspect") ;;
+progress) dirs+=("$here/../fixtures/progress") ;;
 esac
 # Card inputs up to just past the 1 MiB card limit, to reach it; 64 KB for the others, whose
 # only bound (64 MiB) no fuzzer reaches at speed. A run of 10 s on one input is a hang.

@@ -31,7 +31,7 @@ wait_until 20 matches || fail "ls images and docker images differ: $(diff "$T/wa
 [ -d "$M/images/${P}bb" ] && [ ! -e "$M/images/${P}bb:latest" ] || fail "the card's image is not under the card's name alone"
 
 log "status, id, inspect.json of an image no card made"
-[ "$(ls "$D")" = "$(printf 'id\ninspect.json\nstatus')" ] || fail "files: $(ls "$D")"
+[ "$(ls "$D")" = "$(printf 'id\nimage.tar\ninspect.json\nstatus')" ] || fail "files: $(ls "$D")"
 id=$(api_json "/images/$REPO:v1/json" 'j["Id"]')
 [ "$(cat "$D/id")" = "$id" ] || fail "id: $(cat "$D/id"), want $id"
 [ "$(state_of "images/localhost%2F${P}img%2Fx:v1")" = present ] || fail "status: $(cat "$D/status")"

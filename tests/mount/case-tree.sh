@@ -42,7 +42,7 @@ cmp "$M/cards/app/web.container.yaml" "$W/cutip/cards/app/web.container.yaml"
 
 log "images/<name>"
 wait_state "images/${P}bb" present 60
-[ "$(ls "$M/images/${P}bb")" = "$(printf 'card\nid\ninspect.json\nlog\nstatus')" ] || fail "image files: $(ls "$M/images/${P}bb")"
+[ "$(ls "$M/images/${P}bb")" = "$(printf 'card\nid\nimage.tar\ninspect.json\nlog\nstatus')" ] || fail "image files: $(ls "$M/images/${P}bb")"
 grep -q '^sha256:' "$M/images/${P}bb/id" || fail "image id: $(cat "$M/images/${P}bb/id")"
 [ -s "$M/images/${P}bb/log" ] || fail "image log empty"
 [ "$(readlink "$M/images/${P}bb/card")" = "../../cards/img/bb.image.yaml" ] ||

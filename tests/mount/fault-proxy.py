@@ -14,6 +14,8 @@ wins:
     garbage  200 with a complete body that is not JSON
     cut      200, part of the body, then the connection closed; also closes, at once, every
              forwarded connection of a matching request still open (an events or follow stream)
+    pull     200 with the recorded stream of a pull (tests/fixtures/progress/docker-pull.jsonl),
+             one message every 0.7 s, as a registry's slow layers would come (no image is made)
 Each request and what was done with it is a line of LOG-FILE: "MODE METHOD PATH", and "cut-live
 METHOD PATH" for a stream cut. A forwarded request goes upstream with "Connection: close", so
 that every request of a kept-alive client connection passes through the rules.
@@ -25,7 +27,9 @@ import sys
 
 LISTEN, UPSTREAM, RULES, LOG = sys.argv[1:5]
 BIG = 100 << 20
-MODES = ("pass", "hang", "500", "big", "garbage", "cut")
+MODES = ("pass", "hang", "500", "big", "garbage", "cut", "pull")
+PULL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "progress",
+                    "docker-pull.jsonl")
 
 
 def rules():
@@ -81,6 +85,14 @@ async def fault(mode, w):
         w.write(b"0]")
     elif mode == "cut":
         w.write(head("200 OK", "application/json", 100000) + b'[{"Id":"')
+    elif mode == "pull":
+        w.write(head("200 OK", "application/json"))
+        with open(PULL, "rb") as f:
+            for line in f:
+                w.write(b"%x\r\n%s\r\n" % (len(line), line))
+                await w.drain()
+                await asyncio.sleep(0.7)
+        w.write(b"0\r\n\r\n")
     await w.drain()
 
 

@@ -2,8 +2,10 @@
  * written into images/ loads (`docker load`), through the backend's image_save and image_load.
  * A backend kind without them (a Swarm's: an image loaded on one manager is on no other node)
  * refuses with -EOPNOTSUPP. The progress of the last WS_LOADS loads is kept as the log of the
- * images each loaded (objects.c shows it); a failed one's reason is a line of errors. No lock is
- * held across an engine call. */
+ * images each loaded (objects.c shows it); while it runs, each tenth of it is an events line
+ * ("image x.tar loading progress=\"40% (1.2/3.0 MB)\""), since the images it loads are nowhere
+ * to be seen until it ends; a failed one's reason is a line of errors. No lock is held across an
+ * engine call. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,8 @@ int ws_image_save(struct workspace *ws, const char *name, be_bytes_sink sink, vo
 /* One load: its lines, and its counts as a line when they moved by a tenth, kept apart until it
  * ends (two loads at once each have their own), then the log of the images it loaded. */
 struct load_ctx {
+	struct workspace *ws;
+	const char *what; /* the archive's name, for the events lines */
 	struct ws_buf log;
 	int shown; /* the last tenth said, -1 none */
 };
@@ -53,6 +57,9 @@ static int on_load(const char *line, const struct be_progress *p, void *arg)
 	if (p->total > 0 && p->current * 10 / p->total != c->shown) {
 		c->shown = (int)(p->current * 10 / p->total);
 		ws_progress_text("loading", p, text, sizeof(text));
+		char attrs[160] = "";
+		ws_attr(attrs, sizeof(attrs), "progress", text + strlen("loading "));
+		ws_emit(c->ws, WS_IMAGE, c->what, "loading", attrs, false, NULL);
 		ws_fmt(text + strlen(text), sizeof(text) - strlen(text), "\n");
 		load_append(c, text);
 	}
@@ -89,7 +96,7 @@ static char *loaded_names(struct load_ctx *c, const char *loaded)
 
 int ws_image_load(struct workspace *ws, int fd, const char *what)
 {
-	struct load_ctx c = {.shown = -1};
+	struct load_ctx c = {.ws = ws, .what = what, .shown = -1};
 	char err[512] = "", line[700], *loaded = NULL;
 	int rc;
 

@@ -393,7 +393,11 @@ static void process_event(struct workspace *ws, const struct be_event *ev)
 {
 	switch (ev->kind) {
 	case BE_CONTAINER:
-		container_event(ws, ev);
+		/* A commit makes an image, and neither engine sends an image event for it. */
+		if (strcmp(ev->action, "commit") == 0)
+			ws_refresh_images(ws);
+		else
+			container_event(ws, ev);
 		break;
 	case BE_NETWORK:
 		network_event(ws, ev);

@@ -251,8 +251,9 @@ struct ws_change {
  *   container create, start, die (exit_code=N), stop, destroy, rename (old=NAME), health
  *   (health=STATE), pause, unpause, restart, kill (signal=S: TERM, KILL, ... when the engine
  *   says; Podman does not); network create, remove; image pulled, built, removed, tagged
- *   (tag=REF; NAME is the ImageCard's name when a card makes that tag, else the tag itself);
- *   unit, group: up, down, partial, pending, error (its word changed; see units/ below);
+ *   (tag=REF; NAME is the ImageCard's name when a card makes that tag, else the tag itself),
+ *   loading (progress="40% (1.2/3.0 MB)": each tenth of a load, NAME the archive written
+ *   into images/); unit, group: up, down, partial, pending, error (its word changed; see units/ below);
  *   card accepted, rejected (error=...: invalid, or its apply failed), applied, pending
  *   (waits=REF, REF "images/x" or "engine"), removed. Card changes carry ref=KIND/NAME (the
  *   object the card makes, e.g. ref=containers/web) when the card was valid.

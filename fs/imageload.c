@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fs.h"
@@ -26,8 +27,11 @@ struct fs_load {
 	int fd; /* the spool */
 	fuse_ino_t ino;
 	char name[128];
-	pthread_mutex_t lock; /* writes, truncates and the load, one at a time */
-	bool dirty;	      /* written since the last load */
+	pthread_mutex_t lock; /* guards dirty and loading; held only to move bytes, never across
+				 the load (an engine call) */
+	pthread_cond_t done;  /* a load ended */
+	bool dirty;	      /* protected by lock: written since the last load */
+	bool loading;	      /* protected by lock: a flush is loading the spool now */
 };
 
 static void load_free(struct fs_handle *h)
@@ -36,6 +40,7 @@ static void load_free(struct fs_handle *h)
 
 	close(l->fd);
 	pthread_mutex_destroy(&l->lock);
+	pthread_cond_destroy(&l->done);
 	free(l);
 }
 
@@ -59,11 +64,12 @@ static int spool_open(void)
 	return fd;
 }
 
-/* The size of the spool, for getattr. */
+/* The size of the spool, for getattr: by fstat, since the file offset is the load's (it reads
+ * the spool from its start while writes, which are positional, may go on). */
 static off_t spool_size(int fd)
 {
-	off_t end = lseek(fd, 0, SEEK_END);
-	return end < 0 ? 0 : end;
+	struct stat st;
+	return fstat(fd, &st) < 0 ? 0 : st.st_size;
 }
 
 void fs_imageload_create(fuse_req_t req, struct fs_node *parent, const char *name,
@@ -90,6 +96,7 @@ void fs_imageload_create(fuse_req_t req, struct fs_node *parent, const char *nam
 		return;
 	}
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->done, NULL);
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	pthread_mutex_lock(&fs->lock);
 	struct fs_node *n = fs_node_orphan_locked(fs, parent->ino, name, FS_IMGLOAD);
@@ -224,13 +231,23 @@ void fs_imageload_flush(fuse_req_t req, struct fuse_file_info *fi)
 	struct fs_load *l = load_of(fi);
 	int rc = 0;
 
+	/* One load at a time per open (a dup's close and an fsync may come together); the lock
+	 * is not held while it runs, so writes go on (and make the next flush load again). */
 	pthread_mutex_lock(&l->lock);
-	if (l->dirty) {
-		l->dirty = false;
+	while (l->loading)
+		pthread_cond_wait(&l->done, &l->lock);
+	bool load = l->dirty;
+	l->dirty = false;
+	l->loading = load;
+	pthread_mutex_unlock(&l->lock);
+	if (load) {
 		rc = lseek(l->fd, 0, SEEK_SET) < 0 ? -errno
 						   : ws_image_load(fs_of(req)->ws, l->fd, l->name);
+		pthread_mutex_lock(&l->lock);
+		l->loading = false;
+		pthread_cond_broadcast(&l->done);
+		pthread_mutex_unlock(&l->lock);
 	}
-	pthread_mutex_unlock(&l->lock);
 	/* What a shell user reads from a close: EINVAL for a bad archive, EIO for the rest the
 	 * engine refused; the engine unreachable as it is (ECONNREFUSED). */
 	if (rc < 0 && rc != -EINVAL && rc != -ECONNREFUSED && rc != -ETIMEDOUT &&

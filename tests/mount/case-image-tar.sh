@@ -88,6 +88,31 @@ for v in v1 v2; do
 	grep -q "loaded ${P}h2x:$v" "$M/images/${P}h2x:$v/log" || fail "the log of $v: $(cat "$M/images/${P}h2x:$v/log")"
 done
 
+log "a load's progress, while it runs, in events (Docker: Podman's load says no counts)"
+# An image with a layer of its own (committed from a container), so that the engine loads a
+# layer and counts it.
+api -f -o /dev/null -X POST -H 'Content-Type: application/json' "$API/containers/create?name=${P}lay" \
+	-d "{\"Image\":\"$TEST_IMAGE\",\"Cmd\":[\"sh\",\"-c\",\"head -c 3000000 /dev/urandom >/blob\"],\"Labels\":{\"cutipfs.test\":\"$W\"}}" ||
+	fail "cannot create ${P}lay"
+api -f -o /dev/null -X POST "$API/containers/${P}lay/start" || fail "cannot start ${P}lay"
+api -f -o /dev/null -X POST "$API/containers/${P}lay/wait" || fail "cannot wait for ${P}lay"
+api -f -o /dev/null -X POST -H 'Content-Type: application/json' -d '{}' "$API/commit?container=${P}lay&repo=${P}layer&tag=1" || fail "cannot commit ${P}lay"
+api -f -o /dev/null -X DELETE "$API/containers/${P}lay?force=1" || fail "cannot remove ${P}lay"
+LAYER=${P}layer:1
+wait_until 20 test -d "$M/images/$LAYER" || fail "the committed image did not appear"
+cat "$M/images/$LAYER/image.tar" >"$T/layer.tar" || fail "save of $LAYER"
+rmdir "$M/images/$LAYER" || fail "rmdir $LAYER"
+ev_mark
+cp "$T/layer.tar" "$M/images/" || fail "cp of layer.tar into images/"
+[ -d "$M/images/$LAYER" ] || fail "$LAYER not listed when cp returned"
+if [ "$(engine_line backend)" = docker ]; then
+	wait_event 20 "$(ev image layer.tar loading 'progress="[0-9]+% \([0-9.]+/[0-9.]+ MB\)"')"
+	grep -Eq '^loading [0-9]+% ' "$M/images/$LAYER/log" || fail "no counts in the log: $(cat "$M/images/$LAYER/log")"
+else
+	log "(Podman: no counts in its load's answer)"
+fi
+rmdir "$M/images/$LAYER" || fail "rmdir $LAYER after the load"
+
 log "bad archives: EINVAL at the close, the reason in errors, nothing left"
 head -c 3000 "$T/new.tar" >"$T/cut.tar"
 head -c 200000 /dev/urandom >"$T/random.tar"

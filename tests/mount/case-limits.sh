@@ -28,6 +28,9 @@ limits_card 64m true >"$T/lim.yaml"
 cp "$T/lim.yaml" "$card" || fail "the card was refused: $(tail -3 "$M/errors")"
 wait_state "containers/${P}lim" running 60
 S=$M/containers/${P}lim/status
+# Its start is published from the workspace's own words (backends/own.c) and the details follow
+# with the read after it: through ssh, a moment later.
+wait_until 10 grep -q '^id: ' "$S" || fail "status has no details: $(cat "$S")"
 for line in "memory: 64m" "memory_swap: 128m" "cpus: 0.5" "pids: 50" "user: 1000:1000"; do
 	grep -qx "$line" "$S" || fail "status has no '$line': $(cat "$S")"
 done

@@ -24,16 +24,6 @@ static bool seen_add(struct seen *s, const struct ws_entry *e)
 	return true;
 }
 
-/* The card a container card's ref names (lock held); NULL when missing. */
-static struct ws_entry *dep(struct workspace *ws, const char *ref, enum card_kind kind)
-{
-	char *reason = NULL;
-	struct card *card = card_resolve(&ws->reg, ref, kind, &reason);
-
-	free(reason);
-	return card ? ws_entry_for(ws, kind, card->name.s) : NULL;
-}
-
 /* The engine name of an ImageCard's image (lock held). */
 static void image_name(const struct ws_entry *e, char *out, size_t len)
 {
@@ -108,7 +98,7 @@ static void plan_locked(struct workspace *ws, const struct ws_member *m, size_t 
 			const char *ref = pass == 0 ? cs->image_ref.s : cs->network_ref.s;
 			if (!ref)
 				continue;
-			struct ws_entry *e = dep(ws, ref, pass == 0 ? CARD_IMAGE : CARD_NETWORK);
+			struct ws_entry *e = ws_ref_entry_locked(ws, ref, pass == 0 ? CARD_IMAGE : CARD_NETWORK);
 			if (!e) {
 				fprintf(f, "missing %s (unit %s)\n", ref, m[i].unit);
 				blocked = true;

@@ -15,8 +15,7 @@
 
 /* ---- members ---- */
 
-/* The card a ref names, with its entry, or why not (lock held). */
-static struct ws_entry *resolve(struct workspace *ws, const char *ref, enum card_kind kind)
+struct ws_entry *ws_ref_entry_locked(struct workspace *ws, const char *ref, enum card_kind kind)
 {
 	char *reason = NULL;
 	struct card *card = ref ? card_resolve(&ws->reg, ref, kind, &reason) : NULL;
@@ -32,7 +31,7 @@ static void unit_member(struct workspace *ws, struct ws_entry *u, struct ws_memb
 
 	m->uent = u;
 	ws_fmt(m->unit, sizeof(m->unit), "%s", u->card->name.s);
-	m->cent = resolve(ws, ref, CARD_CONTAINER);
+	m->cent = ws_ref_entry_locked(ws, ref, CARD_CONTAINER);
 	if (!m->cent)
 		ws_fmt(m->missing, sizeof(m->missing), "%s", ref ? ref : "spec.containerRef");
 }
@@ -57,7 +56,7 @@ int ws_group_members_locked(struct workspace *ws, enum ws_kind kind, const char 
 		const struct card_list *units = &e->card->spec.group.units;
 		for (size_t i = 0; i < n; i++) {
 			const char *ref = units->items[i].s;
-			struct ws_entry *u = resolve(ws, ref, CARD_UNIT);
+			struct ws_entry *u = ws_ref_entry_locked(ws, ref, CARD_UNIT);
 			if (u) {
 				unit_member(ws, u, &v[i]);
 				continue;

@@ -724,6 +724,8 @@ struct ws_word {
 	char name[128];
 	enum ws_word_kind word;
 };
+/* The entry of the card of that kind a ref names, or NULL when it names none (lock held). */
+struct ws_entry *ws_ref_entry_locked(struct workspace *ws, const char *ref, enum card_kind kind);
 /* The members of a unit or group in order (lock held): malloc'd into *out, their number; or
  * -ENOENT when there is no such card, -ENOMEM. */
 int ws_group_members_locked(struct workspace *ws, enum ws_kind kind, const char *name,

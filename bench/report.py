@@ -53,7 +53,9 @@ CASES = {
     "t8.req": ("cutipfs", "engine requests for the event lines of outside changes (ops: lines)"),
     "t9.want": ("docker", "create and destroy lines docker events gave for the burst"),
     "t9.got": ("cutipfs", "create and destroy lines cat events gave for the burst"),
-    "t9.ordered": ("cutipfs", "1 when they came in the engine's order"),
+    "t9.ordered": ("cutipfs", "1 when complete, each container's lines in the engine's order"),
+    "t9.moved": ("cutipfs", "lines out of the first docker events reader's order"),
+    "t9.moved_docker": ("docker", "lines of a second docker events reader out of the first's order"),
     "t9.time": ("cutipfs", "from the first create to the last destroy line"),
 }
 
@@ -136,8 +138,11 @@ def main():
             + (f"; `docker inspect` ×{n} {fmt_s(med('t1.inspect_each', n))}" if med("t1.inspect_each", n) else ""),
             f"`GET /containers/json` {fmt_s(med('t1.api', n))}",
             f"{slower(r)} than `docker ps` ({r:.2f}×)",
-            "at most half of `docker ps`",
-            check(1, n, "cat containers/*/status / docker ps -a", r, "<= 0.5", r <= 0.5),
+            # The issue sets this target up to 500 containers; at 2,000 its targets are the
+            # listing's (3), memory (6) and start-up (7).
+            *(["at most half of `docker ps`",
+               check(1, n, "cat containers/*/status / docker ps -a", r, "<= 0.5", r <= 0.5)]
+              if nkey(n) <= (0, 500) else ["counted", ""]),
         ])
 
     # 2. one status read
@@ -263,9 +268,13 @@ def main():
         rows.append([
             "9", "a burst of container events made outside (create + destroy)",
             runs[("t9.want", "burst")][0][1],
-            f"`cat events`: {got:.0f} lines, {'in' if ordered == 1 else 'not in'} the engine's order,"
-            f" the last {fmt_s(med('t9.time', 'burst'))} after the first create",
-            f"`docker events`: {want:.0f} lines", "", "", "complete and in order",
+            f"`cat events`: {got:.0f} lines, each container's {'in' if ordered == 1 else 'not all in'}"
+            f" the engine's order, the last {fmt_s(med('t9.time', 'burst'))} after the first create;"
+            f" across containers {med('t9.moved', 'burst') or 0:.0f} out of a `docker events` reader's order",
+            f"`docker events`: {want:.0f} lines; a second reader {med('t9.moved_docker', 'burst') or 0:.0f}"
+            " out of the first's order", "", "",
+            "complete and in order (each container's; concurrent events of different containers"
+            " have no one order: two readers of one dockerd differ)",
             check(9, "burst", "lines missing or out of order", want - got + (0 if ordered == 1 else 1),
                   "== 0", ok),
         ])

@@ -120,22 +120,16 @@ int ws_change_format(const struct ws_change *c, char *buf, size_t len)
 
 /* ---- publishing ---- */
 
-void ws_publish(struct workspace *ws, const struct ws_change *c)
+void ws_publish_locked(struct workspace *ws, const struct ws_change *c)
 {
-	struct ws_chg_item *it = malloc(sizeof(*it));
+	struct ws_chg_item *it;
 
-	if (!it)
+	if (ws->nchg >= WS_CHANGES_MAX || ws->wstop || !(it = malloc(sizeof(*it))))
 		return;
 	it->c = *c;
 	it->next = NULL;
 	if (!it->c.time.tv_sec)
 		clock_gettime(CLOCK_REALTIME, &it->c.time);
-	pthread_mutex_lock(&ws->wqlock);
-	if (ws->nchg >= WS_CHANGES_MAX || ws->wstop) {
-		pthread_mutex_unlock(&ws->wqlock);
-		free(it);
-		return;
-	}
 	if (ws->ctail)
 		ws->ctail->next = it;
 	else
@@ -143,7 +137,32 @@ void ws_publish(struct workspace *ws, const struct ws_change *c)
 	ws->ctail = it;
 	ws->nchg++;
 	pthread_cond_signal(&ws->wqcond);
+}
+
+void ws_publish(struct workspace *ws, const struct ws_change *c)
+{
+	pthread_mutex_lock(&ws->wqlock);
+	ws_publish_locked(ws, c);
 	pthread_mutex_unlock(&ws->wqlock);
+}
+
+void ws_change_make(struct ws_change *c, enum ws_kind obj, const char *name, const char *action,
+		    const char *attrs, bool membership, const struct timespec *when)
+{
+	memset(c, 0, sizeof(*c));
+	if (when)
+		c->time = *when;
+	c->obj = obj;
+	ws_fmt(c->name, sizeof(c->name), "%s", name ? name : "");
+	ws_fmt(c->action, sizeof(c->action), "%s", action);
+	ws_fmt(c->attrs, sizeof(c->attrs), "%s", attrs ? attrs : "");
+	c->membership = membership;
+	/* rename: old=NAME is in attrs, and in old_name for the mount's invalidation. */
+	const char *old = strstr(c->attrs, "old=");
+	if (strcmp(action, "rename") == 0 && old && (old == c->attrs || old[-1] == ' ')) {
+		size_t n = strcspn(old + 4, " ");
+		ws_fmt(c->old_name, sizeof(c->old_name), "%.*s", (int)n, old + 4);
+	}
 }
 
 void ws_emit(struct workspace *ws, enum ws_kind obj, const char *name, const char *action,
@@ -151,20 +170,7 @@ void ws_emit(struct workspace *ws, enum ws_kind obj, const char *name, const cha
 {
 	struct ws_change c;
 
-	memset(&c, 0, sizeof(c));
-	if (when)
-		c.time = *when;
-	c.obj = obj;
-	ws_fmt(c.name, sizeof(c.name), "%s", name ? name : "");
-	ws_fmt(c.action, sizeof(c.action), "%s", action);
-	ws_fmt(c.attrs, sizeof(c.attrs), "%s", attrs ? attrs : "");
-	c.membership = membership;
-	/* rename: old=NAME is in attrs, and in old_name for the mount's invalidation. */
-	const char *old = strstr(c.attrs, "old=");
-	if (strcmp(action, "rename") == 0 && old && (old == c.attrs || old[-1] == ' ')) {
-		size_t n = strcspn(old + 4, " ");
-		ws_fmt(c.old_name, sizeof(c.old_name), "%.*s", (int)n, old + 4);
-	}
+	ws_change_make(&c, obj, name, action, attrs, membership, when);
 	ws_publish(ws, &c);
 }
 

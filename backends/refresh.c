@@ -26,15 +26,21 @@ int ws_refresh_container(struct workspace *ws, const char *name_or_id)
 	struct be_obj *b = NULL;
 	int rc = ws->be->ops->inspect(ws->be, BE_CONTAINER, name_or_id, &b, NULL, 0);
 
+	char got[BE_ID_SIZE] = "";
+
 	if (rc == 0) {
 		struct ws_sobj *o = ws_sobj_from(ws, b);
-		if (o)
+		if (o) {
+			ws_fmt(got, sizeof(got), "%s", o->id);
 			ws_state_put(ws, WS_CONTAINER, o, t, NULL);
+		}
 	} else if (rc == -ENOENT) {
 		bool id = known_id(ws, WS_CONTAINER, name_or_id);
 		ws_state_drop(ws, WS_CONTAINER, id ? name_or_id : NULL, id ? NULL : name_or_id, t,
 			      NULL);
 	}
+	/* In the state now (or not to be had): the lines of its own changes may go out. */
+	ws_own_read(ws, name_or_id, got);
 	return rc;
 }
 
@@ -266,8 +272,8 @@ static int refresh_swarm_kind(struct workspace *ws, enum ws_kind kind, bool base
 	for (size_t i = 0; i < ngone; i++) {
 		struct ws_prev prev;
 		if (gone[i] && ws_state_drop(ws, kind, gone[i], NULL, t, &prev) && !baseline)
-			ws_emit(ws, kind, prev.name, kind == WS_SERVICE ? "remove" : "down", "", true,
-				NULL);
+			ws_emit(ws, kind, prev.name, kind == WS_SERVICE ? "remove" : "down", "",
+				true, NULL);
 	}
 	ws_strv_free(gone);
 	ws_strv_free(ids);

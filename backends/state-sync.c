@@ -203,8 +203,7 @@ static void run_rechecks(struct workspace *ws)
 	}
 }
 
-void ws_state_created(struct workspace *ws, const char *id, const char *name, time_t when,
-		      bool own)
+void ws_state_created(struct workspace *ws, const char *id, const char *name, time_t when, bool own)
 {
 	struct ws_sobj *o;
 
@@ -225,16 +224,35 @@ void ws_state_created(struct workspace *ws, const char *id, const char *name, ti
 }
 
 /* The state after an own change's event: what the event says, the rest from the read its
- * maker makes (ws_own_take). Whether the event was an own change's. */
-static bool own_event(struct workspace *ws, const struct be_event *ev, time_t when)
+ * maker makes (ws_own_take). -1: not an own change's; else the slot its line goes to. Another
+ * event of a container first sends out the lines of it that wait (own.c). */
+static int own_event(struct workspace *ws, const struct be_event *ev, time_t when)
 {
-	if (!ws_own_take(ws, ev))
-		return false;
-	if (strcmp(ev->action, "create") == 0)
+	int slot = ws_own_take(ws, ev);
+
+	if (slot < 0) {
+		pthread_mutex_lock(&ws->wqlock);
+		ws_own_flush_locked(ws, ev->id);
+		pthread_mutex_unlock(&ws->wqlock);
+	} else if (strcmp(ev->action, "create") == 0) {
 		ws_state_created(ws, ev->id, ev->name, when, true);
-	else
+	} else {
 		ws_state_imply(ws, ev->id, ev->action, when, true);
-	return true;
+	}
+	return slot;
+}
+
+/* A container's line; an own change's waits for its maker's read (own.c). */
+static void container_line(struct workspace *ws, int own, const char *name, const char *action,
+			   const char *attrs, bool membership, const struct timespec *when)
+{
+	struct ws_change c;
+
+	ws_change_make(&c, WS_CONTAINER, name, action, attrs, membership, when);
+	if (own >= 0)
+		ws_own_line(ws, own, &c);
+	else
+		ws_publish(ws, &c);
 }
 
 /* Queues a container for a read while nothing else waits (state thread). */
@@ -287,12 +305,13 @@ static void container_event(struct workspace *ws, const struct be_event *ev)
 		return;
 	ev_time(ev, &when);
 	ws_fmt(name, sizeof(name), "%s", ev->name);
+	int own = own_event(ws, ev, when.tv_sec);
 	if (strcmp(action, "destroy") == 0) {
 		ws_state_drop(ws, WS_CONTAINER, ev->id, NULL, ws_ticket(ws), &prev);
 		if (prev.had)
 			ws_fmt(name, sizeof(name), "%s", prev.name);
-		ws_emit(ws, WS_CONTAINER, name, "destroy", "",
-			!ws_card_named(ws, WS_CONTAINER, name), &when);
+		container_line(ws, own, name, "destroy", "", !ws_card_named(ws, WS_CONTAINER, name),
+			       &when);
 		return;
 	}
 	int exit_code = 0, rc = 1;
@@ -301,7 +320,7 @@ static void container_event(struct workspace *ws, const struct be_event *ev)
 	 * none for an own change, which its maker reads itself. */
 	unsigned long t = ws_ticket(ws);
 	struct be_obj *b = NULL;
-	if (!own_event(ws, ev, when.tv_sec) && !behind_event(ws, ev, when.tv_sec))
+	if (own < 0 && !behind_event(ws, ev, when.tv_sec))
 		rc = ws->be->ops->inspect(ws->be, BE_CONTAINER, ev->id, &b, NULL, 0);
 	if (rc == 0) {
 		struct ws_sobj *o = ws_sobj_from(ws, b);
@@ -321,8 +340,10 @@ static void container_event(struct workspace *ws, const struct be_event *ev)
 		ws_state_imply(ws, ev->id, action, when.tv_sec, false);
 	}
 	/* -ENOENT: removed since; its destroy event follows. */
-	if (what < 2)
+	if (what < 2) {
+		ws_own_line(ws, own, NULL);
 		return;
+	}
 
 	bool membership = false;
 	if (strcmp(action, "create") == 0) {
@@ -349,7 +370,7 @@ static void container_event(struct workspace *ws, const struct be_event *ev)
 		if (strcmp(h, "starting") == 0)
 			recheck(ws, ev->id, h);
 	}
-	ws_emit(ws, WS_CONTAINER, name, action, attrs, membership, &when);
+	container_line(ws, own, name, action, attrs, membership, &when);
 }
 
 static void network_event(struct workspace *ws, const struct be_event *ev)
@@ -755,6 +776,8 @@ static void *state_main(void *arg)
 	ws_deadline_in(&poll, WS_SWARM_POLL_MS);
 	pthread_mutex_lock(&ws->wqlock);
 	while (!ws->wstop) {
+		/* Own changes' lines whose maker's read is done (or whose time is up). */
+		ws_own_flush_locked(ws, NULL);
 		if (ws->chead) {
 			struct ws_chg_item *list = ws->chead;
 			ws->chead = ws->ctail = NULL;
@@ -794,7 +817,12 @@ static void *state_main(void *arg)
 			continue;
 		}
 		if (!w && !due) {
-			struct timespec at = wake_at(ws, swarm ? earlier(next, poll) : next);
+			struct timespec at = wake_at(ws, swarm ? earlier(next, poll) : next), kept;
+			long left = ws_own_due_locked(ws);
+			if (left >= 0) {
+				ws_deadline_in(&kept, left);
+				at = earlier(at, kept);
+			}
 			pthread_cond_timedwait(&ws->wqcond, &ws->wqlock, &at);
 			continue;
 		}

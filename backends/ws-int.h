@@ -60,10 +60,13 @@
 #define WS_QUEUE_BEHIND 500
 /* Undelivered changes beyond this are dropped (a subscriber that blocks). */
 #define WS_CHANGES_MAX 20000
-/* Own changes awaited at once (own.c): one apply at a time makes two. */
-#define WS_OWN_MAX 16
+/* Own changes awaited at once (own.c): each apply of the pool makes two, and a line waiting for
+ * its read holds its slot meanwhile. */
+#define WS_OWN_MAX 32
 /* An own change whose event does not come in this time was not made. */
 #define WS_OWN_MS 30000
+/* An own change's line waits this long at most for its maker's read (own.c). */
+#define WS_OWN_PARK_MS 10000
 /* Removed objects remembered, so that an older read cannot bring one back. */
 #define WS_TOMBSTONES 256
 #define WS_HINTS 32
@@ -208,11 +211,17 @@ struct ws_chg_item {
 
 /* An engine event the workspace's own request is about to cause, and whose result it reads
  * itself right after (reconcile.c's refresh after an apply): the state thread publishes it
- * without a read of its own. */
+ * without a read of its own, once that read is in the state (own.c). */
 struct ws_own {
-	char key[128];	 /* create: the container's name; start: its id */
-	char action[16]; /* the event's action */
-	long expires_ms; /* ws_mono_ms(); 0: a free slot */
+	char key[128];		/* create: the container's name; start: its id */
+	char action[16];	/* the event's action */
+	long expires_ms;	/* ws_mono_ms(); 0: a free slot */
+	bool read;		/* the maker's read is done */
+	bool parked;		/* its event came first: taken, its line waits for the read */
+	bool filled;		/* line holds that line */
+	unsigned long seq;	/* parked lines go out in the order their events came */
+	char id[BE_ID_SIZE];	/* the event's container id */
+	struct ws_change line;
 };
 
 struct ws_recheck {
@@ -336,6 +345,7 @@ struct workspace {
 
 	/* The changes this workspace makes itself and reads back (own.c), guarded by wqlock. */
 	struct ws_own own[WS_OWN_MAX];
+	unsigned long own_seq; /* guarded by wqlock */
 
 	/* Units taken down (groups.c): their names, kept on disk too. */
 	char **down;		 /* guarded by lock */
@@ -706,8 +716,20 @@ void ws_state_created(struct workspace *ws, const char *id, const char *name, ti
 void ws_own_expect(struct workspace *ws, const char *key, const char *action);
 /* The request failed: no such event comes. */
 void ws_own_forget(struct workspace *ws, const char *key, const char *action);
-/* Whether the event is one expected (by id, or a create by name), consumed (state thread). */
-bool ws_own_take(struct workspace *ws, const struct be_event *ev);
+/* Whether the event is one expected (by id, or a create by name), taken (state thread): -1
+ * not; else the slot its line goes to (ws_own_line). */
+int ws_own_take(struct workspace *ws, const struct be_event *ev);
+/* The taken event's line (NULL: none): published at once when its maker's read is in the
+ * state, else kept until it is (state thread). */
+void ws_own_line(struct workspace *ws, int slot, const struct ws_change *c);
+/* The maker's read of a container is in the state (or failed): its events' lines may go out.
+ * @a, @b: what names it (name, id; NULL for none). Any thread. */
+void ws_own_read(struct workspace *ws, const char *a, const char *b);
+/* Publishes the kept lines whose read is done or whose time is up, and with @id the container's
+ * all (an event of it comes next: its lines keep their order); wqlock held. */
+void ws_own_flush_locked(struct workspace *ws, const char *id);
+/* In how many ms the first kept line's time is up; -1 none (wqlock held). */
+long ws_own_due_locked(struct workspace *ws);
 
 /* ---- units and groups (groups.c, group-plan.c, group-ctl.c) ---- */
 /* One member of a unit or group: a unit and the container card it names. */
@@ -757,7 +779,12 @@ int ws_do_group_ctl(struct workspace *ws, enum ws_kind kind, const char *name,
 /* ---- changes (changes.c) ---- */
 /* Queues a change for delivery (any thread; seq and, when zero, time are set here). */
 void ws_publish(struct workspace *ws, const struct ws_change *c);
-/* Makes and publishes one change; attrs "k=v ..." already quoted (ws_attr). */
+/* The same, wqlock held. */
+void ws_publish_locked(struct workspace *ws, const struct ws_change *c);
+/* Fills in one change; attrs "k=v ..." already quoted (ws_attr). */
+void ws_change_make(struct ws_change *c, enum ws_kind obj, const char *name, const char *action,
+		    const char *attrs, bool membership, const struct timespec *when);
+/* Makes and publishes one change (ws_change_make, ws_publish). */
 void ws_emit(struct workspace *ws, enum ws_kind obj, const char *name, const char *action,
 	     const char *attrs, bool membership, const struct timespec *when);
 /* Appends " key=value" to attrs (quoting the value when it needs it). */

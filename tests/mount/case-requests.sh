@@ -9,6 +9,8 @@
 #     apply reads that container, and refuses it as before (no read before is not a blind spot).
 #  3. A container made outside cutipfs: its events are read as before (one read each), and its
 #     status and inspect say what the engine says.
+#  4. The lines of an own start wait for its one read: with that read 2 s slow (the proxy), a
+#     reader who sees the start line finds the started container's details in status at once.
 . "$(dirname "$0")/lib.sh"
 [ "$KIND" = local ] || { echo "SKIP: the counting proxy sits on a local socket"; exit 77; }
 fault_proxy
@@ -76,4 +78,26 @@ OUT=$(engine_id "${P}out")
 [ "$(about "${P}out" "$OUT" | grep -c "^pass GET ")" -ge 1 ] || fail "the foreign container's events were not read: $(cat "$PLOG")"
 wait_state "containers/${P}out" running 10
 grep -q '^started_at: ' "$M/containers/${P}out/status" || fail "containers/${P}out/status: $(cat "$M/containers/${P}out/status")"
+
+log "4. an own start's line comes with its read, however slow that read"
+echo "slow ^GET .*/containers/(${P}slow|[0-9a-f]{64})/json\$" >"$RULES"
+# A reader that looks at the status the moment the start line is out.
+(
+	while IFS= read -r l; do
+		case $l in *" container ${P}slow start"*)
+			cat "$M/containers/${P}slow/status" >"$T/slow.status"
+			break
+			;;
+		esac
+	done <"$M/events"
+) &
+READER=$!
+BG+=("$READER")
+wait_until 10 has_open "$READER" "$M/events" || fail "the reader did not open events"
+container_card "${P}slow" "${P}bb" >"$T/slow.yaml"
+cp "$T/slow.yaml" "$M/cards/slow.container.yaml" || fail "the card was refused: $(tail -3 "$M/errors")"
+wait_until 30 test -s "$T/slow.status" || fail "no start line for ${P}slow: $(cat "$EVLOG")"
+grep -q '^slow GET ' "$PLOG" || fail "the read was not slowed: $(cat "$PLOG")"
+grep -q '^started_at: ' "$T/slow.status" || fail "the start line came before the read: $(cat "$T/slow.status")"
+: >"$RULES"
 echo "ok"

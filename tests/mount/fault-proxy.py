@@ -14,6 +14,7 @@ wins:
     garbage  200 with a complete body that is not JSON
     cut      200, part of the body, then the connection closed; also closes, at once, every
              forwarded connection of a matching request still open (an events or follow stream)
+    slow     forwarded 2 s late, as a request over a slow link would be
     pull     200 with the recorded stream of a pull (tests/fixtures/progress/docker-pull.jsonl),
              one message every 0.7 s, as a registry's slow layers would come (no image is made)
 Each request and what was done with it is a line of LOG-FILE: "MODE METHOD PATH", and "cut-live
@@ -27,7 +28,7 @@ import sys
 
 LISTEN, UPSTREAM, RULES, LOG = sys.argv[1:5]
 BIG = 100 << 20
-MODES = ("pass", "hang", "500", "big", "garbage", "cut", "pull")
+MODES = ("pass", "slow", "hang", "500", "big", "garbage", "cut", "pull")
 PULL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "progress",
                     "docker-pull.jsonl")
 
@@ -137,7 +138,9 @@ async def client(cr, cw):
         reqline = " ".join(raw.split(b"\r\n", 1)[0].decode("latin-1").split(" ")[:2])
         mode = mode_for(reqline)
         note(mode, reqline)
-        if mode == "pass":
+        if mode in ("pass", "slow"):
+            if mode == "slow":
+                await asyncio.sleep(2)
             await forward(raw, reqline, cr, cw)
         else:
             await fault(mode, cw)

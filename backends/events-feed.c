@@ -1,16 +1,17 @@
 /* The events thread: the engine's event stream (GET /events for containers, networks and
  * images), read for the state thread and kept up across engine restarts.
  *
- * At start a reconcile (the baseline) is asked for and the stream opened from now, so
- * that what happens during the first list is replayed. When the stream ends (the engine went
- * away, restarted, or a proxy dropped it), the state is marked stale and the thread reconnects
- * with back-off (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS): first a bounded replay of
- * what it missed (since=<last event> until=<now>; Docker keeps only its last 256 events), then
- * a reconcile with full lists for whatever the replay could not give, then the live stream from
- * <until> on. `since` is inclusive, and replays overlap: events are deduplicated by (timeNano,
- * id, action). Every time here is the engine's: its events' own times, and for now and until
- * ours corrected by the engine's skew (ws_engine_skew): a remote engine's clock may be minutes
- * off ours, and a since= from our clock would then miss events or replay too many. */
+ * At start a reconcile (the baseline) is asked for and the stream opened from the moment the
+ * thread was started, so that what happens during the first list is replayed. When the stream
+ * ends (the engine went away, restarted, or a proxy dropped it), the state is marked stale and
+ * the thread reconnects with back-off (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS):
+ * first a bounded replay of what it missed (since=<last event> until=<now>; Docker keeps only
+ * its last 256 events), then a reconcile with full lists for whatever the replay could not
+ * give, then the live stream from <until> on. `since` is inclusive, and replays overlap: events are
+ * deduplicated by (timeNano, id, action). Every time here is the engine's: its events' own times,
+ * and for now and until ours corrected by the engine's skew (ws_engine_skew): a remote engine's
+ * clock may be minutes off ours, and a since= from our clock would then miss events or replay too
+ * many. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,10 +90,11 @@ static bool nap(struct workspace *ws, long ms)
 	return !atomic_load(&ws->ev_stop);
 }
 
-/* The engine's clock now, as a cursor. */
-static void engine_now(struct workspace *ws, char *cursor, size_t len)
+/* The engine's clock at @ours (our clock), as a cursor. The skew is read after @ours was: it
+ * costs a request, which over ssh on a loaded host can take a second or more. */
+static void engine_at(struct workspace *ws, long long ours, char *cursor, size_t len)
 {
-	long long ns = ws_now_ns() + ws_engine_skew(ws);
+	long long ns = ours + ws_engine_skew(ws);
 
 	ws_fmt(cursor, len, "%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
 }
@@ -112,14 +114,16 @@ static void *events_main(void *arg)
 		return NULL;
 	}
 	f->ws = ws;
-	/* From now, so that what happens during the first list is replayed. */
-	engine_now(ws, since, sizeof(since));
+	/* From when the workspace started the thread, so that what happens during the first
+	 * list, and while the first request is on its way, is replayed: the mount serves cards/
+	 * meanwhile, and an apply's own create must reach `events` too. */
+	engine_at(ws, ws->ev_from_ns, since, sizeof(since));
 	while (!atomic_load(&ws->ev_stop)) {
 		if (replay) {
 			err[0] = '\0';
-			engine_now(ws, until, sizeof(until));
-			rc = ws->be->ops->watch(ws->be, since, until, on_event, f, &ws->ev_stop, err,
-						sizeof(err));
+			engine_at(ws, ws_now_ns(), until, sizeof(until));
+			rc = ws->be->ops->watch(ws->be, since, until, on_event, f, &ws->ev_stop,
+						err, sizeof(err));
 			if (atomic_load(&ws->ev_stop))
 				break;
 			if (rc < 0) {
@@ -157,6 +161,7 @@ static void *events_main(void *arg)
 
 int ws_events_start(struct workspace *ws)
 {
+	ws->ev_from_ns = ws_now_ns();
 	int rc = pthread_create(&ws->events_thread, NULL, events_main, ws);
 
 	if (rc != 0)

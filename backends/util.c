@@ -180,18 +180,24 @@ void ws_deadline_in(struct timespec *ts, long ms)
 }
 
 /* How far the engine's clock is off ours: the engine's time at the middle of one request (an
- * engine that does not answer: 0). A clock within a second of ours counts as ours (the same
- * host, or synchronised): our own reading is then exact, where the estimate is only as good as
- * the request's latency (Podman's /info takes 200 ms), and a `since` that lands after an event
- * or before a line already shown loses or repeats it. */
+ * engine that does not answer: 0). A clock that read a time within a second of the request's
+ * span on ours counts as ours (the same host, or synchronised): our own reading is then exact,
+ * where the estimate is only as good as the request's latency, and a `since` that lands after
+ * an event or before a line already shown loses or repeats it. The span, not its middle: the
+ * request is Podman's /info, 200 ms when idle and seconds over ssh on a loaded host, and the
+ * engine reads its clock anywhere in it (a skew of half such a request, taken as real, put the
+ * first `since` a second after the workspace's own first creates). */
 long long ws_engine_skew(struct workspace *ws)
 {
-	long long t0 = ws_now_ns(), engine_ns, skew;
+	const long long second = 1000000000LL;
+	long long t0 = ws_now_ns(), engine_ns;
 
 	if (ws->be->ops->clock(ws->be, &engine_ns, NULL, 0) < 0)
 		return 0;
-	skew = engine_ns - (t0 + ws_now_ns()) / 2;
-	return skew > -1000000000LL && skew < 1000000000LL ? 0 : skew;
+	long long t1 = ws_now_ns();
+	if (engine_ns > t0 - second && engine_ns < t1 + second)
+		return 0;
+	return engine_ns - (t0 + t1) / 2;
 }
 
 bool ws_swarm(const struct workspace *ws)

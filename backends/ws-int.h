@@ -337,6 +337,7 @@ struct workspace {
 	pthread_t events_thread;
 	bool events_started;
 	atomic_bool ev_stop;
+	long long ev_from_ns; /* our clock when the thread was started: written before it */
 
 	/* Containers a list put into the state before their inspect was read (state-sync.c),
 	 * filled in one by one while no event waits: state thread only. */

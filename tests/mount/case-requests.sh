@@ -11,6 +11,9 @@
 #     status and inspect say what the engine says.
 #  4. The lines of an own start wait for its one read: with that read 2 s slow (the proxy), a
 #     reader who sees the start line finds the started container's details in status at once.
+#  5. The event stream starts where the mount did, however long the engine takes to tell its
+#     clock (its /info 4 s slow, as Podman's over ssh on a loaded host): a container made the
+#     moment the mount is up has its lines.
 . "$(dirname "$0")/lib.sh"
 [ "$KIND" = local ] || { echo "SKIP: the counting proxy sits on a local socket"; exit 77; }
 fault_proxy
@@ -99,5 +102,18 @@ cp "$T/slow.yaml" "$M/cards/slow.container.yaml" || fail "the card was refused: 
 wait_until 30 test -s "$T/slow.status" || fail "no start line for ${P}slow: $(cat "$EVLOG")"
 grep -q '^slow GET ' "$PLOG" || fail "the read was not slowed: $(cat "$PLOG")"
 grep -q '^started_at: ' "$T/slow.status" || fail "the start line came before the read: $(cat "$T/slow.status")"
+: >"$RULES"
+
+log "5. events from the mount's start, with the engine's clock slow to read"
+umount_fs
+echo "slow:4 ^GET .*/info\$" >"$RULES"
+: >"$PLOG"
+mount_fs
+events_start
+engine_create_foreign "${P}first"
+# Well within the reconcile's period (30 s), which would make up for lost lines.
+wait_event 15 "$(ev container "${P}first" start)"
+grep -Eq "^slow GET .*/info\$" "$PLOG" || fail "the engine's clock was not read slowly: $(cat "$PLOG")"
+grep -Eq "^\S+ container ${P}first create\$" "$EVLOG" || fail "no create line of ${P}first: $(cat "$EVLOG")"
 : >"$RULES"
 echo "ok"

@@ -14,7 +14,7 @@ wins:
     garbage  200 with a complete body that is not JSON
     cut      200, part of the body, then the connection closed; also closes, at once, every
              forwarded connection of a matching request still open (an events or follow stream)
-    slow     forwarded 2 s late, as a request over a slow link would be
+    slow     forwarded 2 s late, as a request over a slow link would be ("slow:N": N s late)
     pull     200 with the recorded stream of a pull (tests/fixtures/progress/docker-pull.jsonl),
              one message every 0.7 s, as a registry's slow layers would come (no image is made)
 Each request and what was done with it is a line of LOG-FILE: "MODE METHOD PATH", and "cut-live
@@ -42,7 +42,7 @@ def rules():
     out = []
     for line in lines:
         mode, _, rx = line.strip().partition(" ")
-        if mode in MODES and rx:
+        if mode.partition(":")[0] in MODES and rx:
             out.append((mode, re.compile(rx)))
     return out
 
@@ -136,11 +136,11 @@ async def client(cr, cw):
     try:
         raw = await cr.readuntil(b"\r\n\r\n")
         reqline = " ".join(raw.split(b"\r\n", 1)[0].decode("latin-1").split(" ")[:2])
-        mode = mode_for(reqline)
+        mode, _, late = mode_for(reqline).partition(":")
         note(mode, reqline)
         if mode in ("pass", "slow"):
             if mode == "slow":
-                await asyncio.sleep(2)
+                await asyncio.sleep(float(late or 2))
             await forward(raw, reqline, cr, cw)
         else:
             await fault(mode, cw)

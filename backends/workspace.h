@@ -112,6 +112,10 @@ enum ws_kind {
 	WS_KINDS
 };
 
+/* A kind's directory under the mount: "containers", "networks", "images", "services",
+ * "nodes", "units", "groups"; "cards" for the others (util.c). */
+const char *ws_kind_dir(enum ws_kind kind);
+
 struct ws_object {
 	char name[128];
 	char id[BE_ID_SIZE]; /* empty while pending */

@@ -379,8 +379,6 @@ const char *ws_id_short(const char *id);
 char *ws_read_card_file(const char *path, size_t *len);
 /* mkdir -p; 0 or -errno. */
 int ws_mkdirs(const char *path);
-/* "containers", "networks", "images", "services", "nodes". */
-const char *ws_kind_dir(enum ws_kind kind);
 void ws_strv_free(char **v);
 /* The card kind that makes what a directory shows (CARD_KIND_COUNT: none). */
 enum card_kind ws_card_kind(enum ws_kind kind);

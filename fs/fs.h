@@ -473,9 +473,8 @@ void fs_obj_mkdir(fuse_req_t req, struct fs_node *parent, const char *name);
 int fs_obj_parent(struct fs *fs, const struct fs_node *n, struct ws_object *obj);
 /* The i-th fixed name in an object directory of kind, NULL past the last. */
 const char *fs_obj_child_name(enum ws_kind kind, size_t i);
-/* The object root directory of a kind (FS_INO_CONTAINERS, ...), and its name. */
+/* The object root directory of a kind (FS_INO_CONTAINERS, ...); its name is ws_kind_dir's. */
 fuse_ino_t fs_obj_root(enum ws_kind kind);
-const char *fs_obj_root_name(enum ws_kind kind);
 
 /* ---- stream.c: reads that wait for data (events, follow) ----
  * A read with nothing to give is parked (no worker thread waits) and answered later by

@@ -160,7 +160,7 @@ static int object_path(struct fs *fs, enum ws_kind kind, const char *name, const
 	/* Engine names never hold these; a path must stay in its directory anyway. */
 	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return -EINVAL;
-	int n = snprintf(buf, len, "%s/%s/%s%s%s", fs->mountpoint, fs_obj_root_name(kind), name,
+	int n = snprintf(buf, len, "%s/%s/%s%s%s", fs->mountpoint, ws_kind_dir(kind), name,
 			 file ? "/" : "", file ? file : "");
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }

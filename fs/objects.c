@@ -1,11 +1,12 @@
 /* images/, networks/, containers/ (and units/, groups/, a Swarm's services/ and nodes/): one
- * directory per object the workspace lists (whoever made it), holding rendered files. A rendered file is snapshotted at open into the file handle
- * (lxcfs), so all reads of one open see the same bytes; its st_size is the size of a real
- * rendering, at most FS_SIZE_TTL_NS old (and forgotten at every change of the object, by the
- * notifier). rmdir removes the object (and the card that made it); unlinking the files inside
- * is accepted and does nothing, so that `rm -rf` works. Containers also have follow and wait
- * (streams, follow.c) and ctl (commands, ctl.c), and their logs stay live while open; so do a
- * Swarm's services (all their tasks' output; no wait).
+ * directory per object the workspace lists (whoever made it), holding rendered files. A
+ * rendered file is snapshotted at open into the file handle (lxcfs), so all reads of one open
+ * see the same bytes; its st_size is the size of a real rendering, at most FS_SIZE_TTL_NS old
+ * (and forgotten at every change of the object, by the notifier). rmdir removes the object
+ * (and the card that made it); unlinking the files inside is accepted and does nothing, so
+ * that `rm -rf` works. Containers also have follow and wait (streams, follow.c) and ctl
+ * (commands, ctl.c), and their logs stay live while open; so do a Swarm's services (all their
+ * tasks' output; no wait).
  *
  * The notifier's own mkdir and rmdir (notify.c: how inotify watchers hear of objects that
  * come and go) are answered here without acting. */
@@ -125,26 +126,6 @@ fuse_ino_t fs_obj_root(enum ws_kind kind)
 		return FS_INO_GROUPS;
 	default:
 		return FS_INO_CONTAINERS;
-	}
-}
-
-const char *fs_obj_root_name(enum ws_kind kind)
-{
-	switch (kind) {
-	case WS_IMAGE:
-		return "images";
-	case WS_NETWORK:
-		return "networks";
-	case WS_SERVICE:
-		return "services";
-	case WS_NODE:
-		return "nodes";
-	case WS_UNIT:
-		return "units";
-	case WS_GROUP:
-		return "groups";
-	default:
-		return "containers";
 	}
 }
 

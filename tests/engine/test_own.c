@@ -86,6 +86,15 @@ static void flush(struct workspace *ws, const char *id)
 	pthread_mutex_unlock(&ws->wqlock);
 }
 
+/* How long until a kept line's time is up (-1: none kept). */
+static long due(struct workspace *ws)
+{
+	pthread_mutex_lock(&ws->wqlock);
+	long left = ws_own_due_locked(ws);
+	pthread_mutex_unlock(&ws->wqlock);
+	return left;
+}
+
 static void test_line_waits_for_read(void **state)
 {
 	struct workspace *ws = ws_new();
@@ -99,19 +108,15 @@ static void test_line_waits_for_read(void **state)
 	flush(ws, NULL);
 	queued(ws, got, sizeof(got));
 	assert_string_equal(got, ""); /* both wait for the read */
-	pthread_mutex_lock(&ws->wqlock);
-	long due = ws_own_due_locked(ws);
-	pthread_mutex_unlock(&ws->wqlock);
-	assert_true(due > 0 && due <= WS_OWN_PARK_MS);
+	long left = due(ws);
+	assert_true(left > 0 && left <= WS_OWN_PARK_MS);
 	ws_own_read(ws, "web", "id1");
 	flush(ws, NULL);
 	queued(ws, got, sizeof(got));
 	assert_string_equal(got, "web create web start");
 	/* Nothing is left: a second event of the same words is someone else's. */
 	assert_int_equal(arrive(ws, "id1", "web", "start"), -1);
-	pthread_mutex_lock(&ws->wqlock);
-	assert_int_equal(ws_own_due_locked(ws), -1);
-	pthread_mutex_unlock(&ws->wqlock);
+	assert_int_equal(due(ws), -1);
 	ws_done(ws);
 }
 
@@ -172,9 +177,7 @@ static void test_forgotten_and_no_line(void **state)
 	ws_own_line(ws, slot, NULL);
 	queued(ws, got, sizeof(got));
 	assert_string_equal(got, "");
-	pthread_mutex_lock(&ws->wqlock);
-	assert_int_equal(ws_own_due_locked(ws), -1);
-	pthread_mutex_unlock(&ws->wqlock);
+	assert_int_equal(due(ws), -1);
 	ws_done(ws);
 }
 

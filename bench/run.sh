@@ -372,24 +372,14 @@ cpu_ms() {
 	echo $(((f[i + 12] + f[i + 13]) * 1000 / CLK_TCK))
 }
 CLK_TCK=$(getconf CLK_TCK)
-# What reading the engine file costs in requests (its ping): the least of three tries.
+# What a rendering of the engine file costs in requests, the least of three tries:
+# engine_read_cost GAP reads it twice GAP seconds apart. GAP 0: the second read finds the
+# file's 1 s cache warm (its ping only); GAP 1.2: expired (a ping and a GET /version).
 engine_read_cost() {
 	local i a b cost=
 	for i in 1 2 3; do
 		a=$(engine_requests)
-		b=$(engine_requests)
-		[ -n "$cost" ] && [ "$cost" -le $((b - a)) ] || cost=$((b - a))
-	done
-	echo "$cost"
-}
-
-# What a rendering of the engine file costs in requests, the file's 1 s cache expired (its
-# probe: a ping and a GET /version, two requests): the least of three tries, once per run.
-engine_read_cost_cold() {
-	local i a b cost=
-	for i in 1 2 3; do
-		a=$(engine_requests)
-		sleep 1.2
+		sleep "$1"
 		b=$(engine_requests)
 		[ -n "$cost" ] && [ "$cost" -le $((b - a)) ] || cost=$((b - a))
 	done
@@ -403,7 +393,7 @@ engine_read_cost_cold() {
 # more renderings were counted as about 30 requests of the starts.)
 settle() {
 	local now i n=1
-	[ -n "${ECOST:-}" ] || ECOST=$(engine_read_cost_cold)
+	[ -n "${ECOST:-}" ] || ECOST=$(engine_read_cost 1.2)
 	sleep 1.2
 	REQ_B=$(engine_requests)
 	for i in $(seq 25); do
@@ -484,7 +474,7 @@ measure_ls() { # measure_ls N
 	t3_ps() { docker ps -a >/dev/null; }
 	compare "$N" 1 "$RUNS" t3.ls t3_ls t3.ps t3_ps
 	# What reading the engine file costs (its ping), to subtract.
-	cost=$(engine_read_cost)
+	cost=$(engine_read_cost 0)
 	local -a reqs_cold=() reqs_warm=()
 	for ((i = 1; i <= RUNS; i++)); do
 		# Cold: after the mount's list cache (1 s) and the kernel's entries (1 s) expired.

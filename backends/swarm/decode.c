@@ -45,7 +45,16 @@ void swarm_view_free(struct swarm_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-/* The name a node goes by: its hostname, or hostname-<short id> when another node has it. */
+/* The name a node goes by: its hostname, or hostname-<short id> when another node has it
+ * (@shared) or it has none. */
+static void name_node(const char *host, const char *id, bool shared, char *out, size_t len)
+{
+	if (shared || !*host)
+		snprintf(out, len, "%s%s%.12s", host, *host ? "-" : "", id);
+	else
+		snprintf(out, len, "%s", host);
+}
+
 static void node_name(const struct swarm_view *v, const cJSON *node, char *out, size_t len)
 {
 	const char *host = docker_jstr(jobj(node, "Description"), "Hostname");
@@ -56,10 +65,7 @@ static void node_name(const struct swarm_view *v, const cJSON *node, char *out, 
 	{
 		same += strcmp(docker_jstr(jobj(other, "Description"), "Hostname"), host) == 0;
 	}
-	if (same > 1 || !*host)
-		snprintf(out, len, "%s%s%.12s", host, *host ? "-" : "", docker_jstr(node, "ID"));
-	else
-		snprintf(out, len, "%s", host);
+	name_node(host, docker_jstr(node, "ID"), same > 1, out, len);
 }
 
 static const cJSON *node_by_id(const struct swarm_view *v, const char *id)
@@ -113,16 +119,12 @@ bool swarm_global(const struct swarm_view *v, const char *service_id)
  * object or task. Its strings are borrowed from the view. */
 #define NODE_NAME_LEN 128 /* be_obj's name, and the node of a task's line */
 
-struct node_ref {
-	const char *key; /* the node's Hostname while names are worked out, then its ID */
-	const cJSON *node;
-	size_t at; /* its place in v->nodes */
-};
-
-struct task_ref {
-	const char *key; /* ServiceID, or NodeID for nodes */
-	const cJSON *task;
-	size_t at; /* its place in v->tasks */
+/* A node or a task under a key: a node's Hostname while names are worked out, then its ID; a
+ * task's ServiceID, or NodeID for nodes. */
+struct ref {
+	const char *key;
+	const cJSON *obj;
+	size_t at; /* its place in v->nodes or v->tasks */
 };
 
 /* What a service's status takes from its tasks, worked out once for each service id (a view
@@ -146,33 +148,25 @@ struct task_group {
 
 struct swarm_index {
 	char (*names)[NODE_NAME_LEN]; /* the name of each node, by its place in v->nodes */
-	struct node_ref *ids;	      /* the first node of each id, by id */
+	struct ref *ids;	      /* the first node of each id, by id */
 	size_t nids;
-	struct task_ref *tasks;	   /* by key, then place */
+	struct ref *tasks;	   /* by key, then place */
 	struct task_group *groups; /* one per key, by key */
 	size_t ngroups;
 };
 
 /* Ties keep the order of the list, so that the first of equal keys is the one a scan finds. */
-static int node_ref_cmp(const void *a, const void *b)
+static int ref_cmp(const void *a, const void *b)
 {
-	const struct node_ref *x = a, *y = b;
+	const struct ref *x = a, *y = b;
 	int c = strcmp(x->key, y->key);
 
 	return c ? c : (x->at > y->at) - (x->at < y->at);
 }
 
-static int task_ref_cmp(const void *a, const void *b)
+static int ref_key_cmp(const void *key, const void *elem)
 {
-	const struct task_ref *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	return c ? c : (x->at > y->at) - (x->at < y->at);
-}
-
-static int node_key_cmp(const void *key, const void *elem)
-{
-	return strcmp(key, ((const struct node_ref *)elem)->key);
+	return strcmp(key, ((const struct ref *)elem)->key);
 }
 
 static int group_key_cmp(const void *key, const void *elem)
@@ -207,28 +201,24 @@ static int index_nodes(const struct swarm_view *v, struct swarm_index *x)
 	cJSON_ArrayForEach(node, v->nodes)
 	{
 		x->ids[n].key = docker_jstr(jobj(node, "Description"), "Hostname");
-		x->ids[n].node = node;
+		x->ids[n].obj = node;
 		x->ids[n].at = n;
 		n++;
 	}
 	/* Sorted by hostname, the nodes sharing one are a run. */
-	qsort(x->ids, n, sizeof(*x->ids), node_ref_cmp);
+	qsort(x->ids, n, sizeof(*x->ids), ref_cmp);
 	for (size_t run = 0, end; run < n; run = end) {
 		const char *host = x->ids[run].key;
 		for (end = run + 1; end < n && strcmp(x->ids[end].key, host) == 0; end++)
 			;
 		for (size_t k = run; k < end; k++) {
-			const char *id = docker_jstr(x->ids[k].node, "ID");
-			if (end - run > 1 || !*host)
-				snprintf(x->names[x->ids[k].at], NODE_NAME_LEN, "%s%s%.12s", host,
-					 *host ? "-" : "", id);
-			else
-				snprintf(x->names[x->ids[k].at], NODE_NAME_LEN, "%s", host);
+			const char *id = docker_jstr(x->ids[k].obj, "ID");
+			name_node(host, id, end - run > 1, x->names[x->ids[k].at], NODE_NAME_LEN);
 			x->ids[k].key = id;
 		}
 	}
 	/* Sorted by id, the first of each run is the node node_by_id finds. */
-	qsort(x->ids, n, sizeof(*x->ids), node_ref_cmp);
+	qsort(x->ids, n, sizeof(*x->ids), ref_cmp);
 	x->nids = 0;
 	for (size_t k = 0; k < n; k++)
 		if (!x->nids || strcmp(x->ids[k].key, x->ids[x->nids - 1].key) != 0)
@@ -252,11 +242,11 @@ static int index_tasks(const struct swarm_view *v, const char *key, struct swarm
 	cJSON_ArrayForEach(task, v->tasks)
 	{
 		x->tasks[n].key = docker_jstr(task, key);
-		x->tasks[n].task = task;
+		x->tasks[n].obj = task;
 		x->tasks[n].at = n;
 		n++;
 	}
-	qsort(x->tasks, n, sizeof(*x->tasks), task_ref_cmp);
+	qsort(x->tasks, n, sizeof(*x->tasks), ref_cmp);
 	for (size_t k = 0; k < n; k++) {
 		struct task_group *g = &x->groups[x->ngroups];
 		if (!x->ngroups || strcmp(x->tasks[k].key, g[-1].key) != 0) {
@@ -267,7 +257,7 @@ static int index_tasks(const struct swarm_view *v, const char *key, struct swarm
 		g = &x->groups[x->ngroups - 1];
 		g->n++;
 		g->running +=
-		    strcmp(docker_jstr(jobj(x->tasks[k].task, "Status"), "State"), "running") == 0;
+		    strcmp(docker_jstr(jobj(x->tasks[k].obj, "Status"), "State"), "running") == 0;
 	}
 	return 0;
 }
@@ -281,8 +271,8 @@ static struct task_group *group_of(const struct swarm_index *x, const char *key)
 /* swarm_node_name through the index. */
 static const char *index_node_name(const struct swarm_index *x, const char *id)
 {
-	const struct node_ref *r =
-	    x->nids ? bsearch(id, x->ids, x->nids, sizeof(*x->ids), node_key_cmp) : NULL;
+	const struct ref *r =
+	    x->nids ? bsearch(id, x->ids, x->nids, sizeof(*x->ids), ref_key_cmp) : NULL;
 
 	if (r)
 		return x->names[r->at];
@@ -360,7 +350,7 @@ static int gather_tasks(const struct swarm_index *x, const struct task_group *g,
 	if (g && (!(v = calloc(g->n, sizeof(*v))) || !(by = calloc(g->n, sizeof(*by)))))
 		goto out;
 	for (size_t i = 0; g && i < g->n; i++) {
-		const cJSON *task = x->tasks[g->first + i].task, *st = jobj(task, "Status");
+		const cJSON *task = x->tasks[g->first + i].obj, *st = jobj(task, "Status");
 		v[t->n++] = (struct stask){.task = task,
 					   .time = docker_jstr(st, "Timestamp"),
 					   .node = docker_jstr(task, "NodeID"),

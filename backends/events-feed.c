@@ -7,11 +7,11 @@
  * the thread reconnects with back-off (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS):
  * first a bounded replay of what it missed (since=<last event> until=<now>; Docker keeps only
  * its last 256 events), then a reconcile with full lists for whatever the replay could not
- * give, then the live stream from <until> on. `since` is inclusive, and replays overlap: events are
- * deduplicated by (timeNano, id, action). Every time here is the engine's: its events' own times,
- * and for now and until ours corrected by the engine's skew (ws_engine_skew): a remote engine's
- * clock may be minutes off ours, and a since= from our clock would then miss events or replay too
- * many. */
+ * give, then the live stream from <until> on. `since` is inclusive, and replays overlap:
+ * events are deduplicated by (timeNano, id, action). Every time here is the engine's: its
+ * events' own times, and for now and until ours corrected by the engine's skew
+ * (ws_engine_skew): a remote engine's clock may be minutes off ours, and a since= from our
+ * clock would then miss events or replay too many. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

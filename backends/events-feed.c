@@ -3,11 +3,14 @@
  *
  * At start a reconcile (the baseline) is asked for and the stream opened from the moment the
  * thread was started, so that what happens during the first list is replayed. When the stream
- * ends (the engine went away, restarted, or a proxy dropped it), the state is marked stale and
- * the thread reconnects with back-off (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS):
- * first a bounded replay of what it missed (since=<last event> until=<now>; Docker keeps only
- * its last 256 events), then a reconcile with full lists for whatever the replay could not
- * give, then the live stream from <until> on. `since` is inclusive, and replays overlap:
+ * ends (the engine went away or restarted, a proxy dropped it, or the engine just closed it:
+ * Podman 4.3 does each time it rotates its events log file), the thread reconnects: first a
+ * bounded replay of what it missed (since=<last event> until=<now>; Docker keeps only its last
+ * 256 events), then a reconcile with full lists for whatever the replay could not give, then
+ * the live stream from <until> on. The state is marked stale only when that replay fails: an
+ * engine that answers it was never out of reach, and a `wait` or a status read must not say
+ * otherwise. The first replay goes at once after a stream that was healthy; further tries back
+ * off (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS). `since` is inclusive, and replays overlap:
  * events are deduplicated by (timeNano, id, action). Every time here is the engine's: its
  * events' own times, and for now and until ours corrected by the engine's skew
  * (ws_engine_skew): a remote engine's clock may be minutes off ours, and a since= from our
@@ -104,7 +107,7 @@ static void *events_main(void *arg)
 	struct workspace *ws = arg;
 	struct feed *f = calloc(1, sizeof(*f));
 	long backoff = WS_BACKOFF_MIN_MS;
-	char since[40] = "", until[40], err[512];
+	char since[40] = "", until[40], err[512], ended[512] = "";
 	bool replay = false;
 	int rc;
 
@@ -127,8 +130,7 @@ static void *events_main(void *arg)
 			if (atomic_load(&ws->ev_stop))
 				break;
 			if (rc < 0) {
-				if (err[0])
-					ws_state_stale(ws, err);
+				ws_state_stale(ws, err[0] ? err : ended);
 				nap(ws, backoff);
 				backoff = backoff * 2 > WS_BACKOFF_MAX_MS ? WS_BACKOFF_MAX_MS
 									  : backoff * 2;
@@ -145,13 +147,15 @@ static void *events_main(void *arg)
 					sizeof(err));
 		if (atomic_load(&ws->ev_stop))
 			break;
-		/* Ended without being asked to: the engine went away or restarted. */
-		ws_state_stale(ws, err[0] ? err : strerror(rc < 0 ? -rc : EIO));
+		/* Ended without being asked to; the replay tells whether the engine is there. */
+		ws_fmt(ended, sizeof(ended), "%s", err[0] ? err : strerror(rc < 0 ? -rc : EIO));
 		if (f->cursor[0])
 			ws_fmt(since, sizeof(since), "%s", f->cursor);
 		replay = true;
-		if (ws_mono_ms() - t0 > WS_HEALTHY_MS)
+		if (ws_mono_ms() - t0 > WS_HEALTHY_MS) {
 			backoff = WS_BACKOFF_MIN_MS;
+			continue;
+		}
 		nap(ws, backoff);
 		backoff = backoff * 2 > WS_BACKOFF_MAX_MS ? WS_BACKOFF_MAX_MS : backoff * 2;
 	}

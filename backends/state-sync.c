@@ -310,6 +310,8 @@ static void container_event(struct workspace *ws, const struct be_event *ev)
 		ws_state_drop(ws, WS_CONTAINER, ev->id, NULL, ws_ticket(ws), &prev);
 		if (prev.had)
 			ws_fmt(name, sizeof(name), "%s", prev.name);
+		if (own < 0 && ws_madeup_take(ws, ev->id, "destroy", ev->time_nano))
+			return;
 		container_line(ws, own, name, "destroy", "", !ws_card_named(ws, WS_CONTAINER, name),
 			       &when);
 		return;
@@ -370,6 +372,8 @@ static void container_event(struct workspace *ws, const struct be_event *ev)
 		if (strcmp(h, "starting") == 0)
 			recheck(ws, ev->id, h);
 	}
+	if (own < 0 && ws_madeup_take(ws, ev->id, action, ev->time_nano))
+		return;
 	container_line(ws, own, name, action, attrs, membership, &when);
 }
 
@@ -473,15 +477,24 @@ static bool drain(struct workspace *ws)
 	return again;
 }
 
+/* A line a reconcile made up for container @id, from a list answered at @list_ns. */
+static void made_up(struct workspace *ws, const char *id, long long list_ns, const char *name,
+		    const char *action, const char *attrs, bool membership)
+{
+	ws_emit(ws, WS_CONTAINER, name, action, attrs, membership, NULL);
+	ws_madeup_note(ws, id, action, list_ns);
+}
+
 /* The change a container's move from prev to now stands for. */
 static void synthesize(struct workspace *ws, const struct ws_prev *prev, const struct ws_sobj *now,
-		       const char *name)
+		       long long list_ns)
 {
+	const char *name = now->name, *id = now->id;
 	char attrs[256] = "", code[16];
 
 	if (strcmp(prev->name, name) != 0) {
 		ws_attr(attrs, sizeof(attrs), "old", prev->name);
-		ws_emit(ws, WS_CONTAINER, name, "rename", attrs, true, NULL);
+		made_up(ws, id, list_ns, name, "rename", attrs, true);
 		attrs[0] = '\0';
 	}
 	bool was_up = strcmp(prev->state, "running") == 0 || strcmp(prev->state, "paused") == 0;
@@ -490,29 +503,29 @@ static void synthesize(struct workspace *ws, const struct ws_prev *prev, const s
 	    (strcmp(now->state, "running") == 0 && !prev->summary &&
 	     strcmp(prev->started_at, now->started_at) != 0)) {
 		if (strcmp(now->state, "running") == 0)
-			ws_emit(ws, WS_CONTAINER, name,
+			made_up(ws, id, list_ns, name,
 				strcmp(prev->state, "paused") == 0 ? "unpause"
 				: was_up			   ? "restart"
 								   : "start",
-				"", false, NULL);
+				"", false);
 		else if (strcmp(now->state, "paused") == 0)
-			ws_emit(ws, WS_CONTAINER, name, "pause", "", false, NULL);
+			made_up(ws, id, list_ns, name, "pause", "", false);
 		else if (was_up &&
 			 (strcmp(now->state, "exited") == 0 || strcmp(now->state, "dead") == 0)) {
 			ws_fmt(code, sizeof(code), "%d", now->exit_code);
 			ws_attr(attrs, sizeof(attrs), "exit_code", code);
-			ws_emit(ws, WS_CONTAINER, name, "die", attrs, false, NULL);
+			made_up(ws, id, list_ns, name, "die", attrs, false);
 			attrs[0] = '\0';
 		}
 	}
 	if (strcmp(prev->health, now->health) != 0 && now->health[0]) {
 		ws_attr(attrs, sizeof(attrs), "health", now->health);
-		ws_emit(ws, WS_CONTAINER, name, "health", attrs, false, NULL);
+		made_up(ws, id, list_ns, name, "health", attrs, false);
 	}
 }
 
 /* Reads one container again for a reconcile; publishes what it missed unless baseline. */
-static void reconcile_one(struct workspace *ws, const char *id, bool baseline)
+static void reconcile_one(struct workspace *ws, const char *id, bool baseline, long long list_ns)
 {
 	unsigned long t = ws_ticket(ws);
 	struct be_obj *b = NULL;
@@ -528,15 +541,15 @@ static void reconcile_one(struct workspace *ws, const char *id, bool baseline)
 	if (ws_state_put(ws, WS_CONTAINER, o, t, &prev) == WS_PUT_OLDER || baseline)
 		return;
 	if (!prev.had) {
-		ws_emit(ws, WS_CONTAINER, now.name, "create", "",
-			!ws_card_named(ws, WS_CONTAINER, now.name), NULL);
+		made_up(ws, id, list_ns, now.name, "create", "",
+			!ws_card_named(ws, WS_CONTAINER, now.name));
 		if (strcmp(now.state, "running") == 0 || strcmp(now.state, "paused") == 0)
-			ws_emit(ws, WS_CONTAINER, now.name, "start", "", false, NULL);
+			made_up(ws, id, list_ns, now.name, "start", "", false);
 		if (strcmp(now.state, "paused") == 0)
-			ws_emit(ws, WS_CONTAINER, now.name, "pause", "", false, NULL);
+			made_up(ws, id, list_ns, now.name, "pause", "", false);
 		return;
 	}
-	synthesize(ws, &prev, &now, now.name);
+	synthesize(ws, &prev, &now, list_ns);
 }
 
 /* What one container of a list needs: 1 read it, 0 nothing (slock held). */
@@ -570,8 +583,8 @@ static bool listed(struct be_obj **list, size_t n, struct be_obj **read, const c
  * (new or changed; taken from the list) and the ids gone (malloc'd, NULL-terminated); whether
  * it was the baseline. */
 static int diff_list(struct workspace *ws, enum ws_kind kind, unsigned long t, bool *again,
-		     struct be_obj ***read_out, char ***gone_out, bool *baseline, char *err,
-		     size_t errlen)
+		     struct be_obj ***read_out, char ***gone_out, bool *baseline,
+		     long long *list_ns, char *err, size_t errlen)
 {
 	struct be_obj **list = NULL, **read;
 	size_t n = 0, nread = 0, ngone = 0;
@@ -581,6 +594,7 @@ static int diff_list(struct workspace *ws, enum ws_kind kind, unsigned long t, b
 
 	if (rc < 0)
 		return rc;
+	*list_ns = ws_now_ns() + atomic_load(&ws->skew_ns);
 	*again |= drain(ws);
 	read = calloc(n + 1, sizeof(*read));
 	pthread_mutex_lock(&ws->slock);
@@ -675,22 +689,24 @@ static int reconcile_containers(struct workspace *ws, bool *again, char *err, si
 	struct be_obj **read = NULL;
 	char **gone = NULL;
 	bool baseline;
-	int rc = diff_list(ws, WS_CONTAINER, t, again, &read, &gone, &baseline, err, errlen);
+	long long list_ns;
+	int rc = diff_list(ws, WS_CONTAINER, t, again, &read, &gone, &baseline, &list_ns, err,
+			   errlen);
 
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; gone && gone[i]; i++) {
 		struct ws_prev prev;
 		if (ws_state_drop(ws, WS_CONTAINER, gone[i], NULL, t, &prev) && !baseline)
-			ws_emit(ws, WS_CONTAINER, prev.name, "destroy", "",
-				!ws_card_named(ws, WS_CONTAINER, prev.name), NULL);
+			made_up(ws, gone[i], list_ns, prev.name, "destroy", "",
+				!ws_card_named(ws, WS_CONTAINER, prev.name));
 	}
 	/* The baseline is the list itself: the tree is whole at once, and the inspects follow
 	 * one by one while no event waits (fill_one). */
 	if (baseline)
 		fill_from(ws, read, t);
 	for (size_t i = 0; !baseline && read && read[i]; i++)
-		reconcile_one(ws, read[i]->id, baseline);
+		reconcile_one(ws, read[i]->id, baseline, list_ns);
 	mark_listed(ws, WS_CONTAINER);
 	objv_free(read);
 	ws_strv_free(gone);
@@ -703,7 +719,9 @@ static int reconcile_networks(struct workspace *ws, bool *again, char *err, size
 	struct be_obj **read = NULL;
 	char **gone = NULL;
 	bool baseline;
-	int rc = diff_list(ws, WS_NETWORK, t, again, &read, &gone, &baseline, err, errlen);
+	long long list_ns;
+	int rc = diff_list(ws, WS_NETWORK, t, again, &read, &gone, &baseline, &list_ns, err,
+			   errlen);
 
 	if (rc < 0)
 		return rc;

@@ -194,10 +194,11 @@ long long ws_engine_skew(struct workspace *ws)
 
 	if (ws->be->ops->clock(ws->be, &engine_ns, NULL, 0) < 0)
 		return 0;
-	long long t1 = ws_now_ns();
-	if (engine_ns > t0 - second && engine_ns < t1 + second)
-		return 0;
-	return engine_ns - (t0 + t1) / 2;
+	long long t1 = ws_now_ns(), skew = 0;
+	if (engine_ns <= t0 - second || engine_ns >= t1 + second)
+		skew = engine_ns - (t0 + t1) / 2;
+	atomic_store(&ws->skew_ns, skew);
+	return skew;
 }
 
 bool ws_swarm(const struct workspace *ws)

@@ -74,6 +74,9 @@
 /* Containers whose health is read again after a health_status event left it "starting"
  * (Podman sends the event as the check starts, with the state before it). */
 #define WS_RECHECKS 16
+/* Lines a reconcile made up whose events may still come (madeup.c): more than one reconcile
+ * finds while a stream is reopened. */
+#define WS_MADEUP 64
 #define WS_RECHECK_MS 1000
 #define WS_RECHECK_TRIES 10
 /* Retry period of cards waiting for an unreachable engine. */
@@ -224,6 +227,12 @@ struct ws_own {
 	struct ws_change line;
 };
 
+struct ws_madeup {
+	char id[BE_ID_SIZE]; /* "" when free */
+	char action[16];
+	long long engine_ns; /* the list's answer, on the engine's clock */
+};
+
 struct ws_recheck {
 	char id[BE_ID_SIZE];
 	char health[16];     /* as last published */
@@ -317,6 +326,8 @@ struct workspace {
 	unsigned long seq;		   /* state thread only */
 	struct ws_recheck rechecks[WS_RECHECKS]; /* state thread only */
 	size_t nrechecks;			 /* state thread only */
+	struct ws_madeup madeup[WS_MADEUP];	 /* state thread only */
+	size_t nmadeup;				 /* state thread only */
 	char reconcile_err[512]; /* state thread only: the last failed reconcile's reason */
 	pthread_t state_thread;
 	bool state_started;
@@ -338,6 +349,7 @@ struct workspace {
 	bool events_started;
 	atomic_bool ev_stop;
 	long long ev_from_ns; /* our clock when the thread was started: written before it */
+	atomic_llong skew_ns; /* the engine's clock minus ours, as last measured (util.c) */
 
 	/* Containers a list put into the state before their inspect was read (state-sync.c),
 	 * filled in one by one while no event waits: state thread only. */
@@ -409,7 +421,7 @@ long long ws_now_ns(void);
 long ws_mono_ms(void);
 void ws_deadline_in(struct timespec *ts, long ms);
 /* The engine's clock minus ours, in ns (ops->clock; one request): every time given to the
- * engine is ws_now_ns() plus this. */
+ * engine is ws_now_ns() plus this. Kept in ws->skew_ns for those who may not ask. */
 long long ws_engine_skew(struct workspace *ws);
 
 /* ---- entries (entries.c): lookups need ws->lock held, unless said ---- */
@@ -709,6 +721,13 @@ void ws_events_stop(struct workspace *ws);
  * it), until a read of it lands: state created, no engine request (state-sync.c). */
 void ws_state_created(struct workspace *ws, const char *id, const char *name, time_t when,
 		      bool own);
+
+/* ---- lines a reconcile made up (madeup.c); state thread only ---- */
+/* A reconcile published @action of container @id from a list answered at @engine_ns. */
+void ws_madeup_note(struct workspace *ws, const char *id, const char *action, long long engine_ns);
+/* Whether an event (@time_nano: its time) is one a reconcile's line already showed; it is
+ * then forgotten. */
+bool ws_madeup_take(struct workspace *ws, const char *id, const char *action, long long time_nano);
 
 /* ---- own changes (own.c) ---- */
 /* Before a request that causes the event (key, action): its maker reads the result back. */

@@ -115,7 +115,14 @@ int engine_events_stream(struct engine *e, const char *since, const char *until,
 	}
 	if (filters && !(f = cJSON_PrintUnformatted(filters)))
 		goto out;
-	if (!path || add_param(&path, "since", since) < 0 || add_param(&path, "until", until) < 0 ||
+	/* Podman's until is not a bound on the events but a timer on its reader, which stops
+	 * when the wall clock reaches it (libpod/events/logfile.go), so a replay up to a moment
+	 * just past gives nothing at all. stream=false reads what its log holds from @since on
+	 * and ends; the events after @until come again in the stream that starts there, and
+	 * events-feed.c drops them as seen. */
+	bool podman_replay = until && *until && engine_backend(e) == ENGINE_PODMAN;
+	if (!path || add_param(&path, "since", since) < 0 ||
+	    add_param(&path, podman_replay ? "stream" : "until", podman_replay ? "false" : until) < 0 ||
 	    add_param(&path, "filters", f) < 0)
 		goto out;
 

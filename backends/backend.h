@@ -255,8 +255,9 @@ struct backend_ops {
 		       char *err, size_t errlen);
 	/* Events of containers, networks and images from @since until @until (each an event's
 	 * cursor, or a time of the engine's clock as "SECS.NANOS"; since NULL: from now; until
-	 * NULL: live, until *stop or the stream ends: then -EIO or the transport's errno). 0 when
-	 * stopped, or when @until was reached. */
+	 * NULL: live, until *stop or the stream ends: then -ENODATA when the engine ended its
+	 * answer itself, else -EIO or the transport's errno). 0 when stopped, or when @until was
+	 * reached. */
 	int (*watch)(struct backend *b, const char *since, const char *until, be_event_cb cb,
 		     void *ctx, const atomic_bool *stop, char *err, size_t errlen);
 

@@ -7,10 +7,11 @@
  * Podman 4.3 does each time it rotates its events log file), the thread reconnects: first a
  * bounded replay of what it missed (since=<last event> until=<now>; Docker keeps only its last
  * 256 events), then a reconcile with full lists for whatever the replay could not give, then
- * the live stream from <until> on. The state is marked stale only when that replay fails: an
- * engine that answers it was never out of reach, and a `wait` or a status read must not say
- * otherwise. The first replay goes at once after a stream that was healthy; further tries back
- * off (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS). `since` is inclusive, and replays overlap:
+ * the live stream from <until> on. A stream cut or failed marks the state stale at once; one
+ * the engine ended itself, only when the replay fails: an engine that answers it was never out
+ * of reach, and a `wait` or a status read must not say otherwise. The replay goes at once;
+ * further tries, and a new stream after one the engine ended within WS_HEALTHY_MS, back off
+ * (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS). `since` is inclusive, and replays overlap:
  * events are deduplicated by (timeNano, id, action). Every time here is the engine's: its
  * events' own times, and for now and until ours corrected by the engine's skew
  * (ws_engine_skew): a remote engine's clock may be minutes off ours, and a since= from our
@@ -93,11 +94,19 @@ static bool nap(struct workspace *ws, long ms)
 	return !atomic_load(&ws->ev_stop);
 }
 
-/* The engine's clock at @ours (our clock), as a cursor. The skew is read after @ours was: it
- * costs a request, which over ssh on a loaded host can take a second or more. */
-static void engine_at(struct workspace *ws, long long ours, char *cursor, size_t len)
+static void back_off(struct workspace *ws, long *backoff)
 {
-	long long ns = ours + ws_engine_skew(ws);
+	nap(ws, *backoff);
+	*backoff = *backoff * 2 > WS_BACKOFF_MAX_MS ? WS_BACKOFF_MAX_MS : *backoff * 2;
+}
+
+/* The engine's clock at @ours (our clock), as a cursor. The skew is read after @ours was: it
+ * costs a request, which over ssh on a loaded host can take a second or more. Not @measure:
+ * the skew last measured (the engine stayed; a replay goes at once). */
+static void engine_at(struct workspace *ws, long long ours, bool measure, char *cursor,
+		      size_t len)
+{
+	long long ns = ours + (measure ? ws_engine_skew(ws) : atomic_load(&ws->skew_ns));
 
 	ws_fmt(cursor, len, "%lld.%09lld", ns / 1000000000LL, ns % 1000000000LL);
 }
@@ -108,7 +117,7 @@ static void *events_main(void *arg)
 	struct feed *f = calloc(1, sizeof(*f));
 	long backoff = WS_BACKOFF_MIN_MS;
 	char since[40] = "", until[40], err[512], ended[512] = "";
-	bool replay = false;
+	bool replay = false, brief = false, away = false;
 	int rc;
 
 	ws_post_reconcile(ws); /* the baseline */
@@ -120,26 +129,29 @@ static void *events_main(void *arg)
 	/* From when the workspace started the thread, so that what happens during the first
 	 * list, and while the first request is on its way, is replayed: the mount serves cards/
 	 * meanwhile, and an apply's own create must reach `events` too. */
-	engine_at(ws, ws->ev_from_ns, since, sizeof(since));
+	engine_at(ws, ws->ev_from_ns, true, since, sizeof(since));
 	while (!atomic_load(&ws->ev_stop)) {
 		if (replay) {
 			err[0] = '\0';
-			engine_at(ws, ws_now_ns(), until, sizeof(until));
+			/* An engine that was away may be another (restarted, elsewhere). */
+			engine_at(ws, ws_now_ns(), away, until, sizeof(until));
 			rc = ws->be->ops->watch(ws->be, since, until, on_event, f, &ws->ev_stop,
 						err, sizeof(err));
 			if (atomic_load(&ws->ev_stop))
 				break;
 			if (rc < 0) {
 				ws_state_stale(ws, err[0] ? err : ended);
-				nap(ws, backoff);
-				backoff = backoff * 2 > WS_BACKOFF_MAX_MS ? WS_BACKOFF_MAX_MS
-									  : backoff * 2;
+				away = true;
+				back_off(ws, &backoff);
 				continue;
 			}
-			replay = false;
+			replay = away = false;
 			ws_fmt(since, sizeof(since), "%s", until);
 			ws_state_stale(ws, NULL);
 			ws_post_reconcile(ws); /* what the replay could not give */
+			/* A stream the engine keeps ending at once is not asked for in a loop. */
+			if (brief)
+				back_off(ws, &backoff);
 		}
 		long t0 = ws_mono_ms();
 		err[0] = '\0';
@@ -147,17 +159,19 @@ static void *events_main(void *arg)
 					sizeof(err));
 		if (atomic_load(&ws->ev_stop))
 			break;
-		/* Ended without being asked to; the replay tells whether the engine is there. */
+		/* Ended without being asked to. Cut, or failed: the way to the engine broke, and
+		 * readers are told at once. Ended by the engine itself: the replay tells whether
+		 * it is still there. */
 		ws_fmt(ended, sizeof(ended), "%s", err[0] ? err : strerror(rc < 0 ? -rc : EIO));
+		if (rc != -ENODATA)
+			ws_state_stale(ws, ended);
 		if (f->cursor[0])
 			ws_fmt(since, sizeof(since), "%s", f->cursor);
 		replay = true;
-		if (ws_mono_ms() - t0 > WS_HEALTHY_MS) {
+		bool healthy = ws_mono_ms() - t0 > WS_HEALTHY_MS;
+		brief = rc == -ENODATA && !healthy;
+		if (healthy)
 			backoff = WS_BACKOFF_MIN_MS;
-			continue;
-		}
-		nap(ws, backoff);
-		backoff = backoff * 2 > WS_BACKOFF_MAX_MS ? WS_BACKOFF_MAX_MS : backoff * 2;
 	}
 	free(f);
 	return NULL;

@@ -105,42 +105,64 @@ static void from_card(struct ws_object *o, const struct ws_entry *e, const char 
 		o->changed = e->changed;
 }
 
-/* Containers and networks: the engine's, then the cards' not there (lock and slock held). */
-static void merge_engine(struct workspace *ws, enum ws_kind kind, struct collect *c)
+/* An engine object as containers/ or networks/ shows it (lock and slock held). */
+static void add_engine(struct workspace *ws, enum ws_kind kind, struct collect *c,
+		       const struct ws_sobj *so)
+{
+	struct ws_object *o = so->name[0] ? add(c, so->name) : NULL;
+	if (!o)
+		return;
+	struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), so->name);
+	ws_fmt(o->id, sizeof(o->id), "%s", so->id);
+	ws_fmt(o->state, sizeof(o->state), "%s", so->state);
+	o->managed = so->managed;
+	o->user_net = kind == WS_CONTAINER && ws_adopt_user_net(so->nets, NULL, 0);
+	if (e)
+		ws_fmt(o->card, sizeof(o->card), "%s", e->relpath);
+	else if (so->card)
+		ws_fmt(o->card, sizeof(o->card), "%s", so->card);
+	o->changed = so->changed;
+	if (e && e->changed > o->changed)
+		o->changed = e->changed;
+}
+
+/* A card's object, unless the engine's of that name came first (lock and slock held). */
+static void add_card(struct workspace *ws, enum ws_kind kind, struct collect *c,
+		     const struct ws_entry *e)
 {
 	const struct ws_store *s = &ws->store[kind];
+	struct ws_object *o = add(c, e->card->name.s);
+	/* Applied, but the engine never gave a list: a container's state is not known. */
+	if (o)
+		from_card(o, e,
+			  !s->listed && e->state == WS_ST_APPLIED && kind == WS_CONTAINER
+			      ? "unknown"
+			      : card_state(e, !s->listed));
+}
 
-	for (size_t i = 0; i < s->n; i++) {
-		const struct ws_sobj *so = s->v[i];
-		struct ws_object *o = so->name[0] ? add(c, so->name) : NULL;
-		if (!o)
-			continue;
-		struct ws_entry *e = ws_entry_for(ws, ws_card_kind(kind), so->name);
-		ws_fmt(o->id, sizeof(o->id), "%s", so->id);
-		ws_fmt(o->state, sizeof(o->state), "%s", so->state);
-		o->managed = so->managed;
-		o->user_net = kind == WS_CONTAINER && ws_adopt_user_net(so->nets, NULL, 0);
-		if (e)
-			ws_fmt(o->card, sizeof(o->card), "%s", e->relpath);
-		else if (so->card)
-			ws_fmt(o->card, sizeof(o->card), "%s", so->card);
-		o->changed = so->changed;
-		if (e && e->changed > o->changed)
-			o->changed = e->changed;
-	}
+/* Containers and networks: the engine's, then the cards' not there (lock and slock held). One
+ * name is looked up, not walked to: a read of one file should not cost a pass over thousands. */
+static void merge_engine(struct workspace *ws, enum ws_kind kind, struct collect *c)
+{
+	struct ws_store *s = &ws->store[kind];
 	/* On a Swarm the container cards' objects are services. */
 	bool cards = !(kind == WS_CONTAINER && ws_swarm(ws));
+
+	if (c->only) {
+		const struct ws_sobj *so = ws_store_name(s, c->only);
+		const struct ws_entry *e = cards ? ws_entry_for(ws, ws_card_kind(kind), c->only) : NULL;
+		if (so)
+			add_engine(ws, kind, c, so);
+		if (e && e->card)
+			add_card(ws, kind, c, e);
+		return;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		add_engine(ws, kind, c, s->v[i]);
 	for (size_t i = 0; cards && i < ws->nentries; i++) {
 		const struct ws_entry *e = ws->entries[i];
-		if (!e->card || e->card->kind != ws_card_kind(kind))
-			continue;
-		struct ws_object *o = add(c, e->card->name.s);
-		/* Applied, but the engine never gave a list: a container's state is not known. */
-		if (o)
-			from_card(o, e,
-				  !s->listed && e->state == WS_ST_APPLIED && kind == WS_CONTAINER
-				      ? "unknown"
-				      : card_state(e, !s->listed));
+		if (e->card && e->card->kind == ws_card_kind(kind))
+			add_card(ws, kind, c, e);
 	}
 }
 

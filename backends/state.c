@@ -34,6 +34,7 @@ static void store_clear(struct ws_store *s)
 	for (size_t i = 0; i < s->n; i++)
 		ws_sobj_free(s->v[i]);
 	free(s->v);
+	ws_store_index_free(s);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -53,22 +54,6 @@ void ws_state_free(struct workspace *ws)
 unsigned long ws_ticket(struct workspace *ws)
 {
 	return atomic_fetch_add(&ws->ticket, 1) + 1;
-}
-
-struct ws_sobj *ws_store_id(struct ws_store *s, const char *id)
-{
-	for (size_t i = 0; id && *id && i < s->n; i++)
-		if (strcmp(s->v[i]->id, id) == 0)
-			return s->v[i];
-	return NULL;
-}
-
-struct ws_sobj *ws_store_name(struct ws_store *s, const char *name)
-{
-	for (size_t i = 0; name && *name && i < s->n; i++)
-		if (strcmp(s->v[i]->name, name) == 0)
-			return s->v[i];
-	return NULL;
 }
 
 /* Images: the one carrying this tag ("web:latest", any spelling). */
@@ -110,6 +95,7 @@ static int store_add(struct ws_store *s, struct ws_sobj *o)
 		s->cap = cap;
 	}
 	s->v[s->n++] = o;
+	ws_store_changed(s);
 	return 0;
 }
 
@@ -120,6 +106,7 @@ static void store_del(struct ws_store *s, struct ws_sobj *o)
 		if (s->v[i] == o) {
 			memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(*s->v));
 			s->n--;
+			ws_store_changed(s);
 			break;
 		}
 	ws_sobj_free(o);
@@ -225,6 +212,7 @@ enum ws_put_result ws_state_put(struct workspace *ws, enum ws_kind kind, struct 
 		for (size_t i = 0; i < s->n; i++)
 			if (s->v[i] == old)
 				s->v[i] = o;
+		ws_store_changed(s);
 		ws_sobj_free(old);
 	} else if (store_add(s, o) < 0) {
 		pthread_mutex_unlock(&ws->slock);

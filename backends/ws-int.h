@@ -185,6 +185,9 @@ struct ws_store {
 	size_t n, cap;
 	bool listed;	      /* a full list was read at least once */
 	unsigned long ticket; /* images: of the list the set came from */
+	/* v hashed by id and by name (store-index.c): index + 1 into v, 0 empty. */
+	size_t *by_id, *by_name, nslots;
+	bool indexed; /* the index is v's: cleared by every change of v */
 };
 
 struct ws_tomb {
@@ -641,10 +644,13 @@ void ws_state_init(struct workspace *ws);
 void ws_state_free(struct workspace *ws);
 /* A ticket for an engine read about to be made: results are applied newest first. */
 unsigned long ws_ticket(struct workspace *ws);
-/* Lookups (slock held). */
+/* Lookups (slock held); by id and by name: store-index.c. */
 struct ws_sobj *ws_store_id(struct ws_store *s, const char *id);
 struct ws_sobj *ws_store_name(struct ws_store *s, const char *name);
 struct ws_sobj *ws_store_tag(struct ws_store *s, const char *tag);
+/* After any change of a store's array (store-index.c). */
+void ws_store_changed(struct ws_store *s);
+void ws_store_index_free(struct ws_store *s);
 /* Whether a removal newer than @ticket forgets this id (slock held). */
 bool ws_tombstoned(struct workspace *ws, const char *id, unsigned long ticket);
 

@@ -320,8 +320,9 @@ typedef int (*engine_event_cb)(const cJSON *event, void *ctx);
 /*
  * Long-lived GET /events (no total timeout). @since/@until: "secs[.nanos]" or NULL; @filters:
  * {"type":["container"],"label":["k=v"]} or NULL. Returns 0 when stopped by @cb, by *@stop (checked
- * every 100 ms, so another thread can end it promptly) or when @until is reached; -EIO when the
- * engine ends the stream on its own (restart), or the transport errors above.
+ * every 100 ms, so another thread can end it promptly) or when @until is reached; -ENODATA when
+ * the engine ends the stream on its own (a restart, Podman rotating its events log), or the
+ * transport errors above.
  */
 int engine_events_stream(struct engine *e, const char *since, const char *until,
 			 const cJSON *filters, engine_event_cb cb, void *ctx,

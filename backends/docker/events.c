@@ -138,13 +138,14 @@ int engine_events_stream(struct engine *e, const char *since, const char *until,
 		stream_fault(e, &r, &s, rc, err, errlen);
 		rc = rc < 0 ? rc : -EIO;
 	}
-	/* Without @until the stream never ends by itself: the engine went away or restarted. Say
-	 * so; the caller reconnects (and reconciles with a full list). */
+	/* Without @until the stream does not end by itself: the engine is shutting down, or
+	 * ended it on purpose (Podman does on rotating its events log). Say so; the caller
+	 * reconnects (and reconciles with a full list). */
 	if (rc == 0 && !stopped) {
 		if (!until || !*until) {
 			engine_seterr(err, errlen, "engine at %s closed the event stream",
 				      engine_endpoint(e));
-			rc = -EIO;
+			rc = -ENODATA;
 		}
 	}
 	jsonl_free(&s.lines);

@@ -33,6 +33,7 @@ stop_podman() {
 	[ -n "$PPID_SVC" ] || return 0
 	engine_remove_labelled "cutipfs.workspace=$W"
 	engine_remove_labelled "cutipfs.test=$W"
+	engine_remove_tags
 	kill "$PPID_SVC" 2>/dev/null
 	wait_until 20 not_running "$PPID_SVC" || kill -9 "$PPID_SVC" 2>/dev/null
 	wait "$PPID_SVC" 2>/dev/null

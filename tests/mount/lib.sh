@@ -379,7 +379,17 @@ umount_fs() {
 	stop_bg
 	local sshs p
 	sshs=$(pgrep -P "$PID" -x ssh || true)
-	fusermount3 -u "$M" || fail "fusermount3 -u failed"
+	# The notifier's helper calls through the mount (fs/selfio.c: a mkdir, rmdir or touch for
+	# inotify watchers) as changes come; an unmount in the middle of one is refused with
+	# EBUSY for those few milliseconds, as it would be for any process there. Again, then.
+	local try err
+	for try in 1 2 3 4 5; do
+		err=$(fusermount3 -u "$M" 2>&1) && break
+		case $err in *"Device or resource busy"*) ;; *) fail "fusermount3 -u failed: $err" ;; esac
+		[ "$try" -lt 5 ] || fail "fusermount3 -u failed 5 times: $err"
+		echo "    (unmount refused while busy, again: $err)"
+		sleep 0.2
+	done
 	local rc=0
 	wait "$PID" || rc=$?
 	PID=

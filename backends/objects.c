@@ -18,19 +18,11 @@ struct collect {
 	size_t nslots;
 };
 
-static size_t name_hash(const char *s)
-{
-	size_t h = 5381;
-	while (*s)
-		h = h * 33 + (unsigned char)*s++;
-	return h;
-}
-
 static bool seen(struct collect *c, const char *name, bool insert, size_t index)
 {
 	if (!c->nslots)
 		return false;
-	for (size_t i = name_hash(name) % c->nslots;; i = (i + 1) % c->nslots) {
+	for (size_t i = ws_str_hash(name) % c->nslots;; i = (i + 1) % c->nslots) {
 		if (!c->slots[i]) {
 			if (insert)
 				c->slots[i] = index + 1;

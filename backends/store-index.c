@@ -13,17 +13,9 @@
 
 #include "ws-int.h"
 
-static size_t str_hash(const char *s)
-{
-	size_t h = 5381;
-	while (*s)
-		h = h * 33 + (unsigned char)*s++;
-	return h;
-}
-
 static void slot_put(size_t *slots, size_t nslots, const char *key, size_t index)
 {
-	for (size_t i = str_hash(key) % nslots;; i = (i + 1) % nslots)
+	for (size_t i = ws_str_hash(key) % nslots;; i = (i + 1) % nslots)
 		if (!slots[i]) {
 			slots[i] = index + 1;
 			return;
@@ -72,7 +64,7 @@ static struct ws_sobj *find(struct ws_store *s, const char *key, bool by_name)
 		return NULL;
 	}
 	const size_t *slots = by_name ? s->by_name : s->by_id;
-	for (size_t i = str_hash(key) % s->nslots; slots[i]; i = (i + 1) % s->nslots) {
+	for (size_t i = ws_str_hash(key) % s->nslots; slots[i]; i = (i + 1) % s->nslots) {
 		struct ws_sobj *o = s->v[slots[i] - 1];
 		if (strcmp(by_name ? o->name : o->id, key) == 0)
 			return o;

@@ -179,6 +179,14 @@ void ws_deadline_in(struct timespec *ts, long ms)
 	}
 }
 
+size_t ws_str_hash(const char *s)
+{
+	size_t h = 5381;
+	while (*s)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
 /* How far the engine's clock is off ours: the engine's time at the middle of one request (an
  * engine that does not answer: 0). A clock that read a time within a second of the request's
  * span on ours counts as ours (the same host, or synchronised): our own reading is then exact,

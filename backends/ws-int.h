@@ -386,6 +386,8 @@ struct workspace {
 /* ---- small helpers (util.c) ---- */
 /* snprintf where cutting a long message short is fine (keeps the compiler quiet about it). */
 void ws_fmt(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A string's hash for the tables of names and ids (djb2: short keys, no adversary). */
+size_t ws_str_hash(const char *s);
 int ws_buf_append(struct ws_buf *b, const char *p, size_t n, size_t max);
 void ws_buf_free(struct ws_buf *b);
 /* Strips "sha256:". */

@@ -10,8 +10,11 @@
  * the live stream from <until> on. A stream cut or failed marks the state stale at once; one
  * the engine ended itself, only when the replay fails: an engine that answers it was never out
  * of reach, and a `wait` or a status read must not say otherwise. The replay goes at once;
- * further tries, and a new stream after one the engine ended within WS_HEALTHY_MS, back off
- * (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS). `since` is inclusive, and replays overlap:
+ * further tries back off (WS_BACKOFF_MIN_MS doubling to WS_BACKOFF_MAX_MS), and so does a new
+ * stream after one the engine ended within WS_HEALTHY_MS, or after the second in a row that
+ * failed within WS_REFUSED_MS: an engine, or a proxy before it, that answers a replay but ends
+ * or refuses every live stream at once must not be asked in a loop, with a reconcile's full
+ * lists each time. One stream cut soon after it began is reconnected at once, as any cut. `since` is inclusive, and replays overlap:
  * events are deduplicated by (timeNano, id, action). Every time here is the engine's: its
  * events' own times, and for now and until ours corrected by the engine's skew
  * (ws_engine_skew): a remote engine's clock may be minutes off ours, and a since= from our
@@ -29,6 +32,8 @@
 #define WS_SEEN 4096
 /* A stream that lived this long was healthy: the back-off starts over. */
 #define WS_HEALTHY_MS 5000
+/* Live streams that failed this soon after they were asked for, twice in a row, are refused. */
+#define WS_REFUSED_MS 1000
 
 struct feed {
 	struct workspace *ws;
@@ -118,7 +123,7 @@ static void *events_main(void *arg)
 	long backoff = WS_BACKOFF_MIN_MS;
 	char since[40] = "", until[40], err[512], ended[512] = "";
 	bool replay = false, brief = false, away = false;
-	int rc;
+	int rc, refused = 0;
 
 	ws_post_reconcile(ws); /* the baseline */
 	if (!f) {
@@ -149,7 +154,7 @@ static void *events_main(void *arg)
 			ws_fmt(since, sizeof(since), "%s", until);
 			ws_state_stale(ws, NULL);
 			ws_post_reconcile(ws); /* what the replay could not give */
-			/* A stream the engine keeps ending at once is not asked for in a loop. */
+			/* A stream that keeps ending at once is not asked for in a loop. */
 			if (brief)
 				back_off(ws, &backoff);
 		}
@@ -168,8 +173,10 @@ static void *events_main(void *arg)
 		if (f->cursor[0])
 			ws_fmt(since, sizeof(since), "%s", f->cursor);
 		replay = true;
-		bool healthy = ws_mono_ms() - t0 > WS_HEALTHY_MS;
-		brief = rc == -ENODATA && !healthy;
+		long lived = ws_mono_ms() - t0;
+		bool healthy = lived > WS_HEALTHY_MS;
+		refused = rc != -ENODATA && lived < WS_REFUSED_MS ? refused + 1 : 0;
+		brief = (rc == -ENODATA && !healthy) || refused >= 2;
 		if (healthy)
 			backoff = WS_BACKOFF_MIN_MS;
 	}

@@ -14,6 +14,8 @@
 #     lines that are not JSON, with 100 MiB on one line (the same bound on RSS): each time
 #     status and engine say why, the readers stay, and events come again once it is over. The
 #     follow stream answered with HTTP 500 and with 100 MiB: the reader stays, and goes on.
+#     The live event stream refused at once while its replay answers: asked again with a
+#     back-off, not in a loop.
 . "$(dirname "$0")/lib.sh"
 [ "$KIND" = local ] || { echo "SKIP: the fault proxy sits on a local socket"; exit 77; }
 # The daemon's peak RSS may grow by this much while the engine sends 100 MiB.
@@ -25,6 +27,9 @@ rule() { printf '%s %s\n' "$1" "$2" >"$RULES"; }
 healthy() { : >"$RULES"; }
 # served MODE REGEX: the proxy has answered a request matching REGEX with MODE.
 served() { grep -Eq "^$1 $2" "$PLOG"; }
+# was_cut STREAM: the open stream of the requests matching STREAM was cut, or, when none was
+# open (the events thread backs off between streams that keep failing), the next one asked for.
+was_cut() { served "cut(-live)?" "$1"; }
 proxy_mark() { : >"$PLOG"; }
 # fails_with MESSAGE CMD...: CMD ends by itself, fails, and says MESSAGE.
 fails_with() {
@@ -112,7 +117,7 @@ cut_then() {
 	local target=${3:-$1}
 	proxy_mark
 	printf 'cut %s\n%s %s\n' "$1" "$2" "$target" >"$RULES"
-	wait_until 10 served cut-live "$1" || fail "the stream /$1/ was not cut: $(cat "$PLOG")"
+	wait_until 10 was_cut "$1" || fail "the stream /$1/ was not cut: $(cat "$PLOG")"
 	rule "$2" "$target"
 	wait_until 60 served "$2" "$target" || fail "no request /$target/ came: $(cat "$PLOG")"
 }
@@ -150,7 +155,7 @@ healthy
 log "   healthy again: a container made while the stream was away shows up"
 proxy_mark
 printf 'cut %s\n' "$EVENTS" >"$RULES"
-wait_until 10 served cut-live "$EVENTS" || fail "the event stream was not cut"
+wait_until 10 was_cut "$EVENTS" || fail "the event stream was not cut"
 engine_create_foreign "${P}late"
 healthy
 wait_state "containers/${P}late" running 60
@@ -162,7 +167,7 @@ events_start
 follow_start "$C"
 proxy_mark
 printf 'cut %s\ncut %s\n' "$EVENTS" "$FOLLOWS" >"$RULES"
-wait_until 10 served cut-live "$EVENTS" || fail "the event stream was not cut"
+wait_until 10 was_cut "$EVENTS" || fail "the event stream was not cut"
 wait_until 10 served cut-live "$FOLLOWS" || fail "the follow stream was not cut"
 healthy
 kill -0 "$FOLLOW" || fail "follow ended when its stream was cut"
@@ -196,6 +201,38 @@ events_under big "event line of more than [0-9]+ MiB"
 hwm_bounded "$BASE_HWM"
 kill -0 "$FOLLOW" || fail "follow ended"
 grep -q "^-- cutipfs" "$EVLOG" && fail "events dropped: $(cat "$EVLOG")"
+
+# The live stream refused at once while its replay (until=) answers, as a proxy that refuses
+# long-lived requests would: the events thread backs off (WS_BACKOFF_MIN_MS doubling, in
+# backends/events-feed.c) instead of asking in a loop, with a reconcile's list each time.
+LIVE='GET /v[0-9.]+/events\?(?!.*until=)'
+log "   the live event stream refused at once, its replay answered: backed off, not a loop"
+proxy_mark
+printf 'cut %s\n' "$EVENTS" >"$RULES"
+wait_until 10 was_cut "$EVENTS" || fail "the event stream was not cut"
+rule 500 "$LIVE"
+# The time from the first refusal to the fourth: a loop takes milliseconds; with the back-off
+# there is at least one wait of WS_BACKOFF_MIN_MS (500 ms) between them. The first may wait out
+# a back-off of the steps before (WS_BACKOFF_MAX_MS, 5 s).
+refusals() { grep -Ec "^500 $EVENTS" "$PLOG" || true; }
+first= fourth=
+for _ in $(seq 600); do
+	n=$(refusals)
+	[ -z "$first" ] && [ "$n" -ge 1 ] && first=$(date +%s%N)
+	[ "$n" -ge 4 ] && { fourth=$(date +%s%N); break; }
+	sleep 0.1
+done
+N_LIST=$(grep -Ec "^pass $LIST" "$PLOG" || true)
+healthy
+[ -n "$fourth" ] || fail "the live stream was not asked for again: $(cat "$PLOG")"
+MS=$(((fourth - first) / 1000000))
+echo "    refused 4 times in $MS ms, $N_LIST container lists"
+[ "$MS" -ge 400 ] || fail "the live stream was asked for in a loop: 4 times in $MS ms"
+[ "$N_LIST" -le 8 ] || fail "$N_LIST container lists for 4 refused streams"
+kill -0 "$FOLLOW" || fail "follow ended"
+ev_mark
+engine_create_foreign "${P}evloop"
+wait_event 30 "$(ev container "${P}evloop" start)"
 
 # follow_under MODE: the follow stream cut, and the next one answered with MODE; the reader
 # stays, and shows the container's output again once it is over.

@@ -30,6 +30,8 @@ CASES = {
     "t2.httploop": ("api", "GET /containers/NAME/json in one process, keep-alive (bench/httploop.c)"),
     "t2.cat_local": ("local", "cat of a local copy of status, in a shell loop (the floor)"),
     "t2.readloop_local": ("local", "readloop of a local copy of status (the floor)"),
+    "t1.cat_floor": ("floor", "cat */status of as many files in bench/floorfs (the floor of FUSE)"),
+    "t2.readloop_floor": ("floor", "readloop of a status in bench/floorfs (the floor of FUSE)"),
     "t3.ls": ("cutipfs", "ls -l containers, back to back"),
     "t3.ls_cold": ("cutipfs", "ls -l containers, list cache expired"),
     "t3.ps": ("docker", "docker ps -a"),
@@ -133,7 +135,10 @@ def main():
         count = int(med("t1.count", n) or 0)
         rows.append([
             "1", f"state of every container ({count} in the engine)", n,
-            f"`cat containers/*/status` {fmt_s(cat)}",
+            f"`cat containers/*/status` {fmt_s(cat)}"
+            + (f" (the floor, `cat */status` of {n} files in bench/floorfs: "
+               f"{fmt_s(med('t1.cat_floor', n))}, {med('t1.cat_floor', n) / ps:.2f}× `docker ps`)"
+               if med("t1.cat_floor", n) else ""),
             f"`docker ps -a --format` {fmt_s(ps)}"
             + (f"; `docker inspect` ×{n} {fmt_s(med('t1.inspect_each', n))}" if med("t1.inspect_each", n) else ""),
             f"`GET /containers/json` {fmt_s(med('t1.api', n))}",
@@ -162,7 +167,11 @@ def main():
             f"cat {ins / cat:.0f}×, readloop {ins / rl:.0f}× faster than `docker inspect`"
             + (f"; readloop {slower(rl / hl)} than httploop" if hl else "")
             + (f" (floor, a local file: cat {fmt_s(per_op('t2.cat_local', 1))}, readloop "
-               f"{fmt_s(per_op('t2.readloop_local', 1))})" if per_op("t2.cat_local", 1) else ""),
+               f"{fmt_s(per_op('t2.readloop_local', 1))})" if per_op("t2.cat_local", 1) else "")
+            + (f"; the floor of FUSE (bench/floorfs): readloop {fmt_s(per_op('t2.readloop_floor', 1))}"
+               f", {per_op('t2.readloop_floor', 1) / floor:.1f}× a local file, "
+               f"{ins / per_op('t2.readloop_floor', 1):.0f}× faster than `docker inspect`"
+               if per_op("t2.readloop_floor", 1) else ""),
             "readloop ≥ 1000× faster than `docker inspect`, within 3× of a local file"
             f" (here {rl / floor:.1f}×)",
             f"vs inspect: {a}; vs a local file: {b}",

@@ -17,17 +17,19 @@
 # that binary in the report; default: the tree's commit, "+changes" when it has edits),
 # CUTIPFS_BENCH_IMAGE (a local image with sh and sleep; default cutipfs-busybox:latest, see
 # contrib/engines-up.sh). Needs /dev/fuse, fusermount3, curl, python3, a C compiler, libcurl's
-# headers, and the docker CLI.
+# headers, libfuse's headers (bench/floorfs.c), and the docker CLI.
 #
 # What it measures (the targets of the issue; each printed as met or missed):
 #   1. the state of all N containers: `cat containers/*/status` vs `docker ps -a --format`
 #      vs `docker inspect` per container vs GET /containers/json. Target: at most half of
-#      docker ps's time.
+#      docker ps's time. Beside it, the floor of FUSE: the same cat of as many files in
+#      bench/floorfs.c (a FUSE file system that answers from memory with every cache on).
 #   2. one container's state read many times, per read: a `cat status` loop vs a
 #      `docker inspect -f` loop vs a curl loop; and in one process, open/read/close of status
 #      (bench/readloop.c) vs one HTTP request per read on a kept-alive connection
-#      (bench/httploop.c), with the same reads of a local file as the floor. Targets: readloop
-#      within 3x of the local file, and at least 1000x faster than docker inspect -f.
+#      (bench/httploop.c), with the same reads of a local file as the floor, and of a file of
+#      bench/floorfs.c as the floor of FUSE. Targets: readloop within 3x of the local file, and
+#      at least 1000x faster than docker inspect -f.
 #   3. `ls -l containers` at each N: the engine requests it makes (the `requests:` line of the
 #      mount's `engine` file, before and after, less what reading that file costs) and its time
 #      vs `docker ps -a`. Targets: one request per listing, no slower than docker ps -a.
@@ -159,11 +161,33 @@ unmount() {
 	fi
 }
 
+# floor_up N FILE: bench/floorfs on $T/floor, N directories each with a status of FILE's bytes:
+# the floor of a read through FUSE (every kernel cache on, answers from memory). floor_down.
+FLOOR=
+FLOOR_PID=
+floor_up() {
+	floor_down
+	FLOOR=$T/floor
+	mkdir -p "$FLOOR"
+	"$T/floorfs" "$FLOOR" "$2" "$1" 2>>"$T/floorfs.log" &
+	FLOOR_PID=$!
+	local i
+	for i in $(seq 100); do grep -q " $FLOOR fuse" /proc/mounts && return 0; sleep 0.05; done
+	die "bench/floorfs did not mount: $(cat "$T/floorfs.log")"
+}
+floor_down() {
+	[ -n "$FLOOR_PID" ] || return 0
+	fusermount3 -u "$FLOOR" 2>/dev/null || fusermount3 -uz "$FLOOR" 2>/dev/null || true
+	wait "$FLOOR_PID" 2>/dev/null || true
+	FLOOR_PID=
+}
+
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	set +e
 	[ "$rc" -eq 0 ] || say "stopping (exit $rc): cleaning up"
+	floor_down
 	unmount
 	remove_containers "$P-"
 	# The image card's tag (an alias of $IMAGE: only the tag goes).
@@ -219,6 +243,9 @@ BIN_FROM=$BIN
 BIN=$T/cutipfs
 
 cc -O2 -o "$T/readloop" "$HERE/readloop.c" || die "cannot build bench/readloop.c"
+# shellcheck disable=SC2046
+cc -O2 -o "$T/floorfs" "$HERE/floorfs.c" $(pkg-config --cflags --libs fuse3) ||
+	die "cannot build bench/floorfs.c (libfuse's headers: apt-get install libfuse3-dev)"
 # shellcheck disable=SC2046
 cc -O2 -o "$T/httploop" "$HERE/httploop.c" $(pkg-config --cflags --libs libcurl 2>/dev/null || echo -lcurl) ||
 	die "cannot build bench/httploop.c (libcurl headers: apt-get install libcurl4-openssl-dev)"
@@ -457,14 +484,20 @@ measure_state() { # measure_state N
 		for c in "${NAMES[@]}"; do docker inspect "$c" >/dev/null || return 1; done
 	}
 	t1_api() { curl -sf --unix-socket "$SOCK" "$API/containers/json?all=1" >/dev/null; }
+	# The floor: as many status files, of the first one's bytes, in bench/floorfs.
+	cp "$(find "$M/containers" -mindepth 2 -maxdepth 2 -name status | head -1)" "$T/t1.status"
+	floor_up "$total" "$T/t1.status"
+	t1_cat_floor() { cat "$FLOOR"/*/status >/dev/null; }
 	runs=$RUNS
 	[ "$N" -lt 500 ] || runs=3
 	if [ "$N" -gt 500 ]; then
 		# docker inspect of each of thousands takes minutes; 500 tells the story.
-		compare "$N" 1 "$runs" t1.cat t1_cat t1.ps t1_ps t1.api t1_api
+		compare "$N" 1 "$runs" t1.cat t1_cat t1.ps t1_ps t1.api t1_api t1.cat_floor t1_cat_floor
 	else
-		compare "$N" 1 "$runs" t1.cat t1_cat t1.ps t1_ps t1.inspect_each t1_inspect_each t1.api t1_api
+		compare "$N" 1 "$runs" t1.cat t1_cat t1.ps t1_ps t1.inspect_each t1_inspect_each t1.api t1_api \
+			t1.cat_floor t1_cat_floor
 	fi
+	floor_down
 }
 
 measure_ls() { # measure_ls N
@@ -552,6 +585,9 @@ inproc() { # inproc CASE CMD...
 inproc t2.readloop "$T/readloop" "$STATUS" "$ITER" running
 inproc t2.httploop "$T/httploop" "$SOCK" "$ONE" "$ITER"
 inproc t2.readloop_local "$T/readloop" "$LOCAL" "$ITER" running
+floor_up 1 "$LOCAL"
+inproc t2.readloop_floor "$T/readloop" "$FLOOR/c00000/status" "$ITER" running
+floor_down
 
 # ======== 5. cat logs of a container that wrote 50 MB ========
 

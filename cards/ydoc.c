@@ -327,13 +327,15 @@ bad:
 	return -1;
 }
 
-/* Rebuilds map with the merged pairs first and its own pairs after, overriding them. */
+/* Rebuilds map with the merged pairs first and its own pairs after, overriding them. Takes
+ * map: freed whether the merge succeeds or not. */
 static struct ynode *apply_merges(struct builder *b, struct ynode *map, struct ynode **sources,
 				  size_t source_count)
 {
 	struct ynode *result = calloc(1, sizeof(*result));
 	if (!result) {
 		fail(b, 0, 0, "out of memory");
+		ynode_free(map);
 		return NULL;
 	}
 	*result = (struct ynode){.kind = YNODE_MAP, .line = map->line, .col = map->col,
@@ -355,6 +357,7 @@ static struct ynode *apply_merges(struct builder *b, struct ynode *map, struct y
 	return result;
 err:
 	ynode_free(result);
+	ynode_free(map);
 	return NULL;
 }
 

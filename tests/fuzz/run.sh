@@ -32,8 +32,11 @@ card | canon | placeholder) max_len=$((1024 * 1024 + 4096)) ;;
 esac
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
-# Not exec: the EXIT trap removes the corpus afterwards.
+# Not exec: the EXIT trap removes the corpus afterwards. libFuzzer's own exit code for a crash
+# or a leak is 77, which meson's exitcode protocol takes for a skip: every finding exits 1.
 rc=0
 "$fuzzer" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
-	-max_len="$max_len" -print_final_stats=1 "$@" "${dirs[@]}" || rc=$?
+	-max_len="$max_len" -print_final_stats=1 -error_exitcode=1 -timeout_exitcode=1 \
+	"$@" "${dirs[@]}" || rc=$?
+[ "$rc" -ne 77 ] || rc=1
 exit "$rc"

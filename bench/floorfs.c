@@ -3,10 +3,11 @@
  * benchmark. A low-level libfuse file system that holds nothing but N directories c00000,
  * c00001, ..., each with one file `status` whose bytes are FILE's (read once, at start), and
  * answers from memory with every cache the kernel offers: entry and attribute timeouts of a
- * day, keep_cache and noflush at open, cache_readdir; run by the same multithreaded loop as
- * cutipfs (fuse_session_loop_mt). bench/run.sh reads it as it reads the mount: what it costs
- * is the kernel's round trips (an open for each open(2), a release after each close), which
- * no FUSE file system can skip while it keeps its opens.
+ * day, keep_cache and noflush at open, cache_readdir; in one thread (fuse_session_loop),
+ * which answers one reader's requests faster than libfuse's multithreaded loop does (each
+ * request then wakes a worker, often on the other core). bench/run.sh reads it as it reads
+ * the mount: what it costs is the kernel's round trips (an open for each open(2), a release
+ * after each close), which no FUSE file system can skip while it keeps its opens.
  *
  * Runs in the foreground until unmounted (fusermount3 -u MOUNTPOINT) or signalled.
  * Built by bench/run.sh: cc -O2 floorfs.c $(pkg-config --cflags --libs fuse3)
@@ -208,7 +209,6 @@ int main(int argc, char **argv)
 	char *fuse_argv[] = {argv[0], "-o", "fsname=floorfs,subtype=floorfs", NULL};
 	struct fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);
 	struct fuse_session *se;
-	struct fuse_loop_config *cfg;
 	int rc = 1;
 
 	if (argc != 4) {
@@ -222,11 +222,7 @@ int main(int argc, char **argv)
 	if (!se)
 		return 1;
 	if (fuse_set_signal_handlers(se) == 0 && fuse_session_mount(se, argv[1]) == 0) {
-		cfg = fuse_loop_cfg_create();
-		if (cfg) {
-			rc = fuse_session_loop_mt(se, cfg) == 0 ? 0 : 1;
-			fuse_loop_cfg_destroy(cfg);
-		}
+		rc = fuse_session_loop(se) == 0 ? 0 : 1;
 		fuse_session_unmount(se);
 	}
 	fuse_remove_signal_handlers(se);

@@ -14,11 +14,11 @@
  * stream after one the engine ended within WS_HEALTHY_MS, or after the second in a row that
  * failed within WS_REFUSED_MS: an engine, or a proxy before it, that answers a replay but ends
  * or refuses every live stream at once must not be asked in a loop, with a reconcile's full
- * lists each time. One stream cut soon after it began is reconnected at once, as any cut. `since` is inclusive, and replays overlap:
- * events are deduplicated by (timeNano, id, action). Every time here is the engine's: its
- * events' own times, and for now and until ours corrected by the engine's skew
- * (ws_engine_skew): a remote engine's clock may be minutes off ours, and a since= from our
- * clock would then miss events or replay too many. */
+ * lists each time. One stream cut soon after it began is reconnected at once, as any cut.
+ * `since` is inclusive, and replays overlap: events are deduplicated by (timeNano, id,
+ * action). Every time here is the engine's: its events' own times, and for now and until ours
+ * corrected by the engine's skew (ws_engine_skew): a remote engine's clock may be minutes off
+ * ours, and a since= from our clock would then miss events or replay too many. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
